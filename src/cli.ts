@@ -1,0 +1,146 @@
+// extguard's command line: serve, check, mutate, certs. Each command turns flags and files
+// into the same inputs the webhook uses, and the judge's output into text, JSON or YAML.
+
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { InputError, readManifests, type ManifestDocument } from './catalog/files.ts';
+import { ConfigError, DEFAULT_CONFIG } from './config/config.ts';
+import { loadPolicyFile } from './config/watch.ts';
+import { checkManifests, formatText, mutateManifests } from './cli/report.ts';
+import { ShapeError } from './admission/workload.ts';
+import { createLogger } from './log.ts';
+import { compilePolicy, type Policy } from './policy/judge.ts';
+import { serve } from './server/serve.ts';
+import { createCertificateSet, serviceDnsNames, writeCertificateSet } from './tls/files.ts';
+
+const EXIT_OK = 0;
+const EXIT_DENIED = 1;
+const EXIT_UNUSABLE = 2;
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  return n;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function policyFrom(configPath: string | undefined): Policy {
+  return configPath ? loadPolicyFile(configPath) : compilePolicy(DEFAULT_CONFIG);
+}
+
+function declarationsFrom(path: string | undefined): ManifestDocument[] {
+  return path ? readManifests([path]) : [];
+}
+
+/** Errors the user can fix: one line on stderr, exit 2, no stack trace. */
+function isUsageError(err: unknown): err is Error {
+  return err instanceof InputError || err instanceof ConfigError || err instanceof ShapeError;
+}
+
+const program = new Command('extguard')
+  .description('Kubernetes admission webhook: declared external services, no plaintext credentials.')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('serve')
+  .description('run the webhook (HTTPS) and the metrics endpoint (HTTP)')
+  .addOption(new Option('--port <port>', 'HTTPS port for /mutate, /validate, /healthz, /readyz').default(8443).argParser(port))
+  .addOption(new Option('--metrics-port <port>', 'plain-HTTP port for /metrics').default(9090).argParser(port))
+  .option('--bind-address <address>', 'address to listen on', '0.0.0.0')
+  .option('--tls-cert <file>', 'serving certificate (PEM); without it a development pair is created under certs/')
+  .option('--tls-key <file>', 'serving key (PEM)')
+  .option('--config <file>', 'cluster configuration (YAML), hot reloaded')
+  .option('--kubeconfig <file>', 'watch Services and Namespaces of this cluster')
+  .option('--declarations <file>', 'YAML of Services and Namespaces to serve without a cluster')
+  .addOption(new Option('--max-body-bytes <n>', 'largest AdmissionReview accepted').default(8 * 1024 * 1024).argParser(positiveInt))
+  .addOption(new Option('--shutdown-timeout <seconds>', 'how long in-flight requests may finish after SIGTERM').default(20).argParser(positiveInt))
+  .action(async (o: { port: number; metricsPort: number; bindAddress: string; tlsCert?: string; tlsKey?: string; config?: string; kubeconfig?: string; declarations?: string; maxBodyBytes: number; shutdownTimeout: number }) => {
+    const logger = createLogger();
+    // Inside a Pod with neither flag, the cluster is the one we run in.
+    const inCluster = !o.kubeconfig && !o.declarations && process.env['KUBERNETES_SERVICE_HOST'] !== undefined;
+    const server = await serve({
+      port: o.port,
+      metricsPort: o.metricsPort,
+      bindAddress: o.bindAddress,
+      ...(o.tlsCert ? { tlsCert: o.tlsCert } : {}),
+      ...(o.tlsKey ? { tlsKey: o.tlsKey } : {}),
+      ...(o.config ? { config: o.config } : {}),
+      ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
+      ...(o.declarations ? { declarations: o.declarations } : {}),
+      inCluster,
+      bodyLimit: o.maxBodyBytes,
+      shutdownTimeoutMs: o.shutdownTimeout * 1000,
+    }, logger);
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+      server.close().then(() => { logger.flush(); process.exit(0); }, () => process.exit(1));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+
+program
+  .command('check')
+  .description('judge manifests offline exactly as the webhook would; exit 0 allowed, 1 denied, 2 unusable input')
+  .argument('<paths...>', 'files or directories of YAML/JSON manifests, or - for stdin')
+  .option('--config <file>', 'cluster configuration (YAML)')
+  .option('--declarations <file>', 'YAML of Services and Namespaces that count as cluster state')
+  .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+  .action((paths: string[], o: { config?: string; declarations?: string; format: 'text' | 'json' }) => {
+    const policy = policyFrom(o.config);
+    const report = checkManifests(readManifests(paths), declarationsFrom(o.declarations), policy);
+    process.stdout.write(o.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatText(report));
+    process.exitCode = report.summary.denied > 0 ? EXIT_DENIED : EXIT_OK;
+  });
+
+program
+  .command('mutate')
+  .description('print the manifests as the mutating webhook would leave them')
+  .argument('<paths...>', 'files or directories of YAML/JSON manifests, or - for stdin')
+  .option('--config <file>', 'cluster configuration (YAML)')
+  .option('--declarations <file>', 'YAML of Services and Namespaces that count as cluster state')
+  .action((paths: string[], o: { config?: string; declarations?: string }) => {
+    const { yaml, notes } = mutateManifests(readManifests(paths), declarationsFrom(o.declarations), policyFrom(o.config));
+    for (const n of notes) process.stderr.write(`warning: ${n}\n`);
+    process.stdout.write(yaml);
+  });
+
+program
+  .command('certs')
+  .description("create a CA and a serving certificate for the webhook Service's DNS names; print the caBundle")
+  .option('--service <name>', 'webhook Service name', 'extguard')
+  .option('--namespace <ns>', 'webhook namespace', 'extguard-system')
+  .option('--dns-name <name...>', 'extra DNS names for the certificate')
+  .option('--ip <address...>', 'IP addresses for the certificate (e.g. 127.0.0.1 for a local webhook)')
+  .addOption(new Option('--days <n>', 'validity in days').default(365).argParser(positiveInt))
+  .option('--out-dir <dir>', 'where to write ca.crt, tls.crt, tls.key', 'certs')
+  .action(async (o: { service: string; namespace: string; dnsName?: string[]; ip?: string[]; days: number; outDir: string }) => {
+    const set = await createCertificateSet({
+      dnsNames: [...serviceDnsNames(o.service, o.namespace), ...(o.dnsName ?? [])],
+      ipAddresses: o.ip ?? [],
+      days: o.days,
+    });
+    const files = writeCertificateSet(o.outDir, set);
+    process.stderr.write(`wrote ${files.caFile}, ${files.certFile}, ${files.keyFile}\n`);
+    process.stdout.write(`caBundle: ${Buffer.from(set.ca.certPem).toString('base64')}\n`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? EXIT_OK : EXIT_UNUSABLE;
+  } else if (isUsageError(err)) {
+    process.stderr.write(`extguard: ${err.message}\n`);
+    process.exitCode = EXIT_UNUSABLE;
+  } else {
+    process.stderr.write(`extguard: ${(err as Error).message ?? String(err)}\n`);
+    process.exitCode = EXIT_UNUSABLE;
+  }
+}
+

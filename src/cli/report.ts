@@ -1,0 +1,84 @@
+// `extguard check` and `extguard mutate` over manifests: the same judge as the webhook, with
+// the Services and Namespaces among the inputs (and --declarations) as cluster state.
+
+import fastJsonPatch from 'fast-json-patch';
+import { stringify } from 'yaml';
+import { catalogFromDocuments, type ManifestDocument } from '../catalog/files.ts';
+import { judge, type Policy } from '../policy/judge.ts';
+import type { JsonPatchOperation, Mode, Violation } from '../policy/types.ts';
+
+export interface CheckResult {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  mode: Mode;
+  allowed: boolean;
+  violations: Violation[];
+  warnings: string[];
+  patch: JsonPatchOperation[];
+}
+
+export interface CheckReport {
+  results: CheckResult[];
+  summary: { objects: number; denied: number; warned: number; mutated: number };
+}
+
+/** Judges every workload among `inputs`; state = Services/Namespaces in inputs + declarations. Throws ShapeError on an unreadable workload. */
+export function checkManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy): CheckReport {
+  const catalog = catalogFromDocuments([...declarations, ...inputs]);
+  const results: CheckResult[] = [];
+  for (const { object, source } of inputs) {
+    let j;
+    try {
+      j = judge({ operation: 'CREATE', object, dryRun: true }, catalog, policy);
+    } catch (err) {
+      (err as Error).message = `${source}: ${(err as Error).message}`;
+      throw err;
+    }
+    if (!j.workload) continue;
+    const { verdict: v, workload: w } = j;
+    results.push({
+      apiVersion: w.apiVersion, kind: w.kind, namespace: w.namespace, name: w.name,
+      mode: v.mode, allowed: v.allowed, violations: v.violations, warnings: v.warnings, patch: v.patch,
+    });
+  }
+  return {
+    results,
+    summary: {
+      objects: results.length,
+      denied: results.filter((r) => !r.allowed).length,
+      warned: results.filter((r) => r.allowed && r.warnings.length > 0).length,
+      mutated: results.filter((r) => r.patch.length > 0).length,
+    },
+  };
+}
+
+export function formatText(report: CheckReport): string {
+  const lines: string[] = [];
+  for (const r of report.results) {
+    const status = !r.allowed ? 'DENIED' : r.violations.length ? (r.mode === 'audit' ? 'AUDITED' : 'WARNED') : 'OK';
+    lines.push(`${status.padEnd(7)} ${r.kind} ${r.namespace}/${r.name} (mode ${r.mode}${r.patch.length ? `, ${r.patch.length} patch operation(s)` : ''})`);
+    for (const v of r.violations) {
+      lines.push(...v.message.split('\n').map((l, i) => (i === 0 ? `  - [${v.rule}] ${l}` : `      ${l}`)));
+    }
+    const others = r.warnings.filter((w) => !w.startsWith('['));
+    for (const w of others) lines.push(`  ! ${w}`);
+  }
+  const s = report.summary;
+  lines.push(`${s.objects} workload(s): ${s.denied} denied, ${s.warned} allowed with warnings, ${s.mutated} would be mutated`);
+  return lines.join('\n') + '\n';
+}
+
+/** The documents as the mutating webhook would leave them, as multi-document YAML. */
+export function mutateManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy): { yaml: string; notes: string[] } {
+  const catalog = catalogFromDocuments([...declarations, ...inputs]);
+  const notes: string[] = [];
+  const docs = inputs.map(({ object, source }) => {
+    const j = judge({ operation: 'CREATE', object, dryRun: true }, catalog, policy);
+    for (const v of j.verdict.violations) if (v.rule === 'unknown-external-service') notes.push(`${source}: ${v.message}`);
+    if (!j.verdict.patch.length) return object;
+    return fastJsonPatch.applyPatch(structuredClone(object), j.verdict.patch as fastJsonPatch.Operation[], true, false).newDocument;
+  });
+  return { yaml: docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'), notes };
+}

@@ -1,0 +1,168 @@
+// undeclared-external-host, first half: find hosts outside the cluster in env values, command
+// and args. The judge then checks them against ExternalName declarations and allowedHosts.
+//
+// Decisions on ambiguous cases (documented in docs/detection.md):
+// - A name is external only when it ends in an ICANN public suffix (tldts) and has a
+//   registrable domain: `my.service.consul`, `db.corp` or `x.internal` are private DNS, not
+//   public hosts. Reserved names (.local, .localhost, .internal, .test, .invalid, .example,
+//   .lan, .home.arpa) are never external.
+// - Strong context (inside a URL, or with a :port) trusts the name; weak context (a bare word)
+//   also rejects words that only look like hosts: file names (entrypoint.sh, manage.py,
+//   application.properties: .sh .py .properties are real TLDs), Java packages and class
+//   names (org.springframework.boot, com.example.Main), -Dsystem.property keys, e-mail
+//   addresses, and anything with a "/" (paths, image references, label keys).
+// - Cluster-internal: single labels, *.svc, *.svc.*, *.<clusterDomain>, localhost,
+//   `svc.<ns>` when <ns> is a namespace the catalog knows (redis.shop: .shop is also a TLD).
+// - IP literals are external unless loopback, unspecified, link-local, multicast, or inside
+//   internalCIDRs.
+// - `$(VAR)` and `${VAR}` references carry no literal host and are skipped.
+
+import { BlockList, isIP } from 'node:net';
+import { parse as parseDomain } from 'tldts';
+import { argvWords, SEPARATOR } from './shell.ts';
+import type { HostFinding, HostSettings, ScannedText } from './types.ts';
+
+export interface CompiledHostSettings {
+  clusterSuffix: string;
+  internal: BlockList;
+}
+
+export interface HostContext {
+  /** Namespaces known to exist (catalog + the request's namespace): `svc.<ns>` is internal. */
+  namespaces: ReadonlySet<string>;
+}
+
+export function compileHostSettings(s: HostSettings): CompiledHostSettings {
+  const internal = new BlockList();
+  for (const cidr of s.internalCIDRs) {
+    const [addr, bits] = cidr.split('/');
+    const family = isIP(addr ?? '');
+    const prefix = Number(bits);
+    if (!family || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 4 ? 32 : 128)) {
+      throw new Error(`internalCIDRs: "${cidr}" is not a valid CIDR`);
+    }
+    internal.addSubnet(addr!, prefix, family === 4 ? 'ipv4' : 'ipv6');
+  }
+  // Never external whatever the configuration says.
+  internal.addSubnet('127.0.0.0', 8, 'ipv4');
+  internal.addSubnet('0.0.0.0', 8, 'ipv4');
+  internal.addSubnet('169.254.0.0', 16, 'ipv4');
+  internal.addSubnet('224.0.0.0', 3, 'ipv4');
+  internal.addAddress('::1', 'ipv6');
+  internal.addAddress('::', 'ipv6');
+  internal.addSubnet('fe80::', 10, 'ipv6');
+  internal.addSubnet('ff00::', 8, 'ipv6');
+  return { clusterSuffix: normalizeHost(s.clusterDomain), internal };
+}
+
+export function normalizeHost(host: string): string {
+  let h = host.trim().toLowerCase();
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  return h.endsWith('.') ? h.slice(0, -1) : h;
+}
+
+/** allowedHosts entry: exact name, "*.suffix" (any deeper name, not the apex), or an IP literal. */
+export function hostMatches(host: string, pattern: string): boolean {
+  const h = normalizeHost(host);
+  const p = normalizeHost(pattern);
+  if (p.startsWith('*.')) return h.endsWith(p.slice(1)) && h.length > p.length - 1;
+  return h === p;
+}
+
+const RESERVED_TLDS = new Set(['local', 'localhost', 'internal', 'test', 'invalid', 'example', 'lan', 'localdomain', 'intranet', 'corp', 'home']);
+const FILE_EXTENSIONS = new Set([
+  'sh', 'bash', 'py', 'js', 'mjs', 'cjs', 'ts', 'rb', 'pl', 'go', 'java', 'jar', 'war', 'ear', 'class', 'kt', 'scala', 'php', 'lua', 'r',
+  'json', 'yaml', 'yml', 'xml', 'toml', 'ini', 'conf', 'cfg', 'properties', 'env', 'txt', 'md', 'rst', 'log', 'csv', 'tsv', 'html', 'htm',
+  'css', 'sql', 'db', 'sqlite', 'zip', 'gz', 'tgz', 'tar', 'bz2', 'xz', 'pem', 'crt', 'cer', 'key', 'p12', 'jks', 'so', 'dll', 'exe', 'bin',
+  'lock', 'pid', 'sock', 'mov', 'png', 'jpg', 'svg', 'pdf', 'wasm', 'dat', 'tmp', 'bak', 'out', 'err', 'cgi', 'rs', 'c', 'h', 'cpp', 'cs',
+]);
+const JAVA_ROOTS = new Set(['com', 'org', 'net', 'io', 'java', 'javax', 'jakarta', 'android', 'kotlin', 'scala', 'de', 'uk']);
+
+const URL_RE = /\b([a-z][a-z0-9+.-]{0,30}):\/\/(?:[^\s@/?#'"]{0,512}@)?(\[[0-9a-fA-F:.]+\]|[^\s/?#:,;'"()<>[\]{}]+)(?::(\d{1,5}))?/gi;
+const HOST_PORT_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const MAX_SCAN = 65536;
+
+type Strength = 'strong' | 'weak';
+
+function isInternalName(h: string, settings: CompiledHostSettings, ctx: HostContext): boolean {
+  const labels = h.split('.');
+  if (labels.length === 1) return true;
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (h === settings.clusterSuffix || h.endsWith(`.${settings.clusterSuffix}`)) return true;
+  if (labels.includes('svc')) return true;
+  if (labels.length === 2 && ctx.namespaces.has(labels[1]!)) return true;
+  if (h.endsWith('.home.arpa') || RESERVED_TLDS.has(labels.at(-1)!)) return true;
+  return false;
+}
+
+/** Returns the normalised external host, or undefined when the candidate is not one. */
+function classify(raw: string, strength: Strength, settings: CompiledHostSettings, ctx: HostContext): string | undefined {
+  const h = normalizeHost(raw);
+  if (h === '' || h.length > 253) return undefined;
+  const family = isIP(h);
+  if (family) return settings.internal.check(h, family === 4 ? 'ipv4' : 'ipv6') ? undefined : h;
+  if (/^[0-9.]+$/.test(h)) return undefined; // versions, decimals
+  const labels = h.split('.');
+  if (!labels.every((l) => LABEL.test(l))) return undefined;
+  if (isInternalName(h, settings, ctx)) return undefined;
+  if (strength === 'weak') {
+    const trimmed = raw.endsWith('.') ? raw.slice(0, -1) : raw;
+    if (/[A-Z]/.test(trimmed)) return undefined; // Java class names, property keys written in camelCase
+    if (FILE_EXTENSIONS.has(labels.at(-1)!)) return undefined;
+    if (labels.length >= 3 && JAVA_ROOTS.has(labels[0]!)) return undefined;
+  }
+  const parsed = parseDomain(h, { allowPrivateDomains: false });
+  if (!parsed.isIcann || !parsed.domain || parsed.domain === parsed.publicSuffix) return undefined;
+  return h;
+}
+
+/** Words of a text that might be hosts, with how strongly the context says so. */
+function candidates(value: string, add: (raw: string, strength: Strength, port?: number) => void): void {
+  let text = value.length > MAX_SCAN ? value.slice(0, MAX_SCAN) : value;
+  text = text.replace(URL_RE, (_m, _scheme: string, host: string, port?: string) => {
+    if (!host.includes('$')) add(host, 'strong', port ? Number(port) : undefined);
+    return ' ';
+  });
+  for (let word of text.split(/[\s,;='"()<>{}|&]+/)) {
+    if (word === '' || word.includes('$') || word.includes('@') || word.includes('/') || word.includes('\\')) continue;
+    if (/^-D/.test(word)) continue; // -Dsystem.property.key (its value is the next word after '=')
+    word = word.replace(/^-+/, '').replace(/^tcp:/i, '').replace(/[.:]+$/, '');
+    const hp = HOST_PORT_RE.exec(word);
+    if (hp) {
+      add(hp[1]!, 'strong', Number(hp[2]));
+      continue;
+    }
+    if (word.includes(':') && isIP(word.replace(/^\[|\]$/g, '')) === 6) {
+      add(word, 'strong');
+      continue;
+    }
+    if (word.includes('.')) add(word, 'weak');
+  }
+}
+
+export function findExternalHosts(texts: readonly ScannedText[], settings: CompiledHostSettings, ctx: HostContext): HostFinding[] {
+  const out: HostFinding[] = [];
+  const seen = new Set<string>();
+  const scan = (t: ScannedText, value: string): void => {
+    candidates(value, (raw, strength, port) => {
+      const host = classify(raw, strength, settings, ctx);
+      if (!host) return;
+      const key = `${t.path}\u0000${host}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      out.push(port !== undefined && port > 0 && port < 65536 ? { path: t.path, host, port } : { path: t.path, host });
+    });
+  };
+  const argv: ScannedText[] = [];
+  for (const t of texts) {
+    if (t.field === 'env') scan(t, t.value);
+    else argv.push(t);
+  }
+  // Scripts are split into shell words so quoting does not hide a host; `-h host` pairs need no
+  // special case because every word is scanned.
+  for (const { word, text } of argvWords(argv)) {
+    if (word !== SEPARATOR) scan(argv[text]!, word);
+  }
+  return out;
+}

@@ -1,0 +1,71 @@
+// Human text for violations. Inputs are locations and kinds, never credential values:
+// the rules hand over where a secret is, not what it is.
+
+import { describeObject, type WorkloadView } from '../admission/workload.ts';
+import type { CredentialFinding, HostFinding, Violation } from './types.ts';
+
+type ObjectRef = Pick<WorkloadView, 'kind' | 'namespace' | 'name'>;
+
+/** A violation with the one-line warning that stands for it. */
+export interface Judged {
+  violation: Violation;
+  warning: string;
+}
+
+/** The one-line form used for AdmissionResponse warnings: rule, where, short reason. */
+export function warningLine(v: Pick<Violation, 'rule' | 'container' | 'path'>, reason: string): string {
+  const where = v.container ? `container "${v.container}" ${v.path}` : v.path;
+  return `[${v.rule}] ${where}: ${reason}`;
+}
+
+export function credentialViolation(obj: ObjectRef, container: string, f: CredentialFinding): Judged {
+  const violation: Violation = {
+    rule: 'plaintext-credential',
+    container,
+    path: f.path,
+    message: `${describeObject(obj)}: container "${container}" has a plaintext credential at ${f.path} (${f.what}). ` +
+      'Fix: keep it in a Secret and reference it with env[].valueFrom.secretKeyRef, ' +
+      'or declare the endpoint as an ExternalName Service with extguard.io/secret and annotate the workload with extguard.io/inject.',
+  };
+  return { violation, warning: warningLine(violation, `plaintext credential (${f.what}); move it to a Secret and use secretKeyRef`) };
+}
+
+/** A DNS-1035 label for a Service named after a host: api.stripe.com -> api-stripe-com. */
+export function serviceNameFor(host: string): string {
+  let name = host.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+/, '').replace(/-+$/, '');
+  if (name.length > 63) name = name.slice(0, 63).replace(/-+$/, '');
+  return name || 'external-endpoint';
+}
+
+const isIp = (host: string): boolean => /^[0-9.]+$/.test(host) || host.includes(':');
+
+export function externalNameSnippet(namespace: string, host: string, port?: number): string {
+  return [
+    'apiVersion: v1',
+    'kind: Service',
+    'metadata:',
+    `  name: ${serviceNameFor(host)}`,
+    `  namespace: ${namespace}`,
+    'spec:',
+    '  type: ExternalName',
+    `  externalName: ${host}`,
+    ...(port ? ['  ports:', `  - port: ${port}`] : []),
+  ].join('\n');
+}
+
+export function hostViolation(obj: ObjectRef, container: string, f: HostFinding): Judged {
+  const head = `${describeObject(obj)}: container "${container}" reaches undeclared external host "${f.host}" at ${f.path}.`;
+  const message = isIp(f.host)
+    ? `${head} Fix: reach it through a DNS name declared by an ExternalName Service, ` +
+      'or, if the address is inside your network, add its range to internalCIDRs in the extguard configuration.'
+    : `${head} Fix: declare it, then refer to the Service name instead of the host:\n${externalNameSnippet(obj.namespace, f.host, f.port)}`;
+  const violation: Violation = { rule: 'undeclared-external-host', container, path: f.path, message };
+  return { violation, warning: warningLine(violation, `undeclared external host "${f.host}"; declare it with an ExternalName Service`) };
+}
+
+/** The denial text: every violation, with its fix. */
+export function denialMessage(obj: ObjectRef, violations: readonly Violation[]): string {
+  const n = violations.length;
+  return `extguard denied ${describeObject(obj)}: ${n} violation${n === 1 ? '' : 's'}\n` +
+    violations.map((v, i) => `${i + 1}. [${v.rule}] ${v.message}`).join('\n');
+}

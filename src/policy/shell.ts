@@ -1,0 +1,63 @@
+// A small shell word splitter for `sh -c` scripts: enough to see flags and values the way the
+// shell would pass them (quotes, escapes, ; && || | and newlines as separators). It does not
+// expand anything: `$VAR` stays literal, which is what the rules need to recognise references.
+
+export const SEPARATOR = '\u0000';
+
+/** Splits a script into words; command separators become SEPARATOR words. */
+export function shellWords(script: string): string[] {
+  const words: string[] = [];
+  let cur = '';
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  const end = (): void => {
+    if (inWord) words.push(cur);
+    cur = '';
+    inWord = false;
+  };
+  for (let i = 0; i < script.length; i++) {
+    const ch = script[i]!;
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      else if (ch === '\\' && quote === '"' && i + 1 < script.length) cur += script[++i];
+      else cur += ch;
+      continue;
+    }
+    if (ch === '"' || ch === "'") { quote = ch; inWord = true; continue; }
+    if (ch === '\\' && i + 1 < script.length) { cur += script[++i]; inWord = true; continue; }
+    if (ch === ' ' || ch === '\t') { end(); continue; }
+    if (ch === '\n' || ch === ';' || ch === '|' || ch === '&') {
+      end();
+      if (words.at(-1) !== SEPARATOR) words.push(SEPARATOR);
+      continue;
+    }
+    cur += ch;
+    inWord = true;
+  }
+  end();
+  return words;
+}
+
+/** Shells whose `-c` argument is a script. */
+const SHELLS = /(^|\/)(ba|da|z|k|a)?sh$/;
+
+/**
+ * The argv of a container (command + args), with any `sh -c SCRIPT` script split into words.
+ * Each word keeps the index of the text it came from.
+ */
+export function argvWords(texts: readonly { value: string }[]): { word: string; text: number }[] {
+  const out: { word: string; text: number }[] = [];
+  let script = false;
+  texts.forEach((t, i) => {
+    if (script) {
+      // The script starts a new command line of its own.
+      out.push({ word: SEPARATOR, text: i });
+      for (const w of shellWords(t.value)) out.push({ word: w, text: i });
+      script = false;
+      return;
+    }
+    out.push({ word: t.value, text: i });
+    if (i > 0 && /^-[a-z]*c[a-z]*$/.test(t.value) && SHELLS.test(texts[0]!.value)) script = true;
+  });
+  return out;
+}

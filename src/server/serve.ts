@@ -1,0 +1,142 @@
+// `extguard serve`: wires config, catalog, TLS and the two listeners, and shuts down cleanly.
+
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { readManifests, catalogFromDocuments } from '../catalog/files.ts';
+import { loadKubeConfig, startInformerCatalog } from '../catalog/informers.ts';
+import { EMPTY_CATALOG, staticCatalog, type CatalogSource } from '../catalog/snapshot.ts';
+import { DEFAULT_CONFIG } from '../config/config.ts';
+import { loadPolicyFile, watchPolicyFile } from '../config/watch.ts';
+import type { Logger } from '../log.ts';
+import { compilePolicy, type Policy } from '../policy/judge.ts';
+import { ensureDevCertificates } from '../tls/files.ts';
+import { createWebhookApp, DEFAULT_BODY_LIMIT } from './app.ts';
+import { createMetrics } from './metrics.ts';
+import { loadCertificate, watchCertificate } from './tls.ts';
+
+export interface ServeOptions {
+  port: number;
+  metricsPort: number;
+  bindAddress: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  config?: string;
+  kubeconfig?: string;
+  /** Use the in-cluster service account when no kubeconfig is given. */
+  inCluster?: boolean;
+  declarations?: string;
+  bodyLimit?: number;
+  /** Directory for the development certificate pair. */
+  devCertDir?: string;
+  /** How often certificate and config files are checked for changes. */
+  pollIntervalMs?: number;
+  shutdownTimeoutMs?: number;
+}
+
+export interface RunningServer {
+  port: number;
+  metricsPort: number;
+  caFile?: string;
+  close(): Promise<void>;
+}
+
+export async function serve(opts: ServeOptions, logger: Logger): Promise<RunningServer> {
+  let policy: Policy = opts.config ? loadPolicyFile(opts.config) : compilePolicy(DEFAULT_CONFIG);
+
+  let certFile = opts.tlsCert;
+  let keyFile = opts.tlsKey;
+  let caFile: string | undefined;
+  if (!certFile || !keyFile) {
+    if (certFile || keyFile) throw new Error('--tls-cert and --tls-key go together');
+    const dir = resolve(opts.devCertDir ?? 'certs');
+    const dev = await ensureDevCertificates(dir);
+    ({ certFile, keyFile, caFile } = dev);
+    logger.warn({ dir, created: dev.created }, 'no --tls-cert given: serving with the development certificate (not for production)');
+  }
+  const tlsPaths = { certFile, keyFile };
+  const tlsOptions = loadCertificate(tlsPaths);
+
+  let catalog: CatalogSource;
+  if (opts.kubeconfig || opts.inCluster) {
+    catalog = startInformerCatalog(loadKubeConfig(opts.kubeconfig), logger, () => metrics.catalogSynced.set(1));
+  } else if (opts.declarations) {
+    const docs = readManifests([opts.declarations]);
+    catalog = staticCatalog(catalogFromDocuments(docs));
+    logger.info({ declarations: opts.declarations, namespaces: catalog.current().namespaces().size }, 'serving with declarations from a file (no cluster)');
+  } else {
+    catalog = staticCatalog(EMPTY_CATALOG);
+    logger.warn('no cluster and no --declarations: serving with an empty catalog, so every external host is undeclared');
+  }
+
+  const metrics = createMetrics();
+  if (catalog.notReady().length === 0) metrics.catalogSynced.set(1);
+  let shuttingDown = false;
+  const app = createWebhookApp(
+    {
+      catalog: () => catalog.current(),
+      policy: () => policy,
+      notReady: () => (shuttingDown ? ['shutting down'] : catalog.notReady()),
+    },
+    { logger, metrics, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT },
+  );
+
+  const https: HttpsServer = createHttpsServer(tlsOptions, app);
+  // A client that sends nothing must not hold a socket forever.
+  https.headersTimeout = 10_000;
+  https.requestTimeout = 30_000;
+  https.keepAliveTimeout = 65_000; // longer than the API server's idle timeout, avoiding reset races
+  const metricsServer: HttpServer = createHttpServer((req, res) => {
+    if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => { res.writeHead(200, { 'Content-Type': metrics.registry.contentType }); res.end(text); },
+        () => { res.writeHead(500); res.end(); },
+      );
+    } else {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('metrics are at /metrics\n');
+    }
+  });
+
+  const interval = opts.pollIntervalMs ?? 2000;
+  const unwatch = [
+    watchCertificate(tlsPaths, (o) => https.setSecureContext(o), logger, (ok) => metrics.reloads.inc({ what: 'certificate', result: ok ? 'success' : 'failure' }), interval),
+    ...(opts.config
+      ? [watchPolicyFile(opts.config, (p) => { policy = p; }, logger, (ok) => metrics.reloads.inc({ what: 'config', result: ok ? 'success' : 'failure' }), interval)]
+      : []),
+  ];
+
+  const listen = (server: HttpServer | HttpsServer, port: number): Promise<number> =>
+    new Promise((res, rej) => {
+      server.once('error', rej);
+      server.listen(port, opts.bindAddress, () => { server.off('error', rej); res((server.address() as AddressInfo).port); });
+    });
+  let port: number;
+  let metricsPort: number;
+  try {
+    port = await listen(https, opts.port);
+    metricsPort = await listen(metricsServer, opts.metricsPort);
+  } catch (err) {
+    unwatch.forEach((u) => u());
+    https.close();
+    await catalog.stop();
+    throw new Error(`cannot listen on ${opts.bindAddress}: ${(err as Error).message}`);
+  }
+  logger.info({ port, metricsPort, bindAddress: opts.bindAddress }, 'extguard webhook listening (HTTPS), metrics on plain HTTP');
+
+  const close = async (): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    unwatch.forEach((u) => u());
+    const done = new Promise<void>((res) => https.close(() => res()));
+    https.closeIdleConnections();
+    const timeout = opts.shutdownTimeoutMs ?? 20_000;
+    const timer = new Promise<void>((res) => setTimeout(() => { https.closeAllConnections(); res(); }, timeout).unref());
+    await Promise.race([done, timer]);
+    metricsServer.close();
+    metricsServer.closeAllConnections();
+    await catalog.stop();
+  };
+  return { port, metricsPort, ...(caFile ? { caFile } : {}), close };
+}

@@ -1,0 +1,241 @@
+// extguard proven through a real kube-apiserver: the API server calls the webhook over HTTPS,
+// checks apiVersion/kind/uid, applies the base64 JSONPatch, turns denials into API errors and
+// warnings into Warning headers, and sends dryRun.
+
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import type { ControlPlane } from './cluster.ts';
+import { startExtguard, webhookConfigurations, type RunningExtguard } from './extguard.ts';
+import { sharedControlPlane } from './hooks.ts';
+
+// Built at run time so the test source holds no credential-shaped literal.
+const SECRET = ['e2e', 'Plain', 'Text', '-9f2c', 'Zq'].join('');
+
+const CONFIG = `defaultMode: enforce
+exemptNamespaces: [kube-system, kube-public, kube-node-lease, extguard-system, e2e-exempt]
+`;
+
+type Obj = Record<string, unknown>;
+
+function podManifest(name: string, namespace: string, opts: { annotations?: Record<string, string>; env?: Obj[]; args?: string[] } = {}): Obj {
+  return {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name, namespace, ...(opts.annotations ? { annotations: opts.annotations } : {}) },
+    spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', ...(opts.env ? { env: opts.env } : {}), ...(opts.args ? { args: opts.args } : {}) }] },
+  };
+}
+
+function externalName(name: string, namespace: string, host: string, annotations: Record<string, string> = {}): Obj {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace, annotations }, spec: { type: 'ExternalName', externalName: host, ports: [{ port: 5432 }] } };
+}
+
+const leakyEnv = () => [{ name: 'DB_PASSWORD', value: SECRET }];
+
+describe('extguard through a real kube-apiserver', function () {
+  let cp: ControlPlane;
+  let hook: RunningExtguard;
+  const apply = (obj: Obj, ...flags: string[]) => cp.kubectl(['apply', ...flags, '-f', '-'], { input: JSON.stringify(obj) });
+  const create = (obj: Obj, ...flags: string[]) => cp.kubectl(['create', ...flags, '-f', '-'], { input: JSON.stringify(obj) });
+  const getJson = async (kind: string, name: string, ns: string): Promise<any> => {
+    const r = await cp.kubectl(['get', kind, name, '-n', ns, '-o', 'json']);
+    expect(r.code, r.stderr).to.equal(0);
+    return JSON.parse(r.stdout);
+  };
+
+  before(async function () {
+    this.timeout(180_000);
+    cp = await sharedControlPlane();
+    for (const [ns, mode] of [['e2e-enforce', 'enforce'], ['e2e-warn', 'warn'], ['e2e-audit', 'audit'], ['e2e-off', 'off'], ['e2e-exempt', 'enforce']] as const) {
+      const r = await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'extguard.io/mode': mode } } });
+      expect(r.code, r.stderr).to.equal(0);
+    }
+    for (const ns of ['e2e-enforce', 'e2e-warn', 'e2e-off']) {
+      const r = await apply(externalName('external-db', ns, 'my-database.example.com', { 'extguard.io/secret': 'db-credentials', 'extguard.io/env-prefix': 'DB' }));
+      expect(r.code, r.stderr).to.equal(0);
+    }
+    hook = await startExtguard(cp, CONFIG);
+    const reg = await cp.kubectl(['apply', '-f', '-'], { input: webhookConfigurations(hook.port, hook.caPem) });
+    expect(reg.code, reg.stderr).to.equal(0);
+    // The API server picks up webhook configurations asynchronously: wait until a probe is judged.
+    const probe = podManifest('probe', 'e2e-enforce', { env: leakyEnv() });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const r = await create(probe, '--dry-run=server');
+      if (r.code !== 0 && r.stderr.includes('extguard denied')) break;
+      if (Date.now() > deadline) throw new Error(`webhook never judged the probe: ${r.stdout}${r.stderr}\n${hook.logs()}`);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+  });
+
+  after(async function () {
+    this.timeout(30_000);
+    await cp?.kubectl(['delete', 'mutatingwebhookconfiguration,validatingwebhookconfiguration', 'extguard-e2e', '--ignore-not-found']);
+    await hook?.stop();
+  });
+
+  describe('injection', () => {
+    const injected = [
+      { name: 'DB_HOST', value: 'external-db' },
+      { name: 'DB_PORT', value: '5432' },
+      { name: 'DB_USER', valueFrom: { secretKeyRef: { name: 'db-credentials', key: 'username' } } },
+      { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db-credentials', key: 'password' } } },
+    ];
+    const strip = (env: any[]) => env.map((e) => (e.valueFrom ? { name: e.name, valueFrom: { secretKeyRef: { name: e.valueFrom.secretKeyRef.name, key: e.valueFrom.secretKeyRef.key } } } : e));
+
+    it('stores a Pod with the injected env', async () => {
+      const r = await apply(podManifest('injected', 'e2e-enforce', { annotations: { 'extguard.io/inject': 'external-db' }, env: [{ name: 'LOG_LEVEL', value: 'info' }] }));
+      expect(r.code, r.stderr).to.equal(0);
+      const pod = await getJson('pod', 'injected', 'e2e-enforce');
+      expect(strip(pod.spec.containers[0].env)).to.deep.equal([{ name: 'LOG_LEVEL', value: 'info' }, ...injected]);
+    });
+
+    it('stores a Deployment with the injected env in its pod template, and re-applying changes nothing', async () => {
+      const deploy = {
+        apiVersion: 'apps/v1', kind: 'Deployment',
+        metadata: { name: 'web', namespace: 'e2e-enforce', annotations: { 'extguard.io/inject': 'external-db' } },
+        spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'registry.example.com/web:1.0' }] } } },
+      };
+      expect((await apply(deploy)).code).to.equal(0);
+      const first = await getJson('deployment', 'web', 'e2e-enforce');
+      expect(strip(first.spec.template.spec.containers[0].env)).to.deep.equal(injected);
+      const again = await apply(deploy);
+      expect(again.code, again.stderr).to.equal(0);
+      const second = await getJson('deployment', 'web', 'e2e-enforce');
+      expect(second.metadata.generation).to.equal(first.metadata.generation);
+    });
+
+    it('stores a CronJob with the injected env in its job template', async () => {
+      const cron = {
+        apiVersion: 'batch/v1', kind: 'CronJob',
+        metadata: { name: 'nightly', namespace: 'e2e-enforce' },
+        spec: { schedule: '0 3 * * *', jobTemplate: { spec: { template: { metadata: { annotations: { 'extguard.io/inject': 'external-db' } }, spec: { restartPolicy: 'OnFailure', containers: [{ name: 'job', image: 'registry.example.com/job:1.0' }] } } } } },
+      };
+      const r = await apply(cron);
+      expect(r.code, r.stderr).to.equal(0);
+      const got = await getJson('cronjob', 'nightly', 'e2e-enforce');
+      expect(strip(got.spec.jobTemplate.spec.template.spec.containers[0].env)).to.deep.equal(injected);
+    });
+
+    it('denies an injection request for a Service that does not exist', async () => {
+      const r = await apply(podManifest('ghost', 'e2e-enforce', { annotations: { 'extguard.io/inject': 'ghost-db' } }));
+      expect(r.code).to.not.equal(0);
+      expect(r.stderr).to.contain('unknown-external-service').and.contain('ghost-db');
+    });
+  });
+
+  describe('enforce', () => {
+    it('denies a plaintext credential; the API error names container and path, never the value', async () => {
+      const r = await apply(podManifest('leaky', 'e2e-enforce', { env: leakyEnv() }));
+      expect(r.code).to.not.equal(0);
+      expect(r.stderr).to.contain('denied the request').and.contain('container "app"').and.contain('spec.containers[0].env[0].value');
+      expect(r.stdout + r.stderr).not.to.contain(SECRET);
+      expect(hook.logs()).not.to.contain(SECRET);
+      const gone = await cp.kubectl(['get', 'pod', 'leaky', '-n', 'e2e-enforce']);
+      expect(gone.stderr).to.match(/NotFound/);
+    });
+
+    it('denies an undeclared external host, then allows it once an ExternalName Service declares it', async function () {
+      this.timeout(60_000);
+      const pod = podManifest('partner', 'e2e-enforce', { args: ['--upstream=https://api.partner-e2e.example.net/v1'] });
+      const denied = await apply(pod);
+      expect(denied.code).to.not.equal(0);
+      expect(denied.stderr).to.contain('undeclared external host "api.partner-e2e.example.net"').and.contain('type: ExternalName');
+
+      expect((await apply(externalName('partner', 'e2e-enforce', 'api.partner-e2e.example.net'))).code).to.equal(0);
+      const declaredAt = Date.now();
+      let attempts = 0;
+      for (;;) {
+        attempts++;
+        const r = await apply(pod);
+        if (r.code === 0) break;
+        if (Date.now() - declaredAt > 30_000) throw new Error(`still denied after 30 s: ${r.stderr}`);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      const ms = Date.now() - declaredAt;
+      console.log(`      informer pick-up: allowed ${ms} ms after the ExternalName Service was created (${attempts} attempt(s))`);
+    });
+  });
+
+  describe('warn and dry run', () => {
+    it('allows in a warn namespace and kubectl prints the warnings', async () => {
+      const r = await apply(podManifest('warned', 'e2e-warn', { env: leakyEnv() }));
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stderr).to.match(/Warning: \[plaintext-credential\] container "app" spec\.containers\[0\]\.env\[0\]\.value/);
+      expect(r.stderr).not.to.contain(SECRET);
+    });
+
+    it('kubectl apply --dry-run=server prints the same warnings, reaches the webhook with dryRun and stores nothing', async () => {
+      const r = await apply(podManifest('dry', 'e2e-warn', { env: leakyEnv() }), '--dry-run=server');
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.contain('(server dry run)');
+      expect(r.stderr).to.match(/Warning: \[plaintext-credential\]/);
+      const line = hook.logs().split('\n').find((l) => l.includes('"name":"dry"') && l.includes('"endpoint":"validate"'));
+      expect(line, 'webhook log line for the dry-run request').to.be.a('string');
+      expect(JSON.parse(line!)).to.include({ dryRun: true, mode: 'warn', allowed: true });
+      const gone = await cp.kubectl(['get', 'pod', 'dry', '-n', 'e2e-warn']);
+      expect(gone.stderr).to.match(/NotFound/);
+    });
+
+    it('a denied dry run in enforce gives the same error as a real create', async () => {
+      const pod = podManifest('leaky-dry', 'e2e-enforce', { env: leakyEnv() });
+      const dry = await create(pod, '--dry-run=server');
+      const real = await create(pod);
+      expect(dry.code).to.not.equal(0);
+      expect(dry.stderr.replace(/\s+/g, ' ')).to.equal(real.stderr.replace(/\s+/g, ' '));
+    });
+  });
+
+  describe('audit, off and exempt', () => {
+    it('audit mode allows and leaves audit annotations in the API server audit log', async function () {
+      this.timeout(30_000);
+      const r = await apply(podManifest('audited', 'e2e-audit', { env: leakyEnv() }));
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stderr).not.to.contain('Warning');
+      let event: any;
+      const deadline = Date.now() + 10_000;
+      while (!event && Date.now() < deadline) {
+        event = readFileSync(cp.auditLogPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+          .find((e) => e.verb === 'create' && e.objectRef?.name === 'audited' && e.objectRef?.namespace === 'e2e-audit' && e.stage === 'ResponseComplete');
+        if (!event) await new Promise((res) => setTimeout(res, 200));
+      }
+      expect(event, 'audit event for the create').to.be.an('object');
+      const key = Object.keys(event.annotations ?? {}).find((k) => k.endsWith('/violations'));
+      expect(key, JSON.stringify(event.annotations)).to.be.a('string');
+      expect(JSON.parse(event.annotations[key!])).to.deep.equal([{ rule: 'plaintext-credential', container: 'app', path: 'spec.containers[0].env[0].value' }]);
+      expect(readFileSync(cp.auditLogPath, 'utf8')).not.to.contain(SECRET);
+    });
+
+    for (const ns of ['e2e-off', 'e2e-exempt']) {
+      it(`${ns === 'e2e-off' ? 'mode off' : 'an exempt namespace'}: allowed and untouched`, async () => {
+        const r = await apply(podManifest('untouched', ns, { annotations: { 'extguard.io/inject': 'external-db' }, env: leakyEnv() }));
+        expect(r.code, r.stderr).to.equal(0);
+        expect(r.stderr).not.to.contain('Warning');
+        const pod = await getJson('pod', 'untouched', ns);
+        expect(pod.spec.containers[0].env.map((e: any) => e.name)).to.deep.equal(['DB_PASSWORD']);
+      });
+    }
+  });
+
+  describe('with the webhook stopped', () => {
+    before(async function () {
+      this.timeout(30_000);
+      await hook.stop();
+    });
+
+    it('failurePolicy Fail: covered objects in judged namespaces are refused, with the reason', async () => {
+      const r = await apply(podManifest('while-down', 'e2e-enforce'));
+      expect(r.code).to.not.equal(0);
+      expect(r.stderr).to.match(/failed calling webhook "(mutate|validate)\.extguard\.io"/);
+    });
+
+    it('kube-system is never blocked', async () => {
+      const r = await apply(podManifest('while-down', 'kube-system', { env: leakyEnv() }));
+      expect(r.code, r.stderr).to.equal(0);
+    });
+
+    it('kinds the webhook does not cover are never blocked', async () => {
+      const r = await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'while-down', namespace: 'e2e-enforce' }, data: { a: 'b' } });
+      expect(r.code, r.stderr).to.equal(0);
+    });
+  });
+});

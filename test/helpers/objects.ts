@@ -1,0 +1,76 @@
+// Builders for the Kubernetes objects tests feed to the judge and the webhook.
+
+type Json = Record<string, unknown>;
+
+export interface ContainerSpec {
+  name?: string;
+  env?: Json[];
+  command?: string[];
+  args?: string[];
+}
+
+function container(c: ContainerSpec, i: number): Json {
+  const out: Json = { name: c.name ?? (i === 0 ? 'app' : `c${i}`), image: 'registry.example.com/team/app:1.0' };
+  if (c.env) out['env'] = c.env;
+  if (c.command) out['command'] = c.command;
+  if (c.args) out['args'] = c.args;
+  return out;
+}
+
+export function podSpec(containers: ContainerSpec[], initContainers: ContainerSpec[] = []): Json {
+  const spec: Json = { containers: containers.map(container) };
+  if (initContainers.length) spec['initContainers'] = initContainers.map((c, i) => container({ name: c.name ?? `init${i}`, ...c }, i + 1));
+  return spec;
+}
+
+export function pod(opts: { name?: string; namespace?: string; annotations?: Record<string, string>; containers: ContainerSpec[]; initContainers?: ContainerSpec[] }): Json {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: opts.name ?? 'p', namespace: opts.namespace ?? 'shop', ...(opts.annotations ? { annotations: opts.annotations } : {}) },
+    spec: podSpec(opts.containers, opts.initContainers),
+  };
+}
+
+export function deployment(opts: { name?: string; namespace?: string; annotations?: Record<string, string>; templateAnnotations?: Record<string, string>; containers: ContainerSpec[]; initContainers?: ContainerSpec[] }): Json {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: opts.name ?? 'web', namespace: opts.namespace ?? 'shop', ...(opts.annotations ? { annotations: opts.annotations } : {}) },
+    spec: {
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' }, ...(opts.templateAnnotations ? { annotations: opts.templateAnnotations } : {}) },
+        spec: podSpec(opts.containers, opts.initContainers),
+      },
+    },
+  };
+}
+
+export function cronJob(opts: { name?: string; namespace?: string; annotations?: Record<string, string>; containers: ContainerSpec[] }): Json {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: opts.name ?? 'nightly', namespace: opts.namespace ?? 'shop', ...(opts.annotations ? { annotations: opts.annotations } : {}) },
+    spec: {
+      schedule: '0 3 * * *',
+      jobTemplate: { spec: { template: { spec: { restartPolicy: 'OnFailure', ...podSpec(opts.containers) } } } },
+    },
+  };
+}
+
+export function externalService(name: string, externalName: string, opts: { namespace?: string; annotations?: Record<string, string>; ports?: number[] } = {}): Json {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: opts.namespace ?? 'shop', ...(opts.annotations ? { annotations: opts.annotations } : {}) },
+    spec: { type: 'ExternalName', externalName, ...(opts.ports ? { ports: opts.ports.map((port) => ({ port })) } : {}) },
+  };
+}
+
+export function namespace(name: string, mode?: string): Json {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(mode ? { labels: { 'extguard.io/mode': mode } } : {}) } };
+}
+
+/** A fake secret built at run time, so the test file itself holds no credential-shaped literal. */
+export const FAKE_PASSWORD = ['s3cr', 'et-', 'Passw0rd', '!x'].join('');

@@ -1,0 +1,180 @@
+// Runs the built binary (bin/extguard.js -> dist/) as a user would, after `npm run build`.
+import { expect } from 'chai';
+import { spawn, spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { FAKE_PASSWORD } from '../helpers/objects.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'bin', 'extguard.js');
+const examples = join(root, 'examples');
+
+function run(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', input, timeout: 30000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('extguard CLI (built binary)', function () {
+  this.timeout(30000);
+  let dir: string;
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'extguard-cli-')); });
+  after(() => { rmSync(dir, { recursive: true, force: true }); });
+
+  describe('check', () => {
+    it('exits 0 and prints the SPEC JSON for allowed workloads, with the injection patch', () => {
+      const r = run(['check', '--format', 'json', '--declarations', join(examples, 'catalog.yaml'), join(examples, 'workloads', 'good.yaml')]);
+      expect(r.code, r.stderr).to.equal(0);
+      const report = JSON.parse(r.stdout);
+      expect(report.summary).to.deep.equal({ objects: 1, denied: 0, warned: 0, mutated: 1 });
+      const [res] = report.results;
+      expect(Object.keys(res)).to.deep.equal(['apiVersion', 'kind', 'namespace', 'name', 'mode', 'allowed', 'violations', 'warnings', 'patch']);
+      expect(res).to.include({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'web', mode: 'enforce', allowed: true });
+      expect(res.patch[0]).to.include({ op: 'add', path: '/spec/template/spec/containers/0/env/1' });
+    });
+
+    it('exits 1 on a denial, with violations naming rule, container and path', () => {
+      const r = run(['check', '--format', 'json', '--declarations', join(examples, 'catalog.yaml'), join(examples, 'workloads', 'bad.yaml')]);
+      expect(r.code).to.equal(1);
+      const [res] = JSON.parse(r.stdout).results;
+      expect(res.allowed).to.equal(false);
+      expect(res.violations.map((v: any) => [v.rule, v.container, v.path])).to.deep.equal([
+        ['plaintext-credential', 'app', 'spec.template.spec.containers[0].env[0].value'],
+        ['undeclared-external-host', 'app', 'spec.template.spec.containers[0].env[1].value'],
+      ]);
+      expect(r.stdout).not.to.contain('hunter2');
+    });
+
+    it('prints readable text by default, without the credential', () => {
+      const r = run(['check', join(examples, 'workloads', 'bad.yaml')]);
+      expect(r.code).to.equal(1);
+      expect(r.stdout).to.match(/^DENIED  Deployment shop\/reports \(mode enforce\)/);
+      expect(r.stdout).to.contain('kind: Service');
+      expect(r.stdout).to.contain('1 workload(s): 1 denied');
+      expect(r.stdout).not.to.contain('hunter2');
+    });
+
+    it('counts ExternalName Services and Namespaces among the inputs as cluster state, and lists only workloads', () => {
+      const file = join(dir, 'all.yaml');
+      writeFileSync(file, [
+        'apiVersion: v1\nkind: Namespace\nmetadata: {name: team, labels: {extguard.io/mode: warn}}',
+        'apiVersion: v1\nkind: Service\nmetadata: {name: crm, namespace: team}\nspec: {type: ExternalName, externalName: crm.example.com}',
+        'apiVersion: batch/v1\nkind: Job\nmetadata: {name: sync, namespace: team}\nspec: {template: {spec: {restartPolicy: Never, containers: [{name: s, image: x, args: ["--url=https://crm.example.com/api", "--other=https://undeclared.example.net"]}]}}}',
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}',
+      ].join('\n---\n'));
+      const r = run(['check', '--format', 'json', file]);
+      expect(r.code).to.equal(0);
+      const report = JSON.parse(r.stdout);
+      expect(report.results).to.have.length(1);
+      expect(report.results[0].mode).to.equal('warn');
+      expect(report.results[0].violations.map((v: any) => v.message)).to.satisfy((m: string[]) => m.length === 1 && m[0]!.includes('undeclared.example.net'));
+      expect(report.summary).to.deep.equal({ objects: 1, denied: 0, warned: 1, mutated: 0 });
+    });
+
+    it('reads stdin and defaults the namespace to "default"', () => {
+      const r = run(['check', '--format', 'json', '-'], 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: x}]}\n');
+      expect(r.code).to.equal(0);
+      expect(JSON.parse(r.stdout).results[0].namespace).to.equal('default');
+    });
+
+    const unusable: [string, string[], string | undefined, RegExp][] = [
+      ['a missing file', ['check', '/nonexistent.yaml'], undefined, /no such file/],
+      ['invalid YAML', ['check', '-'], 'kind: [unclosed\n', /not valid YAML/],
+      ['a document without kind', ['check', '-'], 'foo: bar\n', /has no apiVersion\/kind/],
+      ['an unreadable workload', ['check', '-'], 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: 3}\n', /spec\.containers: expected a list/],
+      ['an unknown flag', ['check', '--colour', 'x.yaml'], undefined, /unknown option/],
+      ['an unknown format', ['check', '--format', 'xml', 'x.yaml'], undefined, /Allowed choices are text, json/],
+    ];
+    for (const [what, args, input, message] of unusable) {
+      it(`exits 2 on ${what} with a clear message`, () => {
+        const r = run(args, input);
+        expect(r.code).to.equal(2);
+        expect(r.stderr).to.match(message);
+      });
+    }
+
+    it('exits 2 on an invalid --config and names the problem', () => {
+      const cfg = join(dir, 'bad-config.yaml');
+      writeFileSync(cfg, 'defaultMode: sometimes\n');
+      const r = run(['check', '--config', cfg, join(examples, 'workloads', 'good.yaml')]);
+      expect(r.code).to.equal(2);
+      expect(r.stderr).to.match(/defaultMode: must be equal to one of the allowed values/);
+    });
+  });
+
+  describe('mutate', () => {
+    it('prints every manifest, workloads with the injected env', () => {
+      const r = run(['mutate', '--declarations', join(examples, 'catalog.yaml'), join(examples, 'workloads', 'good.yaml')]);
+      expect(r.code, r.stderr).to.equal(0);
+      const docs = parseAllDocuments(r.stdout).map((d) => d.toJS());
+      expect(docs).to.have.length(1);
+      expect(docs[0].spec.template.spec.containers[0].env.map((e: any) => e.name)).to.deep.equal(
+        ['LOG_LEVEL', 'DB_HOST', 'DB_PORT', 'DB_USER', 'DB_PASSWORD', 'PAYMENTS_API_HOST', 'PAYMENTS_API_PORT', 'PAYMENTS_API_API_KEY']);
+    });
+
+    it('is idempotent: mutating its own output changes nothing', () => {
+      const first = run(['mutate', '--declarations', join(examples, 'catalog.yaml'), join(examples, 'workloads', 'good.yaml')]);
+      const second = run(['mutate', '--declarations', join(examples, 'catalog.yaml'), '-'], first.stdout);
+      expect(second.stdout).to.equal(first.stdout);
+    });
+  });
+
+  describe('certs', () => {
+    it('writes a CA and a serving certificate for the Service DNS names and prints the caBundle', () => {
+      const out = join(dir, 'certs');
+      const r = run(['certs', '--service', 'eg', '--namespace', 'sys', '--out-dir', out]);
+      expect(r.code, r.stderr).to.equal(0);
+      const bundle = /caBundle: (\S+)/.exec(r.stdout)![1]!;
+      expect(Buffer.from(bundle, 'base64').toString()).to.equal(readFileSync(join(out, 'ca.crt'), 'utf8'));
+      const cert = new X509Certificate(readFileSync(join(out, 'tls.crt')));
+      expect(cert.subjectAltName).to.contain('DNS:eg.sys.svc').and.contain('DNS:eg.sys.svc.cluster.local');
+      expect(cert.verify(new X509Certificate(readFileSync(join(out, 'ca.crt'))).publicKey)).to.equal(true);
+    });
+  });
+
+  describe('serve', () => {
+    it('answers AdmissionReviews over HTTPS with the given flags and stops on SIGTERM', async () => {
+      const certs = join(dir, 'serve-certs');
+      run(['certs', '--out-dir', certs, '--ip', '127.0.0.1', '--dns-name', 'localhost']);
+      const cfg = join(dir, 'serve-config.yaml');
+      writeFileSync(cfg, 'defaultMode: enforce\n');
+      const child = spawn(process.execPath, [bin, 'serve', '--declarations', join(examples, 'catalog.yaml'), '--tls-cert', join(certs, 'tls.crt'), '--tls-key', join(certs, 'tls.key'),
+        '--config', cfg, '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      let logs = '';
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout.on('data', (c: Buffer) => {
+          logs += c.toString();
+          const m = /"port":(\d+)/.exec(logs);
+          if (m) resolve(Number(m[1]));
+        });
+        child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${logs}`)));
+      });
+      const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'cli-1', operation: 'CREATE', namespace: 'shop', object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'a', env: [{ name: 'API_TOKEN', value: FAKE_PASSWORD }] }] } } } });
+      const res = await new Promise<any>((resolve, reject) => {
+        const req = httpsRequest({ host: '127.0.0.1', port, path: '/validate', method: 'POST', ca: readFileSync(join(certs, 'ca.crt')), servername: 'localhost', headers: { 'content-type': 'application/json' } }, (r) => {
+          let t = '';
+          r.on('data', (c: Buffer) => { t += c.toString(); });
+          r.on('end', () => resolve(JSON.parse(t)));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(res.response).to.include({ uid: 'cli-1', allowed: false });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).to.equal(0);
+      expect(logs).not.to.contain(FAKE_PASSWORD);
+      expect(logs).to.contain('"msg":"denied"');
+    });
+
+    it('refuses to start on a missing certificate with a clear message', () => {
+      const r = run(['serve', '--tls-cert', '/nope.crt', '--tls-key', '/nope.key', '--port', '0', '--metrics-port', '0']);
+      expect(r.code).to.equal(2);
+      expect(r.stderr).to.match(/cannot read TLS certificate \/nope\.crt: ENOENT/);
+    });
+  });
+});
