@@ -23,6 +23,8 @@ export interface CompiledCredentialSettings {
 }
 
 const SENSITIVE_TOKENS = ['password', 'passwd', 'pwd', 'pass', 'secret', 'token', 'apikey', 'passphrase', 'credential', 'credentials', 'privatekey', 'secretkey', 'accesskey', 'authtoken'];
+/** Keywords long enough to recognise when glued to a prefix: PGPASSWORD, WEBHOOKSECRET, AUTHTOKEN. */
+const GLUED_SUFFIXES = ['password', 'passwd', 'passphrase', 'secret', 'token', 'apikey'];
 /** Pairs of adjacent tokens that together name a credential. */
 const SENSITIVE_PAIRS = ['api_key', 'access_key', 'private_key', 'secret_key', 'client_secret', 'auth_token', 'signing_key', 'encryption_key', 'master_key', 'account_key', 'session_key', 'app_key', 'license_key'];
 /** Tokens that make a name a setting about a credential rather than the credential itself. */
@@ -90,7 +92,7 @@ export function tokens(name: string): string[] {
 export function isSensitiveName(name: string, s: CompiledCredentialSettings): boolean {
   const t = tokens(name);
   if (t.length === 0 || t.some((x) => SETTING_TOKENS.has(x))) return false;
-  if (t.some((x) => s.sensitive.has(x))) return true;
+  if (t.some((x) => s.sensitive.has(x) || GLUED_SUFFIXES.some((k) => x.endsWith(k)))) return true;
   const joined = `_${t.join('_')}_`;
   return SENSITIVE_PAIRS.some((p) => joined.includes(`_${p}_`)) || s.extraNames.some((p) => joined.includes(`_${p}_`));
 }
@@ -131,8 +133,8 @@ function inArgv(words: readonly { word: string; text: number }[], s: CompiledCre
     const next = words[i + 1];
     const flag = /^--?([A-Za-z][A-Za-z0-9_.-]*)(?:=(.*))?$/s.exec(word);
     const assign = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(word);
-    if (startOfCommand && assign) {
-      // Inline environment assignment before a command: PGPASSWORD=x psql ...
+    if (assign) {
+      // Environment assignment in a script: PGPASSWORD=x psql ..., export API_TOKEN=x, env K=V cmd
       if (isSensitiveName(assign[1]!, s) && isLiteralSecret(assign[2]!)) found.set(text, 'password on the command line');
       continue;
     }

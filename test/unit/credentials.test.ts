@@ -1,0 +1,180 @@
+import { expect } from 'chai';
+import { compileCredentialSettings, findCredentials } from '../../src/policy/credentials.ts';
+import { shellWords, SEPARATOR } from '../../src/policy/shell.ts';
+import type { ScannedText } from '../../src/policy/types.ts';
+
+// Fake credentials are assembled at run time so this file holds no scanner-tripping literal.
+const PW = ['Tr0ub4dor', '-', 'x9Q!'].join('');
+const AWS_ID = 'AKIA' + 'Z'.repeat(4) + '2345ABCDEF67';
+const GH = 'ghp_' + 'a1B2'.repeat(9);
+const GL = 'glpat-' + 'x'.repeat(20);
+const SLACK = 'xoxb-' + '1234567890-abcdefghij';
+const STRIPE = 'sk_live_' + '0'.repeat(24);
+const JWT = 'eyJ' + 'hbGciOiJIUzI1NiJ9' + '.eyJ' + 'zdWIiOiIxMjM0NTY3ODkwIn0' + '.' + 'SflKxwRJSMeKKF2QT4fwpM';
+const PEM = '-----BEGIN ' + 'PRIVATE KEY-----\nMIIEv...\n-----END PRIVATE KEY-----';
+const NPM = 'npm_' + 'A'.repeat(36);
+const GOOGLE = 'AIza' + 'B'.repeat(35);
+
+const settings = compileCredentialSettings({ sensitiveNames: ['pin'], extraPatterns: [{ name: 'acme token', pattern: 'acme_[a-z0-9]{16}' }] });
+
+const env = (name: string, value: string): ScannedText[] => [{ field: 'env', index: 0, envName: name, value, path: 'spec.containers[0].env[0].value' }];
+const argv = (command: string[], args: string[] = []): ScannedText[] => [
+  ...command.map((value, index) => ({ field: 'command' as const, index, value, path: `spec.containers[0].command[${index}]` })),
+  ...args.map((value, index) => ({ field: 'args' as const, index, value, path: `spec.containers[0].args[${index}]` })),
+];
+
+interface Row { what: string; texts: ScannedText[]; found?: { path: string; what: RegExp }; secret?: string }
+
+const positives: Row[] = [
+  { what: 'DB_PASSWORD with a literal', texts: env('DB_PASSWORD', PW), found: { path: 'spec.containers[0].env[0].value', what: /sensitive variable name/ }, secret: PW },
+  { what: 'camelCase dbPassword', texts: env('dbPassword', PW), secret: PW },
+  { what: 'dotted db.password', texts: env('db.password', PW), secret: PW },
+  { what: 'kebab api-key', texts: env('api-key', PW), secret: PW },
+  { what: 'API_KEY', texts: env('API_KEY', PW), secret: PW },
+  { what: 'CLIENT_SECRET', texts: env('CLIENT_SECRET', PW), secret: PW },
+  { what: 'AWS_SECRET_ACCESS_KEY', texts: env('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'), secret: 'wJalrXUtnFEMI' },
+  { what: 'GITHUB_TOKEN', texts: env('GITHUB_TOKEN', PW), secret: PW },
+  { what: 'MYSQL_ROOT_PASSWORD', texts: env('MYSQL_ROOT_PASSWORD', PW), secret: PW },
+  { what: 'REDIS_PASS', texts: env('REDIS_PASS', PW), secret: PW },
+  { what: 'SSH_PASSPHRASE', texts: env('SSH_PASSPHRASE', PW), secret: PW },
+  { what: 'a configured extra name (PIN)', texts: env('CARD_PIN', 'a1b2c3x'), secret: 'a1b2c3x' },
+  { what: 'a weak literal such as changeme', texts: env('PASSWORD', 'changeme'), secret: 'changeme' },
+  { what: 'an AWS access key ID under any name', texts: env('AWS_ID', AWS_ID), found: { path: 'spec.containers[0].env[0].value', what: /AWS access key ID/ }, secret: AWS_ID },
+  { what: 'a GitHub token under any name', texts: env('GH', GH), found: { path: 'spec.containers[0].env[0].value', what: /GitHub token/ }, secret: GH },
+  { what: 'a GitLab token', texts: env('X', GL), found: { path: 'spec.containers[0].env[0].value', what: /GitLab token/ }, secret: GL },
+  { what: 'a Slack token', texts: env('X', SLACK), found: { path: 'spec.containers[0].env[0].value', what: /Slack token/ }, secret: SLACK },
+  { what: 'a Stripe live key', texts: env('X', STRIPE), found: { path: 'spec.containers[0].env[0].value', what: /Stripe/ }, secret: STRIPE },
+  { what: 'a JWT', texts: env('X', JWT), found: { path: 'spec.containers[0].env[0].value', what: /JWT/ }, secret: JWT },
+  { what: 'a PEM private key', texts: env('TLS', PEM), found: { path: 'spec.containers[0].env[0].value', what: /PEM private key/ } },
+  { what: 'an npm token', texts: env('X', NPM), found: { path: 'spec.containers[0].env[0].value', what: /npm token/ }, secret: NPM },
+  { what: 'a Google API key', texts: env('X', GOOGLE), found: { path: 'spec.containers[0].env[0].value', what: /Google API key/ }, secret: GOOGLE },
+  { what: 'a configured extra pattern', texts: env('X', 'acme_0123456789abcdef'), found: { path: 'spec.containers[0].env[0].value', what: /matches pattern "acme token"/ } },
+  { what: 'a password in a URL', texts: env('DATABASE_URL', `postgres://app:${PW}@db.example.com:5432/app`), found: { path: 'spec.containers[0].env[0].value', what: /password in URL/ }, secret: PW },
+  { what: 'a password in an AMQP URL in args', texts: argv(['worker'], [`--broker=amqps://u:${PW}@mq.example.com/vhost`]), found: { path: 'spec.containers[0].args[0]', what: /password in URL/ }, secret: PW },
+  { what: 'a password in an ADO.NET connection string', texts: env('CONN', `Server=tcp:sql.example.net,1433;Database=app;User Id=app;Password=${PW};`), found: { path: 'spec.containers[0].env[0].value', what: /connection string/ }, secret: PW },
+  { what: 'pwd= in an ODBC string', texts: env('ODBC', `DSN=x;UID=app;PWD=${PW}`), found: { path: 'spec.containers[0].env[0].value', what: /connection string/ } },
+  { what: 'a libpq keyword string', texts: env('PG', `host=db.example.com password=${PW} dbname=app`), found: { path: 'spec.containers[0].env[0].value', what: /connection string/ } },
+  { what: 'a Bearer header in a curl script', texts: argv(['sh', '-c'], [`curl -H "Authorization: Bearer ${PW}" https://api.example.com`]), found: { path: 'spec.containers[0].args[0]', what: /HTTP header/ }, secret: PW },
+  { what: 'an X-Api-Key header', texts: argv(['curl'], ['-H', `X-Api-Key: ${PW}`]), found: { path: 'spec.containers[0].args[1]', what: /HTTP header/ } },
+  { what: '--password=x', texts: argv(['app'], [`--password=${PW}`]), found: { path: 'spec.containers[0].args[0]', what: /command line/ }, secret: PW },
+  { what: '--password x as two argv elements', texts: argv(['app'], ['--password', PW]), found: { path: 'spec.containers[0].args[1]', what: /command line/ }, secret: PW },
+  { what: '--api-key x', texts: argv(['app', '--api-key', PW]), found: { path: 'spec.containers[0].command[2]', what: /command line/ } },
+  { what: '--token=x', texts: argv(['vault', 'login', `--token=${PW}`]), found: { path: 'spec.containers[0].command[2]', what: /command line/ } },
+  { what: '-pSECRET for mysql in sh -c', texts: argv(['sh', '-c', `mysql -uroot -p${PW} shop`]), found: { path: 'spec.containers[0].command[2]', what: /command line/ }, secret: PW },
+  { what: '-pSECRET for mysqldump in bash -ec with &&', texts: argv(['/bin/bash', '-ec'], [`cd /tmp && mysqldump -h db -p${PW} app > d.sql`]), found: { path: 'spec.containers[0].args[0]', what: /command line/ } },
+  { what: 'PGPASSWORD=x psql inline assignment', texts: argv(['sh', '-c', `PGPASSWORD=${PW} psql -h db -U app`]), found: { path: 'spec.containers[0].command[2]', what: /command line/ }, secret: PW },
+  { what: 'curl -u user:pw', texts: argv(['curl', '-u', `admin:${PW}`, 'https://api.example.com']), found: { path: 'spec.containers[0].command[2]', what: /command line/ } },
+  { what: '--password in a quoted script', texts: argv(['sh', '-c', `app --password '${PW}'`]), found: { path: 'spec.containers[0].command[2]', what: /command line/ } },
+  { what: 'a token after a newline in a script', texts: argv(['sh', '-c', `echo start\nexport API_TOKEN=${PW}`]), found: { path: 'spec.containers[0].command[2]', what: /./ } },
+];
+
+const negatives: Row[] = [
+  { what: 'a $(VAR) reference', texts: env('DB_PASSWORD', '$(DB_PASSWORD_FROM_SECRET)') },
+  { what: 'a ${VAR} reference', texts: env('DB_PASSWORD', '${DB_PASSWORD}') },
+  { what: 'a $VAR reference', texts: env('DB_PASSWORD', '$SECRET') },
+  { what: 'an empty value', texts: env('DB_PASSWORD', '') },
+  { what: 'a placeholder <password>', texts: env('DB_PASSWORD', '<password>') },
+  { what: 'stars', texts: env('DB_PASSWORD', '********') },
+  { what: 'REDACTED', texts: env('TOKEN', 'REDACTED') },
+  { what: 'a file path', texts: env('DB_PASSWORD', '/etc/secrets/password') },
+  { what: 'a relative path', texts: env('TOKEN', './token.txt') },
+  { what: 'PASSWORD_FILE', texts: env('PASSWORD_FILE', 'db-password') },
+  { what: 'SECRETS_DIR', texts: env('SECRETS_DIR', 'secrets') },
+  { what: 'TOKEN_PATH', texts: env('TOKEN_PATH', 'var-run-token') },
+  { what: 'a number', texts: env('PASSWORD', '12') },
+  { what: 'a boolean', texts: env('ENABLE_TOKEN', 'true') },
+  { what: 'ENABLE_TOKEN_AUTH', texts: env('ENABLE_TOKEN_AUTH', 'yes-please') },
+  { what: 'TOKEN_TTL', texts: env('TOKEN_TTL', '3600') },
+  { what: 'SESSION_TOKEN_TIMEOUT 30m', texts: env('SESSION_TOKEN_TIMEOUT', '30m') },
+  { what: 'TOKEN_EXPIRY 24h', texts: env('TOKEN_EXPIRY', '24h') },
+  { what: 'PASSWORD_MIN_LENGTH', texts: env('PASSWORD_MIN_LENGTH', 'twelve') },
+  { what: 'PASSWORD_POLICY', texts: env('PASSWORD_POLICY', 'strict') },
+  { what: 'SECRET_NAME', texts: env('SECRET_NAME', 'db-credentials') },
+  { what: 'SECRET_KEY_REF', texts: env('SECRET_KEY_REF', 'db-credentials/password') },
+  { what: 'PASSWORD_HASH_ALGORITHM', texts: env('PASSWORD_HASH_ALGORITHM', 'bcrypt') },
+  { what: 'TOKEN_ENDPOINT', texts: env('TOKEN_ENDPOINT', 'https://auth.example.com/oauth/token') },
+  { what: 'AUTH_HEADER naming a header', texts: env('AUTH_TOKEN_HEADER', 'X-Api-Key') },
+  { what: 'API_KEY_HEADER', texts: env('API_KEY_HEADER', 'Authorization') },
+  { what: 'AUTH_TYPE', texts: env('AUTH_TYPE', 'basic') },
+  { what: 'KEY_ALIAS', texts: env('KEY_ALIAS', 'server') },
+  { what: 'a keyword inside another word (MONKEY)', texts: env('MONKEY', 'banana-split') },
+  { what: 'PASSPORT_NUMBER', texts: env('PASSPORT_NUMBER', 'X1234567') },
+  { what: 'BYPASS_CACHE', texts: env('BYPASS_CACHE', 'always') },
+  { what: 'KEYCLOAK_REALM', texts: env('KEYCLOAK_REALM', 'shop') },
+  { what: 'a URL without userinfo', texts: env('API_URL', 'https://api.example.com/v1') },
+  { what: 'a URL with a user but no password', texts: env('GIT_URL', 'ssh://git@github.com/org/repo.git') },
+  { what: 'a URL whose password is $(VAR)', texts: env('DATABASE_URL', 'postgres://app:$(DB_PASSWORD)@db:5432/app') },
+  { what: 'a URL whose password is ${VAR}', texts: env('DATABASE_URL', 'postgres://app:${DB_PASSWORD}@db:5432/app') },
+  { what: 'a connection string with Password=$(VAR)', texts: env('CONN', 'Server=db;Password=$(DB_PASSWORD);') },
+  { what: 'an Authorization header from a variable', texts: argv(['sh', '-c', 'curl -H "Authorization: Bearer $TOKEN" https://api.example.com']) },
+  { what: '--password-file', texts: argv(['app', '--password-file=/run/secrets/db']) },
+  { what: '--password-stdin', texts: argv(['docker', 'login', '--password-stdin', 'registry']) },
+  { what: '--token-ttl', texts: argv(['app', '--token-ttl', '3600']) },
+  { what: '--password followed by another flag', texts: argv(['app', '--password', '--verbose']) },
+  { what: 'a port flag -p 8080:80', texts: argv(['docker', 'run', '-p', '8080:80', 'nginx']) },
+  { what: 'mysql -p alone (prompt)', texts: argv(['sh', '-c', 'mysql -uroot -p shop']) },
+  { what: 'mysql -p$(VAR)', texts: argv(['sh', '-c', 'mysql -uroot -p$MYSQL_PWD shop']) },
+  { what: '-p for a program other than mysql', texts: argv(['ssh', '-p2222', 'host']) },
+  { what: 'psql -p 5432', texts: argv(['psql', '-p', '5432', '-h', 'db']) },
+  { what: 'curl -u user without password', texts: argv(['curl', '-u', 'admin', 'https://api.example.com']) },
+  { what: 'curl -u user:$VAR', texts: argv(['sh', '-c', 'curl -u admin:$PASS https://api.example.com']) },
+  { what: 'an e-mail address', texts: env('ADMIN_EMAIL', 'ops@example.com') },
+  { what: 'a UUID under a plain name', texts: env('REQUEST_ID', '0b7c4ad0-5b4a-4d0a-9f4e-0d1c2b3a4f5e') },
+  { what: 'an image digest', texts: env('IMAGE', 'registry.example.com/app@sha256:' + 'a'.repeat(64)) },
+  { what: 'base64 of ordinary config', texts: env('CONFIG_B64', 'eyJsb2dMZXZlbCI6ImluZm8ifQ==') },
+  { what: 'a log level', texts: env('LOG_LEVEL', 'debug') },
+  { what: 'a script without credentials', texts: argv(['sh', '-c', 'echo $HOME && ./run.sh --verbose']) },
+  { what: 'PGPASSWORD from a variable', texts: argv(['sh', '-c', 'PGPASSWORD=$DB_PASS psql -h db']) },
+  { what: 'sk- prefix that is not an OpenAI key', texts: env('MODE', 'sk-short') },
+  { what: 'TOKEN_URL', texts: env('TOKEN_URL', 'https://auth.example.com/token') },
+  { what: 'SECRET_VERSION', texts: env('SECRET_VERSION', 'latest') },
+  { what: 'PASSWORD_RESET_URL', texts: env('PASSWORD_RESET_URL', 'reset-page') },
+  { what: 'a plain name such as USERNAME', texts: env('DB_USERNAME', 'app') },
+];
+
+describe('plaintext-credential rule', () => {
+  describe('finds', () => {
+    for (const row of positives) {
+      it(row.what, () => {
+        const found = findCredentials(row.texts, settings);
+        expect(found, JSON.stringify(row.texts.map((t) => t.path))).to.have.length(1);
+        if (row.found) {
+          expect(found[0]!.path).to.equal(row.found.path);
+          expect(found[0]!.what).to.match(row.found.what);
+        }
+        // A finding never carries the credential.
+        if (row.secret) expect(JSON.stringify(found)).not.to.contain(row.secret);
+      });
+    }
+  });
+
+  describe('leaves alone', () => {
+    for (const row of negatives) {
+      it(row.what, () => {
+        expect(findCredentials(row.texts, settings)).to.deep.equal([]);
+      });
+    }
+  });
+
+  it('reports one finding per text even when several patterns match', () => {
+    expect(findCredentials(env('DB_PASSWORD', `${GH} ${AWS_ID}`), settings)).to.have.length(1);
+  });
+
+  it('rejects an invalid extra pattern with a message naming it', () => {
+    expect(() => compileCredentialSettings({ sensitiveNames: [], extraPatterns: [{ name: 'broken', pattern: '(' }] })).to.throw(/"broken": invalid regular expression/);
+  });
+});
+
+describe('shell words', () => {
+  const table: [string, string[]][] = [
+    ['a b  c', ['a', 'b', 'c']],
+    [`echo "a b" 'c d'`, ['echo', 'a b', 'c d']],
+    ['a && b; c | d', ['a', SEPARATOR, 'b', SEPARATOR, 'c', SEPARATOR, 'd']],
+    ['a\nb', ['a', SEPARATOR, 'b']],
+    ['x\\ y "q\\"z"', ['x y', 'q"z']],
+    ['""', ['']],
+  ];
+  for (const [script, words] of table) {
+    it(`splits ${JSON.stringify(script)}`, () => { expect(shellWords(script)).to.deep.equal(words); });
+  }
+});

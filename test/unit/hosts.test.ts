@@ -1,0 +1,138 @@
+import { expect } from 'chai';
+import { compileHostSettings, findExternalHosts, hostMatches, normalizeHost } from '../../src/policy/hosts.ts';
+import type { ScannedText } from '../../src/policy/types.ts';
+
+const settings = compileHostSettings({ clusterDomain: 'cluster.local', internalCIDRs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'] });
+const ctx = { namespaces: new Set(['shop', 'payments']) };
+
+const env = (value: string, name = 'X'): ScannedText[] => [{ field: 'env', index: 0, envName: name, value, path: 'env[0].value' }];
+const argv = (...words: string[]): ScannedText[] => words.map((value, index) => ({ field: 'args', index, value, path: `args[${index}]` }));
+const hosts = (texts: ScannedText[]) => findExternalHosts(texts, settings, ctx).map((f) => (f.port ? `${f.host}:${f.port}` : f.host));
+
+const positives: [string, ScannedText[], string[]][] = [
+  ['an https URL', env('https://api.stripe.com/v1'), ['api.stripe.com']],
+  ['a URL with a port', env('https://api.example.com:8443/x'), ['api.example.com:8443']],
+  ['a postgres URL with userinfo', env('postgres://user:pw@db.example.com:5432/app'), ['db.example.com:5432']],
+  ['a JDBC URL', env('jdbc:postgresql://db.example.com/app'), ['db.example.com']],
+  ['a mongodb+srv URL', env('mongodb+srv://cluster0.abcde.mongodb.net/test'), ['cluster0.abcde.mongodb.net']],
+  ['a redis URL', env('rediss://cache.example.org:6380'), ['cache.example.org:6380']],
+  ['an amqps URL', env('amqps://mq.example.com/vhost'), ['mq.example.com']],
+  ['a bare host name in an env value', env('db.example.com', 'DB_HOST'), ['db.example.com']],
+  ['host:port', env('db.example.com:5432'), ['db.example.com:5432']],
+  ['an IPv4 literal', env('8.8.8.8'), ['8.8.8.8']],
+  ['an IPv4 literal with port', env('8.8.4.4:53'), ['8.8.4.4:53']],
+  ['an IPv6 literal', env('2001:4860:4860::8888'), ['2001:4860:4860::8888']],
+  ['a bracketed IPv6 with port', env('[2001:db8::1]:443'), ['2001:db8::1:443']],
+  ['an IPv6 URL', env('http://[2001:db8::2]:8080/'), ['2001:db8::2:8080']],
+  ['--host=name', argv('--host=db.example.com'), ['db.example.com']],
+  ['--host name', argv('--host', 'db.example.com'), ['db.example.com']],
+  ['-h name', argv('-h', 'db.example.com'), ['db.example.com']],
+  ['a curl in sh -c with && and psql -h', [{ field: 'command', index: 0, value: 'sh', path: 'command[0]' }, { field: 'command', index: 1, value: '-c', path: 'command[1]' },
+    { field: 'command', index: 2, value: 'curl -s https://x.example.com/health && psql -h db.example.net', path: 'command[2]' }], ['x.example.com', 'db.example.net']],
+  ['a comma-separated broker list', env('b1.example.com:9092,b2.example.com:9092'), ['b1.example.com:9092', 'b2.example.com:9092']],
+  ['an Elasticsearch hosts list with URLs', env('https://es1.example.com:9200,https://es2.example.com:9200'), ['es1.example.com:9200', 'es2.example.com:9200']],
+  ['an ADO.NET Server=tcp:host,port', env('Server=tcp:sql.example.net,1433;Database=app'), ['sql.example.net']],
+  ['a libpq keyword string', env('host=db.example.com port=5432 dbname=app'), ['db.example.com']],
+  ['a name under a two-level public suffix', env('api.example.co.uk'), ['api.example.co.uk']],
+  ['an upper-case name inside a URL', env('https://API.Example.COM/'), ['api.example.com']],
+  ['a trailing-dot FQDN', env('db.example.com.'), ['db.example.com']],
+  ['redis.shop when shop is not a known namespace... with a .shop TLD', env('redis.mystore.shop'), ['redis.mystore.shop']],
+  ['a public IP outside internal CIDRs', env('172.32.0.1'), ['172.32.0.1']],
+  ['a .dev host in a URL', env('https://myapp.dev/x'), ['myapp.dev']],
+];
+
+const negatives: [string, ScannedText[]][] = [
+  ['a single-label Service name', env('external-db')],
+  ['svc.namespace for a known namespace', env('redis.shop')],
+  ['svc.ns.svc', env('redis.shop.svc')],
+  ['a cluster.local FQDN', env('redis.shop.svc.cluster.local:6379')],
+  ['a URL to a cluster Service', env('http://api.payments.svc:8080/v1')],
+  ['localhost', env('http://localhost:8080')],
+  ['a .localhost name', env('app.localhost')],
+  ['loopback', env('127.0.0.1:5432')],
+  ['IPv6 loopback', env('[::1]:80')],
+  ['0.0.0.0 bind address', argv('--bind=0.0.0.0:8080')],
+  ['an internal CIDR address', env('10.1.2.3')],
+  ['an RFC 1918 address', env('192.168.1.10:3306')],
+  ['a link-local metadata address', env('169.254.169.254')],
+  ['a file name entrypoint.sh', argv('entrypoint.sh')],
+  ['a file name manage.py', argv('python', 'manage.py', 'migrate')],
+  ['application.properties', env('application.properties')],
+  ['config.yaml', argv('--config', 'config.yaml')],
+  ['server.jar', argv('java', '-jar', 'server.jar')],
+  ['a path to a script', argv('/app/run.sh')],
+  ['a relative path', argv('./manage.py')],
+  ['a Java class name', argv('com.example.Main')],
+  ['a Java package', env('org.springframework.boot')],
+  ['a -D system property', argv('-Dspring.profiles.active=prod')],
+  ['a version string', env('1.2.3')],
+  ['a v-prefixed version', env('v2.0.1')],
+  ['a decimal', env('0.75')],
+  ['an e-mail address', env('ops@example.com')],
+  ['an image reference', env('ghcr.io/org/app:1.0')],
+  ['an image reference with digest', env('registry.example.com/team/app@sha256:abc')],
+  ['a short image tag', env('nginx:1.25')],
+  ['a Kubernetes label key', env('app.kubernetes.io/name')],
+  ['a $(VAR) host in a URL', env('https://$(API_HOST)/v1')],
+  ['a ${VAR} host', env('${DB_HOST}:5432')],
+  ['a .local mDNS name', env('printer.local')],
+  ['a .internal name', env('db.corp.internal')],
+  ['a private suffix such as .consul', env('vault.service.consul:8200')],
+  ['a .test name', env('https://api.example.test')],
+  ['a log level', env('info')],
+  ['a duration', env('30s')],
+  ['a sentence with no host', env('hello world.')],
+  ['a host flag to a single-label service', argv('--host', 'postgres')],
+  ['a property key with camelCase', env('logging.level.rootLogger')],
+];
+
+describe('undeclared-external-host: finding external hosts', () => {
+  describe('finds', () => {
+    for (const [what, texts, expected] of positives) {
+      it(what, () => { expect(hosts(texts)).to.deep.equal(expected); });
+    }
+  });
+  describe('leaves alone', () => {
+    for (const [what, texts] of negatives) {
+      it(what, () => { expect(hosts(texts)).to.deep.equal([]); });
+    }
+  });
+
+  it('reports each host once per path, with the path of the text it is in', () => {
+    const found = findExternalHosts([...env('https://a.example.com https://a.example.com'), ...argv('x', 'https://a.example.com')], settings, ctx);
+    expect(found.map((f) => f.path)).to.deep.equal(['env[0].value', 'args[1]']);
+  });
+
+  it('treats a namespace-looking suffix as internal only for namespaces the catalog knows', () => {
+    expect(findExternalHosts(env('redis.shop'), settings, { namespaces: new Set() }).map((f) => f.host)).to.deep.equal(['redis.shop']);
+  });
+
+  it('honours a custom cluster domain', () => {
+    const s = compileHostSettings({ clusterDomain: 'k8s.example.com', internalCIDRs: [] });
+    expect(findExternalHosts(env('db.shop.k8s.example.com'), s, ctx)).to.deep.equal([]);
+  });
+
+  it('normalises host names', () => {
+    expect(normalizeHost(' DB.Example.COM. ')).to.equal('db.example.com');
+    expect(normalizeHost('[2001:DB8::1]')).to.equal('2001:db8::1');
+  });
+
+  const matches: [string, string, boolean][] = [
+    ['api.github.com', 'api.github.com', true],
+    ['API.GitHub.com.', 'api.github.com', true],
+    ['s3.amazonaws.com', '*.amazonaws.com', true],
+    ['a.b.amazonaws.com', '*.amazonaws.com', true],
+    ['amazonaws.com', '*.amazonaws.com', false],
+    ['evilamazonaws.com', '*.amazonaws.com', false],
+    ['8.8.8.8', '8.8.8.8', true],
+    ['api.github.com', 'github.com', false],
+  ];
+  for (const [host, pattern, expected] of matches) {
+    it(`allowedHosts ${pattern} ${expected ? 'matches' : 'does not match'} ${host}`, () => { expect(hostMatches(host, pattern)).to.equal(expected); });
+  }
+
+  it('rejects an invalid CIDR with a message naming it', () => {
+    expect(() => compileHostSettings({ clusterDomain: 'cluster.local', internalCIDRs: ['10.0.0.0/40'] })).to.throw(/"10\.0\.0\.0\/40" is not a valid CIDR/);
+    expect(() => compileHostSettings({ clusterDomain: 'cluster.local', internalCIDRs: ['nope/8'] })).to.throw(/nope\/8/);
+  });
+});
