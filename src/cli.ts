@@ -6,6 +6,8 @@ import { InputError, readManifests, type ManifestDocument } from './catalog/file
 import { ConfigError, DEFAULT_CONFIG } from './config/config.ts';
 import { loadPolicyFile } from './config/watch.ts';
 import { checkManifests, formatText, mutateManifests } from './cli/report.ts';
+import { readCluster } from './cli/cluster.ts';
+import { KubeConfig } from '@kubernetes/client-node';
 import { ShapeError } from './admission/workload.ts';
 import { createLogger } from './log.ts';
 import { compilePolicy, type Policy } from './policy/judge.ts';
@@ -39,6 +41,18 @@ function declarationsFrom(path: string | undefined): ManifestDocument[] {
 /** Errors the user can fix: one line on stderr, exit 2, no stack trace. */
 function isUsageError(err: unknown): err is Error {
   return err instanceof InputError || err instanceof ConfigError || err instanceof ShapeError;
+}
+
+async function clusterDocuments(kubeconfig?: string): Promise<ManifestDocument[]> {
+  const kc = new KubeConfig();
+  if (kubeconfig) kc.loadFromFile(kubeconfig);
+  else kc.loadFromDefault();
+  try {
+    return await readCluster(kc);
+  } catch (err) {
+    const e = err as { code?: number; message?: string };
+    throw new InputError(`cannot read the cluster ${kc.getCurrentCluster()?.server ?? '(no current cluster)'}: ${e.code ?? ''} ${(e.message ?? String(err)).split('\n')[0]}`.replace(/  +/g, ' '));
+  }
 }
 
 const program = new Command('extguard')
@@ -87,13 +101,18 @@ program
 program
   .command('check')
   .description('judge manifests offline exactly as the webhook would; exit 0 allowed, 1 denied, 2 unusable input')
-  .argument('<paths...>', 'files or directories of YAML/JSON manifests, or - for stdin')
+  .argument('[paths...]', 'files or directories of YAML/JSON manifests, or - for stdin')
   .option('--config <file>', 'cluster configuration (YAML)')
   .option('--declarations <file>', 'YAML of Services and Namespaces that count as cluster state')
+  .option('--cluster', 'judge the workloads running in the cluster (kubeconfig) instead of files')
+  .option('--kubeconfig <file>', 'with --cluster: kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)')
   .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-  .action((paths: string[], o: { config?: string; declarations?: string; format: 'text' | 'json' }) => {
+  .action(async (paths: string[], o: { config?: string; declarations?: string; cluster?: boolean; kubeconfig?: string; format: 'text' | 'json' }) => {
     const policy = policyFrom(o.config);
-    const report = checkManifests(readManifests(paths), declarationsFrom(o.declarations), policy);
+    if (o.cluster && paths.length) throw new InputError('give either --cluster or manifest paths, not both');
+    if (!o.cluster && !paths.length) throw new InputError('check needs manifest paths, or --cluster');
+    const inputs = o.cluster ? await clusterDocuments(o.kubeconfig) : readManifests(paths);
+    const report = checkManifests(inputs, declarationsFrom(o.declarations), policy);
     process.stdout.write(o.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatText(report));
     process.exitCode = report.summary.denied > 0 ? EXIT_DENIED : EXIT_OK;
   });
