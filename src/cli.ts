@@ -1,6 +1,8 @@
 // extguard's command line: serve, check, mutate, certs. Each command turns flags and files
 // into the same inputs the webhook uses, and the judge's output into text, JSON or YAML.
 
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { InputError, readManifests, type ManifestDocument } from './catalog/files.ts';
 import { ConfigError, DEFAULT_CONFIG } from './config/config.ts';
@@ -138,15 +140,26 @@ program
   .option('--ip <address...>', 'IP addresses for the certificate (e.g. 127.0.0.1 for a local webhook)')
   .addOption(new Option('--days <n>', 'validity in days').default(365).argParser(positiveInt))
   .option('--out-dir <dir>', 'where to write ca.crt, tls.crt, tls.key', 'certs')
-  .action(async (o: { service: string; namespace: string; dnsName?: string[]; ip?: string[]; days: number; outDir: string }) => {
+  .option('--kustomize <dir>', 'a self-signed kustomize overlay (manifests/self-signed): write the certificates to <dir>/certs and the caBundle into <dir>/cabundle-patch.yaml')
+  .action(async (o: { service: string; namespace: string; dnsName?: string[]; ip?: string[]; days: number; outDir: string; kustomize?: string }) => {
     const set = await createCertificateSet({
       dnsNames: [...serviceDnsNames(o.service, o.namespace), ...(o.dnsName ?? [])],
       ipAddresses: o.ip ?? [],
       days: o.days,
     });
-    const files = writeCertificateSet(o.outDir, set);
+    const caBundle = Buffer.from(set.ca.certPem).toString('base64');
+    let patchFile: string | undefined;
+    if (o.kustomize) {
+      patchFile = join(o.kustomize, 'cabundle-patch.yaml');
+      if (!existsSync(patchFile)) throw new InputError(`${patchFile} not found: --kustomize expects a directory like manifests/self-signed`);
+    }
+    const files = writeCertificateSet(o.kustomize ? join(o.kustomize, 'certs') : o.outDir, set);
     process.stderr.write(`wrote ${files.caFile}, ${files.certFile}, ${files.keyFile}\n`);
-    process.stdout.write(`caBundle: ${Buffer.from(set.ca.certPem).toString('base64')}\n`);
+    if (patchFile) {
+      writeFileSync(patchFile, readFileSync(patchFile, 'utf8').replace(/^(\s*caBundle:).*$/gm, `$1 ${caBundle}`));
+      process.stderr.write(`wrote caBundle into ${patchFile}\n`);
+    }
+    process.stdout.write(`caBundle: ${caBundle}\n`);
   });
 
 try {

@@ -2,7 +2,7 @@
 // server (server-side dry run). cert-manager's own kinds need its CRDs, which this control
 // plane does not have: they are checked to render, and the rest is dry-run applied.
 import { expect } from 'chai';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,11 +21,11 @@ describe('manifests/ against a real API server', function () {
     dir = mkdtempSync(join(tmpdir(), 'extguard-manifests-'));
     cpSync(join(root, 'manifests'), join(dir, 'manifests'), { recursive: true });
     // The self-signed variant as the README installs it: certs from `extguard certs`, caBundle pasted in.
-    const certs = spawnSync(process.execPath, [join(root, 'bin/extguard.js'), 'certs', '--out-dir', join(dir, 'manifests/self-signed/certs')], { encoding: 'utf8' });
+    const certs = spawnSync(process.execPath, [join(root, 'bin/extguard.js'), 'certs', '--kustomize', join(dir, 'manifests/self-signed')], { encoding: 'utf8' });
     expect(certs.status, certs.stderr).to.equal(0);
     const bundle = /caBundle: (\S+)/.exec(certs.stdout)![1]!;
-    const patch = join(dir, 'manifests/self-signed/cabundle-patch.yaml');
-    writeFileSync(patch, readFileSync(patch, 'utf8').replaceAll('REPLACE_WITH_CA_BUNDLE', bundle));
+    const patch = readFileSync(join(dir, 'manifests/self-signed/cabundle-patch.yaml'), 'utf8');
+    expect(patch.match(/caBundle: (\S+)/g)).to.deep.equal([`caBundle: ${bundle}`, `caBundle: ${bundle}`]);
     // Namespaced objects can only be dry-run into a namespace that exists.
     await cp.kubectl(['create', 'namespace', 'extguard-system']);
   });

@@ -195,4 +195,37 @@ describe('webhook reloads', function () {
     await until(() => handshake(rotated.ca.certPem), 'new certificate served');
     expect(await handshake(hook.ca)).to.equal(false);
   });
+
+  it('drops no request while the certificate rotates under load', async () => {
+    const rotated = await createCertificateSet({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    // Clients trust both CAs, as the API server does while a caBundle carries old and new.
+    const ca = hook.ca + rotated.ca.certPem;
+    const body = JSON.stringify(review(pod({ containers: [{}] })));
+    let ok = 0;
+    const failures: string[] = [];
+    let running = true;
+    const one = () => new Promise<void>((resolve) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: hook.server.port, path: '/validate', method: 'POST', ca, servername: 'localhost', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        res.on('end', () => { if (res.statusCode === 200) ok++; else failures.push(`HTTP ${res.statusCode}`); resolve(); });
+      });
+      req.on('error', (e) => { failures.push(e.message); resolve(); });
+      req.end(body);
+    });
+    const workers = Array.from({ length: 8 }, async () => { while (running) await one(); });
+    await new Promise((r) => setTimeout(r, 300));
+    writeFileSync(hook.files.keyFile, rotated.serving.keyPem);
+    writeFileSync(hook.files.certFile, rotated.serving.certPem);
+    const served = (c: string) => new Promise<boolean>((resolve) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: hook.server.port, path: '/healthz', ca: c, servername: 'localhost', agent: false }, (res) => { res.resume(); resolve(res.statusCode === 200); });
+      req.on('error', () => resolve(false));
+      req.end();
+    });
+    await until(() => served(rotated.ca.certPem), 'new certificate served');
+    await new Promise((r) => setTimeout(r, 300));
+    running = false;
+    await Promise.all(workers);
+    expect(failures).to.deep.equal([]);
+    expect(ok).to.be.greaterThan(20);
+  });
 });
