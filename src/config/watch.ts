@@ -1,9 +1,10 @@
 // The config file on disk: load at start (fatal if invalid) and hot reload on change
 // (an invalid change is refused with a clear log line, and the last good policy stays).
-// A ConfigMap volume updates by swapping a symlink, so we poll stat() rather than fs.watch.
+// A ConfigMap volume updates by swapping a symlink; pollFiles notices that.
 
-import { readFileSync, statSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.ts';
+import { pollFiles } from '../watch-files.ts';
 import { compilePolicy, type Policy } from '../policy/judge.ts';
 import { ConfigError, parseConfig } from './config.ts';
 
@@ -23,19 +24,8 @@ export function loadPolicyFile(path: string): Policy {
 }
 
 export function watchPolicyFile(path: string, apply: (p: Policy) => void, logger: Logger, onResult?: (ok: boolean) => void, intervalMs = 2000): () => void {
-  const stamp = (): string => {
-    try {
-      const s = statSync(path);
-      return `${s.ino}:${s.size}:${s.mtimeMs}`;
-    } catch {
-      return 'missing';
-    }
-  };
-  let last = stamp();
-  const check = (): void => {
-    const now = stamp();
-    if (now === last) return;
-    last = now;
+  // A refused change counts as seen: it is logged once, not on every poll, until the file changes again.
+  return pollFiles([path], intervalMs, () => {
     try {
       apply(loadPolicyFile(path));
       logger.info({ config: path }, 'configuration reloaded');
@@ -44,7 +34,6 @@ export function watchPolicyFile(path: string, apply: (p: Policy) => void, logger
       logger.error({ config: path, err: (err as Error).message }, 'configuration change refused; the last good configuration stays in force');
       onResult?.(false);
     }
-  };
-  watchFile(path, { interval: intervalMs, persistent: false }, check);
-  return () => unwatchFile(path, check);
+    return true;
+  });
 }

@@ -1,11 +1,12 @@
 // Serving certificate loaded from disk and reloaded when it changes, without a restart and
 // without dropping requests: tls.Server#setSecureContext swaps the context for new
 // handshakes while established connections keep theirs. Kubernetes updates a mounted Secret
-// by swapping a symlink, which fs.watch misses, so we poll stat() (cheap) instead.
+// by swapping a symlink; pollFiles notices that.
 
-import { readFileSync, statSync, watchFile, unwatchFile, type Stats } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Logger } from '../log.ts';
+import { pollFiles } from '../watch-files.ts';
 
 export const TLS_OPTIONS = { minVersion: 'TLSv1.2' } as const;
 
@@ -32,39 +33,21 @@ export function loadCertificate({ certFile, keyFile }: CertificatePaths): Secure
   return options;
 }
 
-const fingerprint = (s: Stats): string => `${s.ino}:${s.size}:${s.mtimeMs}`;
-
 /**
  * Calls `apply` with the new options whenever the files change and form a valid pair.
  * A half-written rotation (new cert, old key) fails the check and is retried on the next poll.
  */
 export function watchCertificate(paths: CertificatePaths, apply: (opts: SecureContextOptions) => void, logger: Logger, onResult?: (ok: boolean) => void, intervalMs = 2000): () => void {
-  const stamp = (): string => {
-    try {
-      return fingerprint(statSync(paths.certFile)) + '|' + fingerprint(statSync(paths.keyFile));
-    } catch {
-      return 'missing';
-    }
-  };
-  let last = stamp();
-  const check = (): void => {
-    const now = stamp();
-    if (now === last) return;
+  return pollFiles([paths.certFile, paths.keyFile], intervalMs, () => {
     try {
       apply(loadCertificate(paths));
-      last = now;
       logger.info({ certFile: paths.certFile }, 'TLS certificate reloaded');
       onResult?.(true);
+      return true;
     } catch (err) {
       logger.warn({ err: (err as Error).message }, 'TLS certificate changed but is not usable yet; keeping the current one');
       onResult?.(false);
+      return false;
     }
-  };
-  const opts = { interval: intervalMs, persistent: false };
-  watchFile(paths.certFile, opts, check);
-  watchFile(paths.keyFile, opts, check);
-  return () => {
-    unwatchFile(paths.certFile, check);
-    unwatchFile(paths.keyFile, check);
-  };
+  });
 }
