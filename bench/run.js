@@ -34,27 +34,36 @@ const certs = join(dir, 'certs');
 await new Promise((res, rej) => spawn(process.execPath, [join(root, 'bin/extguard.js'), 'certs', '--out-dir', certs, '--dns-name', 'localhost', '--ip', '127.0.0.1'], { stdio: 'ignore' }).on('exit', (c) => (c === 0 ? res() : rej(new Error('certs failed')))));
 const ca = readFileSync(join(certs, 'ca.crt'));
 
-// The floor: TLS + read + JSON.parse + JSON.stringify, nothing else.
-const floor = createServer({ cert: readFileSync(join(certs, 'tls.crt')), key: readFileSync(join(certs, 'tls.key')) }, (req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    const r = JSON.parse(Buffer.concat(chunks).toString());
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: r.request.uid, allowed: true } }));
+// The floor, in its own process like extguard (the load generator must not share its core):
+// TLS + read + JSON.parse + JSON.stringify, nothing else.
+const floorSource = `
+  const { createServer } = require('node:https');
+  const { readFileSync } = require('node:fs');
+  const s = createServer({ cert: readFileSync(process.argv[1]), key: readFileSync(process.argv[2]) }, (req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const r = JSON.parse(Buffer.concat(chunks).toString());
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: r.request.uid, allowed: true } }));
+    });
   });
-});
-await new Promise((r) => floor.listen(0, '127.0.0.1', r));
-const floorRps = await load(floor.address().port, ca);
-floor.close();
+  s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: s.address().port })));`;
+async function startProcess(args) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve) => {
+    let out = '';
+    child.stdout.on('data', (c) => { out += c; const m = /"port":(\d+)/.exec(out); if (m) resolve(Number(m[1])); });
+  });
+  child.stdout.resume();
+  return { port, stop: () => child.kill('SIGTERM') };
+}
+const floor = await startProcess(['-e', floorSource, join(certs, 'tls.crt'), join(certs, 'tls.key')]);
+const floorRps = await load(floor.port, ca);
+floor.stop();
 
-const child = spawn(process.execPath, [join(root, 'bin/extguard.js'), 'serve', '--declarations', join(root, 'examples/catalog.yaml'), '--tls-cert', join(certs, 'tls.crt'), '--tls-key', join(certs, 'tls.key'), '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const port = await new Promise((resolve) => {
-  let out = '';
-  child.stdout.on('data', (c) => { out += c; const m = /"port":(\d+)/.exec(out); if (m) resolve(Number(m[1])); });
-});
-child.stdout.resume();
-const rps = await load(port, ca);
-child.kill('SIGTERM');
+const hook = await startProcess([join(root, 'bin/extguard.js'), 'serve', '--declarations', join(root, 'examples/catalog.yaml'), '--tls-cert', join(certs, 'tls.crt'), '--tls-key', join(certs, 'tls.key'), '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1']);
+const rps = await load(hook.port, ca);
+hook.stop();
 rmSync(dir, { recursive: true, force: true });
 console.log(JSON.stringify({ seconds, concurrency, floorRps: Math.round(floorRps), extguardRps: Math.round(rps), ratio: Number((rps / floorRps).toFixed(2)) }));
