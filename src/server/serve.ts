@@ -13,6 +13,7 @@ import type { Logger } from '../log.ts';
 import { compilePolicy, type Policy } from '../policy/judge.ts';
 import { ensureDevCertificates } from '../tls/files.ts';
 import { createWebhookApp, DEFAULT_BODY_LIMIT } from './app.ts';
+import { trackInFlight } from './drain.ts';
 import { createMetrics } from './metrics.ts';
 import { loadCertificate, watchCertificate } from './tls.ts';
 
@@ -83,6 +84,7 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
   );
 
   const https: HttpsServer = createHttpsServer(tlsOptions, app);
+  const drainer = trackInFlight(https);
   // A client that sends nothing must not hold a socket forever.
   https.headersTimeout = 10_000;
   https.requestTimeout = 30_000;
@@ -129,11 +131,10 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
     if (shuttingDown) return;
     shuttingDown = true;
     unwatch.forEach((u) => u());
-    const done = new Promise<void>((res) => https.close(() => res()));
-    https.closeIdleConnections();
-    const timeout = opts.shutdownTimeoutMs ?? 20_000;
-    const timer = new Promise<void>((res) => setTimeout(() => { https.closeAllConnections(); res(); }, timeout).unref());
-    await Promise.race([done, timer]);
+    const inFlight = drainer.inFlight();
+    const cut = await drainer.drain(opts.shutdownTimeoutMs ?? 20_000);
+    if (cut > 0) logger.warn({ cut }, 'shutdown timeout reached: closed connections with requests still in flight');
+    else logger.info({ finished: inFlight }, 'in-flight requests finished');
     metricsServer.close();
     metricsServer.closeAllConnections();
     await catalog.stop();

@@ -8,7 +8,8 @@
 // - etcd listens on plain http, loopback only (nothing else on the machine is trusted less
 //   than the test itself, and it keeps etcd's start fast).
 // - kube-apiserver: RBAC, ServiceAccount admission disabled (no controller-manager creates
-//   the `default` ServiceAccount), webhooks enabled as in any cluster.
+//   the `default` ServiceAccount), webhooks enabled as in any cluster, Service-backed
+//   webhooks called at their EndpointSlice address (--enable-aggregator-routing).
 // - Logs go to <workDir>/etcd.log and <workDir>/kube-apiserver.log. The workDir (a fresh temp
 //   dir unless one is passed) is removed by stop(); set EXTGUARD_E2E_KEEP=1 to keep it.
 // - Clean-up on crash: exit/signal handlers kill the children, and a tiny detached watchdog
@@ -166,6 +167,9 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
       '--disable-admission-plugins=ServiceAccount',
       // The `kubernetes` Endpoints may not point at loopback; nothing in-cluster needs it here.
       '--endpoint-reconciler-type=none',
+      // Call webhooks behind a Service at the Service's endpoint, not its ClusterIP: no
+      // kube-proxy runs here, and the e2e suite reaches the shipped Service that way.
+      '--enable-aggregator-routing=true',
       '--profiling=false',
       `--audit-policy-file=${auditPolicy}`,
       `--audit-log-path=${auditLogPath}`,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ControlPlane } from './cluster.ts';
+import { parseAllDocuments } from 'yaml';
 import { sharedControlPlane } from './hooks.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,8 +27,10 @@ describe('manifests/ against a real API server', function () {
     const bundle = /caBundle: (\S+)/.exec(certs.stdout)![1]!;
     const patch = readFileSync(join(dir, 'manifests/self-signed/cabundle-patch.yaml'), 'utf8');
     expect(patch.match(/caBundle: (\S+)/g)).to.deep.equal([`caBundle: ${bundle}`, `caBundle: ${bundle}`]);
-    // Namespaced objects can only be dry-run into a namespace that exists.
-    await cp.kubectl(['create', 'namespace', 'extguard-system']);
+    // Namespaced objects can only be dry-run into a namespace that exists: the shipped one,
+    // with its Pod Security label.
+    const ns = await cp.kubectl(['apply', '-f', join(root, 'manifests/base/namespace.yaml')]);
+    expect(ns.code, ns.stderr).to.equal(0);
   });
   after(() => { rmSync(dir, { recursive: true, force: true }); });
 
@@ -46,6 +49,23 @@ describe('manifests/ against a real API server', function () {
       expect(applied.stdout).to.contain('validatingwebhookconfiguration.admissionregistration.k8s.io/extguard created (server dry run)');
     });
   }
+
+  it("the Deployment's Pods pass Pod Security 'restricted', which extguard-system enforces", async function () {
+    this.timeout(60_000);
+    const rendered = await cp.kubectl(['kustomize', join(dir, 'manifests', 'self-signed')]);
+    const deployment = parseAllDocuments(rendered.stdout).map((d) => d.toJS()).find((o) => o?.kind === 'Deployment');
+    const pod = (spec: unknown) => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'psa-probe', namespace: 'extguard-system' }, spec });
+    const shipped = await cp.kubectl(['create', '--dry-run=server', '-f', '-'], { input: pod(deployment.spec.template.spec) });
+    expect(shipped.code, shipped.stderr).to.equal(0);
+    expect(shipped.stderr).not.to.contain('PodSecurity');
+    // The same Pod without its securityContexts is refused: the check above is live.
+    const loose = structuredClone(deployment.spec.template.spec);
+    delete loose.securityContext;
+    delete loose.containers[0].securityContext;
+    const refused = await cp.kubectl(['create', '--dry-run=server', '-f', '-'], { input: pod(loose) });
+    expect(refused.code).to.not.equal(0);
+    expect(refused.stderr).to.contain('violates PodSecurity "restricted:latest"');
+  });
 
   it('RBAC is least privilege: the ServiceAccount can watch Services and Namespaces, and cannot read Secrets', async () => {
     const applied = await cp.kubectl(['apply', '-n', 'extguard-system', '-f', join(root, 'manifests/base/rbac.yaml')]);

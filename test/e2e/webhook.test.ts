@@ -1,11 +1,14 @@
 // extguard proven through a real kube-apiserver: the API server calls the webhook over HTTPS,
 // checks apiVersion/kind/uid, applies the base64 JSONPatch, turns denials into API errors and
 // warnings into Warning headers, and sends dryRun.
+//
+// extguard is installed from the shipped manifests as the README says (install.ts): the
+// webhook configurations, Service, RBAC and certificates under test are the ones users get.
 
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import type { ControlPlane } from './cluster.ts';
-import { startExtguard, webhookConfigurations, type RunningExtguard } from './extguard.ts';
+import { installSelfSigned, runInstalledPod, NAMESPACE, type Installation, type InstalledPod } from './install.ts';
 import { sharedControlPlane } from './hooks.ts';
 
 // Built at run time so the test source holds no credential-shaped literal.
@@ -33,7 +36,8 @@ const leakyEnv = () => [{ name: 'DB_PASSWORD', value: SECRET }];
 
 describe('extguard through a real kube-apiserver', function () {
   let cp: ControlPlane;
-  let hook: RunningExtguard;
+  let installation: Installation | undefined;
+  let hook: InstalledPod;
   const apply = (obj: Obj, ...flags: string[]) => cp.kubectl(['apply', ...flags, '-f', '-'], { input: JSON.stringify(obj) });
   const create = (obj: Obj, ...flags: string[]) => cp.kubectl(['create', ...flags, '-f', '-'], { input: JSON.stringify(obj) });
   const getJson = async (kind: string, name: string, ns: string): Promise<any> => {
@@ -53,9 +57,11 @@ describe('extguard through a real kube-apiserver', function () {
       const r = await apply(externalName('external-db', ns, 'my-database.example.com', { 'extguard.io/secret': 'db-credentials', 'extguard.io/env-prefix': 'DB' }));
       expect(r.code, r.stderr).to.equal(0);
     }
-    hook = await startExtguard(cp, CONFIG);
-    const reg = await cp.kubectl(['apply', '-f', '-'], { input: webhookConfigurations(hook.port, hook.caPem) });
-    expect(reg.code, reg.stderr).to.equal(0);
+    installation = await installSelfSigned(cp);
+    // The operator's configuration, in the shipped ConfigMap.
+    const cm = await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'extguard-config', namespace: NAMESPACE }, data: { 'config.yaml': CONFIG } });
+    expect(cm.code, cm.stderr).to.equal(0);
+    hook = await runInstalledPod(cp);
     // The API server picks up webhook configurations asynchronously: wait until a probe is judged.
     const probe = podManifest('probe', 'e2e-enforce', { env: leakyEnv() });
     const deadline = Date.now() + 60_000;
@@ -69,8 +75,28 @@ describe('extguard through a real kube-apiserver', function () {
 
   after(async function () {
     this.timeout(30_000);
-    await cp?.kubectl(['delete', 'mutatingwebhookconfiguration,validatingwebhookconfiguration', 'extguard-e2e', '--ignore-not-found']);
     await hook?.stop();
+    await installation?.uninstall();
+  });
+
+  describe('the installation', () => {
+    it('gets ready: informers sync with only the shipped ServiceAccount RBAC', async () => {
+      const deadline = Date.now() + 30_000;
+      let r = await hook.get('/readyz');
+      while (r.status !== 200 && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 250));
+        r = await hook.get('/readyz');
+      }
+      expect(r.status, `${r.body}\n${hook.logs()}`).to.equal(200);
+    });
+
+    it('serves the webhooks through the shipped Service, verified against the patched caBundle', async () => {
+      // The probe in before() was judged, so the API server reached extguard; make the path explicit.
+      const cfg = await getJson('mutatingwebhookconfiguration', 'extguard', NAMESPACE);
+      expect(cfg.webhooks[0].clientConfig).to.include.keys('service', 'caBundle');
+      expect(cfg.webhooks[0].clientConfig).not.to.have.key('url');
+      expect(hook.logs()).to.contain('"endpoint":"validate"');
+    });
   });
 
   describe('injection', () => {
@@ -236,6 +262,23 @@ describe('extguard through a real kube-apiserver', function () {
     it('kinds the webhook does not cover are never blocked', async () => {
       const r = await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'while-down', namespace: 'e2e-enforce' }, data: { a: 'b' } });
       expect(r.code, r.stderr).to.equal(0);
+    });
+
+    it("the README's uninstall removes both webhook configurations, and nothing is blocked after", async function () {
+      this.timeout(60_000);
+      await installation!.uninstall();
+      for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
+        const r = await cp.kubectl(['get', kind, 'extguard']);
+        expect(r.stderr, kind).to.contain('NotFound');
+      }
+      // The API server drops the configurations asynchronously, as it picked them up.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const r = await apply(podManifest('after-uninstall', 'e2e-enforce'));
+        if (r.code === 0) break;
+        if (Date.now() > deadline) throw new Error(`still blocked after uninstall: ${r.stderr}`);
+        await new Promise((res) => setTimeout(res, 250));
+      }
     });
   });
 });

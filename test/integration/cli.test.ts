@@ -1,17 +1,15 @@
 // Runs the built binary (bin/extguard.js -> dist/) as a user would, after `npm run build`.
 import { expect } from 'chai';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { FAKE_PASSWORD } from '../helpers/objects.ts';
+import { bin, root, startServeProcess } from '../helpers/process.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin', 'extguard.js');
 const examples = join(root, 'examples');
 
 function run(args: string[], input?: string) {
@@ -142,17 +140,9 @@ describe('extguard CLI (built binary)', function () {
       run(['certs', '--out-dir', certs, '--ip', '127.0.0.1', '--dns-name', 'localhost']);
       const cfg = join(dir, 'serve-config.yaml');
       writeFileSync(cfg, 'defaultMode: enforce\n');
-      const child = spawn(process.execPath, [bin, 'serve', '--declarations', join(examples, 'catalog.yaml'), '--tls-cert', join(certs, 'tls.crt'), '--tls-key', join(certs, 'tls.key'),
-        '--config', cfg, '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-      let logs = '';
-      const port = await new Promise<number>((resolve, reject) => {
-        child.stdout.on('data', (c: Buffer) => {
-          logs += c.toString();
-          const m = /"port":(\d+)/.exec(logs);
-          if (m) resolve(Number(m[1]));
-        });
-        child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${logs}`)));
-      });
+      const proc = await startServeProcess(['--declarations', join(examples, 'catalog.yaml'), '--tls-cert', join(certs, 'tls.crt'), '--tls-key', join(certs, 'tls.key'),
+        '--config', cfg, '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1']);
+      const port = proc.port;
       const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'cli-1', operation: 'CREATE', namespace: 'shop', object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'a', env: [{ name: 'API_TOKEN', value: FAKE_PASSWORD }] }] } } } });
       const res = await new Promise<any>((resolve, reject) => {
         const req = httpsRequest({ host: '127.0.0.1', port, path: '/validate', method: 'POST', ca: readFileSync(join(certs, 'ca.crt')), servername: 'localhost', headers: { 'content-type': 'application/json' } }, (r) => {
@@ -164,11 +154,9 @@ describe('extguard CLI (built binary)', function () {
         req.end(body);
       });
       expect(res.response).to.include({ uid: 'cli-1', allowed: false });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      child.kill('SIGTERM');
-      expect(await exited).to.equal(0);
-      expect(logs).not.to.contain(FAKE_PASSWORD);
-      expect(logs).to.contain('"msg":"denied"');
+      expect(await proc.stop()).to.equal(0);
+      expect(proc.logs()).not.to.contain(FAKE_PASSWORD);
+      expect(proc.logs()).to.contain('"msg":"denied"');
     });
 
     it('refuses to start on a missing certificate with a clear message', () => {
