@@ -14,7 +14,7 @@ import { ShapeError } from './admission/workload.ts';
 import { createLogger } from './log.ts';
 import { compilePolicy, type Policy } from './policy/judge.ts';
 import { serve } from './server/serve.ts';
-import { createCertificateSet, serviceDnsNames, writeCertificateSet } from './tls/files.ts';
+import { issueServingCertificate, serviceDnsNames } from './tls/files.ts';
 
 const EXIT_OK = 0;
 const EXIT_DENIED = 1;
@@ -141,20 +141,28 @@ program
   .addOption(new Option('--days <n>', 'validity in days').default(365).argParser(positiveInt))
   .option('--out-dir <dir>', 'where to write ca.crt, tls.crt, tls.key', 'certs')
   .option('--kustomize <dir>', 'a self-signed kustomize overlay (manifests/self-signed): write the certificates to <dir>/certs and the caBundle into <dir>/cabundle-patch.yaml')
-  .action(async (o: { service: string; namespace: string; dnsName?: string[]; ip?: string[]; days: number; outDir: string; kustomize?: string }) => {
-    const set = await createCertificateSet({
-      dnsNames: [...serviceDnsNames(o.service, o.namespace), ...(o.dnsName ?? [])],
-      ipAddresses: o.ip ?? [],
-      days: o.days,
-    });
-    const caBundle = Buffer.from(set.ca.certPem).toString('base64');
+  .option('--new-ca', 'replace the CA in the output directory even though it is still valid')
+  .action(async (o: { service: string; namespace: string; dnsName?: string[]; ip?: string[]; days: number; outDir: string; kustomize?: string; newCa?: boolean }) => {
     let patchFile: string | undefined;
     if (o.kustomize) {
       patchFile = join(o.kustomize, 'cabundle-patch.yaml');
       if (!existsSync(patchFile)) throw new InputError(`${patchFile} not found: --kustomize expects a directory like manifests/self-signed`);
     }
-    const files = writeCertificateSet(o.kustomize ? join(o.kustomize, 'certs') : o.outDir, set);
+    const dir = o.kustomize ? join(o.kustomize, 'certs') : o.outDir;
+    const issued = await issueServingCertificate(dir, {
+      dnsNames: [...serviceDnsNames(o.service, o.namespace), ...(o.dnsName ?? [])],
+      ipAddresses: o.ip ?? [],
+      days: o.days,
+      ...(o.newCa ? { newCa: true } : {}),
+    });
+    const caBundle = Buffer.from(issued.caBundlePem).toString('base64');
+    const { files } = issued;
     process.stderr.write(`wrote ${files.caFile}, ${files.certFile}, ${files.keyFile}\n`);
+    process.stderr.write({
+      created: 'created a new CA\n',
+      reused: `reused the CA in ${dir}: the caBundle is unchanged, applying only replaces the serving certificate\n`,
+      replaced: `replaced the CA in ${dir}; the caBundle also trusts the previous CA until it expires, so Pods still serving the old certificate keep working\n`,
+    }[issued.ca]);
     if (patchFile) {
       writeFileSync(patchFile, readFileSync(patchFile, 'utf8').replace(/^(\s*caBundle:).*$/gm, `$1 ${caBundle}`));
       process.stderr.write(`wrote caBundle into ${patchFile}\n`);

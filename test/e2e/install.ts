@@ -14,10 +14,13 @@
 //     against the caBundle that `extguard certs` patched in.
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseDocument } from 'yaml';
 import { bin, root, startServeProcess, type ServeProcess } from '../helpers/process.ts';
 import type { ControlPlane } from './cluster.ts';
 
@@ -27,23 +30,38 @@ export const SERVICE_DNS = `extguard.${NAMESPACE}.svc`;
 export interface Installation {
   /** The copy of manifests/ that was applied (certs written into self-signed/certs). */
   manifests: string;
+  /** The README's certificate renewal: `extguard certs --kustomize` again, then `kubectl apply -k`. */
+  renewCertificates(...flags: string[]): Promise<void>;
   /** `kubectl delete -k` as the README's uninstall says, without waiting for the namespace (no namespace controller runs here). */
   uninstall(): Promise<void>;
 }
 
-/** `extguard certs --kustomize` + `kubectl apply -k` on a temp copy of manifests/. */
-export async function installSelfSigned(cp: ControlPlane): Promise<Installation> {
+/**
+ * `extguard certs --kustomize` + `kubectl apply -k` on a temp copy of manifests/, with the
+ * operator's `config` (if given) edited into the copy's ConfigMap.
+ */
+export async function installSelfSigned(cp: ControlPlane, opts: { config?: string } = {}): Promise<Installation> {
   const dir = mkdtempSync(join(tmpdir(), 'extguard-install-'));
   const manifests = join(dir, 'manifests');
   cpSync(join(root, 'manifests'), manifests, { recursive: true });
+  if (opts.config !== undefined) {
+    const file = join(manifests, 'base', 'config.yaml');
+    const doc = parseDocument(readFileSync(file, 'utf8'));
+    doc.setIn(['data', 'config.yaml'], opts.config);
+    writeFileSync(file, doc.toString());
+  }
   const overlay = join(manifests, 'self-signed');
-  const certs = spawnSync(process.execPath, [bin, 'certs', '--kustomize', overlay], { cwd: root, encoding: 'utf8' });
-  if (certs.status !== 0) throw new Error(`extguard certs --kustomize failed: ${certs.stderr}`);
-  const applied = await cp.kubectl(['apply', '-k', overlay]);
-  if (applied.code !== 0) throw new Error(`kubectl apply -k failed: ${applied.stderr}`);
+  const certsAndApply = async (...flags: string[]): Promise<void> => {
+    const certs = spawnSync(process.execPath, [bin, 'certs', '--kustomize', overlay, ...flags], { cwd: root, encoding: 'utf8' });
+    if (certs.status !== 0) throw new Error(`extguard certs --kustomize failed: ${certs.stderr}`);
+    const applied = await cp.kubectl(['apply', '-k', overlay]);
+    if (applied.code !== 0) throw new Error(`kubectl apply -k failed: ${applied.stderr}`);
+  };
+  await certsAndApply();
   let uninstalled: Promise<void> | undefined;
   return {
     manifests,
+    renewCertificates: certsAndApply,
     uninstall: () => (uninstalled ??= (async () => {
       const r = await cp.kubectl(['delete', '-k', overlay, '--ignore-not-found', '--wait=false']);
       rmSync(dir, { recursive: true, force: true });
@@ -63,6 +81,10 @@ export function endpointAddress(): { address: string; addressType: 'IPv4' | 'IPv
 
 export interface InstalledPod extends ServeProcess {
   caPem: string;
+  /** What the kubelet does after a Secret or ConfigMap changes: rewrite the mounted files. */
+  syncVolumes(): Promise<void>;
+  /** The serving certificate a TLS client gets now (not verified). */
+  servedCertificate(): Promise<X509Certificate>;
   /** GET on the webhook port, verified as the API server verifies it. */
   get(path: string): Promise<{ status: number; body: string }>;
 }
@@ -81,23 +103,26 @@ export async function runInstalledPod(cp: ControlPlane): Promise<InstalledPod> {
   const container = podSpec.containers[0];
   const dir = mkdtempSync(join(tmpdir(), 'extguard-pod-'));
 
-  // Volumes, as the kubelet would mount them.
+  // Volumes, as the kubelet would mount them (and sync them, on syncVolumes()).
   const mounts: Array<[string, string]> = [];
-  for (const m of container.volumeMounts ?? []) {
-    const volume = podSpec.volumes.find((v: any) => v.name === m.name);
-    const target = join(dir, 'mounts', m.name);
-    mkdirSync(target, { recursive: true });
-    if (volume.secret) {
-      const secret = await getJson(`secret/${volume.secret.secretName}`);
-      for (const [k, v] of Object.entries<string>(secret.data)) writeFileSync(join(target, k), Buffer.from(v, 'base64'));
-    } else if (volume.configMap) {
-      const cm = await getJson(`configmap/${volume.configMap.name}`);
-      for (const [k, v] of Object.entries<string>(cm.data)) writeFileSync(join(target, k), v);
-    } else {
-      throw new Error(`volume ${m.name}: only secret and configMap volumes are materialised here`);
+  const materialise = async (): Promise<void> => {
+    for (const m of container.volumeMounts ?? []) {
+      const volume = podSpec.volumes.find((v: any) => v.name === m.name);
+      const target = join(dir, 'mounts', m.name);
+      mkdirSync(target, { recursive: true });
+      if (volume.secret) {
+        const secret = await getJson(`secret/${volume.secret.secretName}`);
+        for (const [k, v] of Object.entries<string>(secret.data)) writeFileSync(join(target, k), Buffer.from(v, 'base64'));
+      } else if (volume.configMap) {
+        const cm = await getJson(`configmap/${volume.configMap.name}`);
+        for (const [k, v] of Object.entries<string>(cm.data)) writeFileSync(join(target, k), v);
+      } else {
+        throw new Error(`volume ${m.name}: only secret and configMap volumes are materialised here`);
+      }
+      if (!mounts.some(([from]) => from === m.mountPath)) mounts.push([m.mountPath, target]);
     }
-    mounts.push([m.mountPath, target]);
-  }
+  };
+  await materialise();
   const args: string[] = container.args.map((a: string) => mounts.reduce((s, [from, to]) => s.replace(`=${from}/`, `=${to}/`), a));
   if (args[0] !== 'serve') throw new Error(`the Deployment runs ${args[0]}, expected serve`);
 
@@ -139,9 +164,19 @@ export async function runInstalledPod(cp: ControlPlane): Promise<InstalledPod> {
     req.on('error', reject);
     req.end();
   });
+  const servedCertificate = () => new Promise<X509Certificate>((resolve, reject) => {
+    const socket = tlsConnect({ host: host.address, port: proc.port, servername: SERVICE_DNS, rejectUnauthorized: false }, () => {
+      const raw = socket.getPeerCertificate().raw;
+      socket.end();
+      resolve(new X509Certificate(raw));
+    });
+    socket.on('error', reject);
+  });
   return {
     ...proc,
     caPem,
+    syncVolumes: materialise,
+    servedCertificate,
     get,
     stop: async () => {
       const code = await proc.stop();

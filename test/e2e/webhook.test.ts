@@ -57,10 +57,7 @@ describe('extguard through a real kube-apiserver', function () {
       const r = await apply(externalName('external-db', ns, 'my-database.example.com', { 'extguard.io/secret': 'db-credentials', 'extguard.io/env-prefix': 'DB' }));
       expect(r.code, r.stderr).to.equal(0);
     }
-    installation = await installSelfSigned(cp);
-    // The operator's configuration, in the shipped ConfigMap.
-    const cm = await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'extguard-config', namespace: NAMESPACE }, data: { 'config.yaml': CONFIG } });
-    expect(cm.code, cm.stderr).to.equal(0);
+    installation = await installSelfSigned(cp, { config: CONFIG });
     hook = await runInstalledPod(cp);
     // The API server picks up webhook configurations asynchronously: wait until a probe is judged.
     const probe = podManifest('probe', 'e2e-enforce', { env: leakyEnv() });
@@ -238,6 +235,33 @@ describe('extguard through a real kube-apiserver', function () {
         expect(r.stderr).not.to.contain('Warning');
         const pod = await getJson('pod', 'untouched', ns);
         expect(pod.spec.containers[0].env.map((e: any) => e.name)).to.deep.equal(['DB_PASSWORD']);
+      });
+    }
+  });
+
+  describe("certificate renewal as the README says (extguard certs again, kubectl apply -k)", () => {
+    const judged = async (): Promise<void> => {
+      const r = await create(podManifest('renewal-probe', 'e2e-enforce', { env: leakyEnv() }), '--dry-run=server');
+      expect(r.stderr, 'the API server reached extguard and trusted it').to.contain('extguard denied');
+    };
+    for (const [label, flags] of [['the CA is reused', []], ['--new-ca', ['--new-ca']]] as const) {
+      it(`${label}: no request fails before or after the kubelet syncs the new Secret`, async function () {
+        this.timeout(60_000);
+        const before = await hook.servedCertificate();
+        await installation!.renewCertificates(...flags);
+        // The window in which the API server has the new configuration and the Pod still
+        // serves the old certificate (a kubelet takes up to a minute to sync a Secret).
+        for (const stop = Date.now() + 2000; Date.now() < stop;) await judged();
+        await hook.syncVolumes();
+        const deadline = Date.now() + 20_000;
+        let served = await hook.servedCertificate();
+        while (served.serialNumber === before.serialNumber) {
+          if (Date.now() > deadline) throw new Error(`the new certificate was not picked up: ${hook.logs()}`);
+          await judged();
+          served = await hook.servedCertificate();
+        }
+        await judged();
+        expect(served.checkHost(`extguard.${NAMESPACE}.svc`)).to.equal(`extguard.${NAMESPACE}.svc`);
       });
     }
   });

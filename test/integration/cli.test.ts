@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +131,66 @@ describe('extguard CLI (built binary)', function () {
       const cert = new X509Certificate(readFileSync(join(out, 'tls.crt')));
       expect(cert.subjectAltName).to.contain('DNS:eg.sys.svc').and.contain('DNS:eg.sys.svc.cluster.local');
       expect(cert.verify(new X509Certificate(readFileSync(join(out, 'ca.crt'))).publicKey)).to.equal(true);
+    });
+
+    describe('run again on the same directory (rotation)', () => {
+      const pems = (bundle: string) => Buffer.from(bundle, 'base64').toString().match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+      const issuedBy = (out: string, caPem: string) => new X509Certificate(readFileSync(join(out, 'tls.crt'))).verify(new X509Certificate(caPem).publicKey);
+      let out: string;
+      let first: { bundle: string; ca: string; tls: string };
+      beforeEach(() => {
+        out = mkdtempSync(join(dir, 'rotate-'));
+        const r = run(['certs', '--out-dir', out]);
+        expect(r.code, r.stderr).to.equal(0);
+        first = { bundle: /caBundle: (\S+)/.exec(r.stdout)![1]!, ca: readFileSync(join(out, 'ca.crt'), 'utf8'), tls: readFileSync(join(out, 'tls.crt'), 'utf8') };
+      });
+
+      it('reuses the CA: a new serving certificate, the same caBundle, keys still 0600', () => {
+        chmodSync(join(out, 'tls.key'), 0o644);
+        const r = run(['certs', '--out-dir', out]);
+        expect(r.code, r.stderr).to.equal(0);
+        expect(r.stderr).to.contain('reused the CA');
+        expect(/caBundle: (\S+)/.exec(r.stdout)![1]).to.equal(first.bundle);
+        expect(readFileSync(join(out, 'ca.crt'), 'utf8')).to.equal(first.ca);
+        expect(readFileSync(join(out, 'tls.crt'), 'utf8')).not.to.equal(first.tls);
+        expect(issuedBy(out, first.ca)).to.equal(true);
+        for (const key of ['tls.key', 'ca.key']) expect(statSync(join(out, key)).mode & 0o777, key).to.equal(0o600);
+      });
+
+      it('--new-ca: the caBundle trusts the new CA and, while it is valid, the previous one', () => {
+        const r = run(['certs', '--out-dir', out, '--new-ca']);
+        expect(r.code, r.stderr).to.equal(0);
+        expect(r.stderr).to.contain('replaced the CA');
+        const newCa = readFileSync(join(out, 'ca.crt'), 'utf8');
+        expect(newCa).not.to.equal(first.ca);
+        expect(pems(/caBundle: (\S+)/.exec(r.stdout)![1]!)).to.deep.equal([newCa.trim(), first.ca.trim()]);
+        expect(issuedBy(out, newCa)).to.equal(true);
+      });
+
+      it('without ca.key: a new CA, and the caBundle still trusts the old ca.crt', () => {
+        rmSync(join(out, 'ca.key'));
+        const r = run(['certs', '--out-dir', out]);
+        expect(r.code, r.stderr).to.equal(0);
+        expect(r.stderr).to.contain('replaced the CA');
+        expect(pems(/caBundle: (\S+)/.exec(r.stdout)![1]!)).to.deep.equal([readFileSync(join(out, 'ca.crt'), 'utf8').trim(), first.ca.trim()]);
+      });
+
+      it('replaces a CA that would expire before the new certificate', () => {
+        const r = run(['certs', '--out-dir', out, '--days', '4000']); // the first CA lasts 3650 days
+        expect(r.code, r.stderr).to.equal(0);
+        expect(r.stderr).to.contain('replaced the CA');
+        expect(pems(/caBundle: (\S+)/.exec(r.stdout)![1]!)).to.have.length(2);
+      });
+
+      it('refuses a CA whose key does not match, and writes nothing', () => {
+        const other = mkdtempSync(join(dir, 'other-'));
+        expect(run(['certs', '--out-dir', other]).code).to.equal(0);
+        writeFileSync(join(out, 'ca.key'), readFileSync(join(other, 'ca.key')));
+        const r = run(['certs', '--out-dir', out]);
+        expect(r.code).to.equal(2);
+        expect(r.stderr).to.match(/cannot reuse the CA in .*the key does not belong to the certificate/);
+        expect(readFileSync(join(out, 'tls.crt'), 'utf8')).to.equal(first.tls);
+      });
     });
   });
 
