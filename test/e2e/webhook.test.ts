@@ -266,6 +266,40 @@ describe('extguard through a real kube-apiserver', function () {
     }
   });
 
+  describe('configuration hot reload (kubectl edit of the ConfigMap, no restart)', () => {
+    const setConfig = async (config: string) => {
+      const r = await cp.kubectl(['patch', 'configmap', 'extguard-config', '-n', NAMESPACE, '--type', 'merge', '-p', JSON.stringify({ data: { 'config.yaml': config } })]);
+      expect(r.code, r.stderr).to.equal(0);
+      await hook.syncVolumes();
+    };
+    const leakyDryRun = () => create(podManifest('reload-probe', 'e2e-later', { env: leakyEnv() }), '--dry-run=server');
+    before(async () => {
+      const r = await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'e2e-later' } });
+      expect(r.code, r.stderr).to.equal(0);
+    });
+    after(async () => { await setConfig(CONFIG); });
+
+    it('a valid change takes effect; an invalid one is refused and the last good one stays', async function () {
+      this.timeout(60_000);
+      expect((await leakyDryRun()).stderr, 'defaultMode enforce').to.contain('extguard denied');
+      await setConfig(CONFIG.replace('e2e-exempt]', 'e2e-exempt, e2e-later]'));
+      const deadline = Date.now() + 20_000;
+      let r = await leakyDryRun();
+      while (r.code !== 0) {
+        if (Date.now() > deadline) throw new Error(`the new exemption never applied: ${r.stderr}`);
+        await new Promise((res) => setTimeout(res, 250));
+        r = await leakyDryRun();
+      }
+      await setConfig('defaultMode: enforce-ish\n');
+      const refusedBy = Date.now() + 20_000;
+      while (!hook.logs().includes('configuration change refused')) {
+        if (Date.now() > refusedBy) throw new Error(`the invalid change was not refused: ${hook.logs()}`);
+        await new Promise((res) => setTimeout(res, 250));
+      }
+      expect((await leakyDryRun()).code, 'still exempt under the last good configuration').to.equal(0);
+    });
+  });
+
   describe('with the webhook stopped', () => {
     before(async function () {
       this.timeout(30_000);
