@@ -1,6 +1,7 @@
 // Everything under manifests/ renders with `kubectl kustomize` and is accepted by a real API
-// server (server-side dry run). cert-manager's own kinds need its CRDs, which this control
-// plane does not have: they are checked to render, and the rest is dry-run applied.
+// server (server-side dry run, strict field validation). cert-manager's Issuers and
+// Certificates are checked against cert-manager's own CRDs (from its Go module, see run.js);
+// no cert-manager controller runs, so nothing issues or injects.
 import { expect } from 'chai';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -31,6 +32,14 @@ describe('manifests/ against a real API server', function () {
     // with its Pod Security label.
     const ns = await cp.kubectl(['apply', '-f', join(root, 'manifests/base/namespace.yaml')]);
     expect(ns.code, ns.stderr).to.equal(0);
+    const crds = process.env['EXTGUARD_E2E_CERT_MANAGER_CRDS'];
+    if (!crds) throw new Error('EXTGUARD_E2E_CERT_MANAGER_CRDS is not set: run the e2e suite with `npm run test:e2e`');
+    for (const name of ['certificates', 'issuers']) {
+      const r = await cp.kubectl(['apply', '-f', join(crds, `cert-manager.io_${name}.yaml`)]);
+      expect(r.code, r.stderr).to.equal(0);
+    }
+    const established = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/certificates.cert-manager.io', 'crd/issuers.cert-manager.io']);
+    expect(established.code, established.stderr).to.equal(0);
   });
   after(() => { rmSync(dir, { recursive: true, force: true }); });
 
@@ -42,13 +51,27 @@ describe('manifests/ against a real API server', function () {
       const docs = rendered.stdout.split(/^---$/m).filter((d) => d.trim());
       const kinds = docs.map((d) => /^kind: (\S+)/m.exec(d)![1]);
       expect(kinds).to.include.members(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Service', 'PodDisruptionBudget', 'NetworkPolicy', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
-      const core = docs.filter((d) => !/^apiVersion: cert-manager\.io\//m.test(d));
-      if (variant === 'cert-manager') expect(docs.length - core.length).to.equal(4);
-      const applied = await cp.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: core.join('\n---\n') });
+      if (variant === 'cert-manager') expect(docs.filter((d) => /^apiVersion: cert-manager\.io\//m.test(d))).to.have.length(4);
+      const applied = await cp.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { input: docs.join('\n---\n') });
       expect(applied.code, applied.stderr).to.equal(0);
       expect(applied.stdout).to.contain('validatingwebhookconfiguration.admissionregistration.k8s.io/extguard created (server dry run)');
+      if (variant === 'cert-manager') expect(applied.stdout).to.contain('certificate.cert-manager.io/extguard-serving created (server dry run)');
     });
   }
+
+  it('cert-manager: CA injection names the serving Certificate, whose Secret the Deployment mounts, for the Service name', async () => {
+    const rendered = await cp.kubectl(['kustomize', join(dir, 'manifests', 'cert-manager')]);
+    const objs = parseAllDocuments(rendered.stdout).map((d) => d.toJS());
+    const serving = objs.find((o) => o.kind === 'Certificate' && !o.spec.isCA);
+    for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
+      const cfg = objs.find((o) => o.kind === kind);
+      expect(cfg.metadata.annotations['cert-manager.io/inject-ca-from'], kind).to.equal(`${serving.metadata.namespace}/${serving.metadata.name}`);
+      const svc = cfg.webhooks[0].clientConfig.service;
+      expect(serving.spec.dnsNames, kind).to.include(`${svc.name}.${svc.namespace}.svc`);
+    }
+    const deployment = objs.find((o) => o.kind === 'Deployment');
+    expect(deployment.spec.template.spec.volumes.map((v: any) => v.secret?.secretName)).to.include(serving.spec.secretName);
+  });
 
   it("the Deployment's Pods pass Pod Security 'restricted', which extguard-system enforces", async function () {
     this.timeout(60_000);

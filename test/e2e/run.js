@@ -7,6 +7,7 @@
 //
 // Env: EXTGUARD_E2E_CACHE (build cache, default ~/.cache/extguard-e2e),
 //      EXTGUARD_E2E_BIN (use these binaries, skip the build), EXTGUARD_E2E_KEEP=1 (keep workDir),
+//      EXTGUARD_E2E_CERT_MANAGER_CRDS (a dir of cert-manager CRD YAML; default: from its Go module),
 //      EXTGUARD_E2E_VERBOSE=1 (print control plane start time and workDir).
 
 import { spawnSync } from 'node:child_process';
@@ -56,6 +57,24 @@ if (!binDir) {
   binDir = path.join(cache, 'bin');
 }
 
+// cert-manager's CRDs, so the cert-manager variant's Issuers and Certificates are checked
+// against their real schemas. They come from cert-manager's Go module (deploy/crds), through
+// the Go module proxy like the control plane, pinned by version and module hash.
+const CERT_MANAGER = { module: 'github.com/cert-manager/cert-manager', version: 'v1.21.2', sum: 'h1:UWgoYM+KLNtRlqmoWOKjKBOBUPVHeepQ6/ac3ERJW68=' };
+let certManagerCrds = process.env.EXTGUARD_E2E_CERT_MANAGER_CRDS;
+const go = findGo();
+if (!certManagerCrds && go) {
+  const dl = spawnSync(go, ['mod', 'download', '-json', `${CERT_MANAGER.module}@${CERT_MANAGER.version}`], {
+    cwd: os.tmpdir(), encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '' },
+  });
+  const info = dl.status === 0 ? JSON.parse(dl.stdout) : undefined;
+  if (!info || info.Sum !== CERT_MANAGER.sum) {
+    console.error(`e2e: FAILED — go mod download ${CERT_MANAGER.module}@${CERT_MANAGER.version}: ${info ? `sum ${info.Sum}, expected ${CERT_MANAGER.sum}` : dl.stderr}`);
+    process.exit(1);
+  }
+  certManagerCrds = path.join(info.Dir, 'deploy', 'crds');
+}
+
 // Run mocha's own JS entry with this Node (24), not whatever `node` is first on PATH.
 const require = createRequire(import.meta.url);
 const mochaPkgPath = require.resolve('mocha/package.json', { paths: [root] });
@@ -73,7 +92,7 @@ const args = [
 const res = spawnSync(process.execPath, args, {
   stdio: 'inherit',
   cwd: root,
-  env: { ...process.env, EXTGUARD_E2E_BIN: binDir },
+  env: { ...process.env, EXTGUARD_E2E_BIN: binDir, ...(certManagerCrds ? { EXTGUARD_E2E_CERT_MANAGER_CRDS: certManagerCrds } : {}) },
 });
 if (res.error) {
   console.error(`e2e: could not run mocha: ${res.error.message}`);
