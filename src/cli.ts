@@ -164,7 +164,7 @@ program
       replaced: `replaced the CA in ${dir}; the caBundle also trusts the previous CA until it expires, so Pods still serving the old certificate keep working\n`,
     }[issued.ca]);
     if (patchFile) {
-      writeFileSync(patchFile, readFileSync(patchFile, 'utf8').replace(/^(\s*caBundle:).*$/gm, `$1 ${caBundle}`));
+      writeFileSync(patchFile, readFileSync(patchFile, 'utf8').replace(/^([ \t]*caBundle:).*$/gm, `$1 ${caBundle}`));
       process.stderr.write(`wrote caBundle into ${patchFile}\n`);
     }
     process.stdout.write(`caBundle: ${caBundle}\n`);

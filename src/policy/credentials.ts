@@ -13,13 +13,18 @@
 // - recognising well-known token formats whatever the variable is called.
 // A finding carries the location and the kind of credential, never the value.
 
+import { RE2JS } from 're2js';
+import { hasBraceReference, identifierWords, urlSpans } from './scan.ts';
 import { argvWords, SEPARATOR } from './shell.ts';
 import type { CredentialFinding, CredentialSettings, ScannedText } from './types.ts';
+
+/** An organisation's own token format, run on RE2: linear in the text whatever the pattern. */
+interface ExtraPattern { name: string; regex: { test(text: string): boolean } }
 
 export interface CompiledCredentialSettings {
   sensitive: ReadonlySet<string>;
   extraNames: readonly string[];
-  extraPatterns: readonly { name: string; regex: RegExp }[];
+  extraPatterns: readonly ExtraPattern[];
 }
 
 const SENSITIVE_TOKENS = ['password', 'passwd', 'pwd', 'pass', 'secret', 'token', 'apikey', 'passphrase', 'credential', 'credentials', 'privatekey', 'secretkey', 'accesskey', 'authtoken'];
@@ -36,42 +41,60 @@ const SETTING_TOKENS = new Set([
   'provider', 'issuer', 'audience', 'scope', 'scopes', 'cache', 'reset', 'strength', 'complexity', 'hint', 'label', 'keys', 'duration', 'delay',
 ]);
 
-const FORMATS: readonly { what: string; regex: RegExp }[] = [
+// Token formats. Only presence matters (test, not extraction), so a minimum length is written
+// as an exact count ({20}, not {20,}): the same strings match, and nothing rescans a long run.
+// Prefixes and lengths are facts published by the issuers and collected by gitleaks.
+export const FORMATS: readonly { what: string; regex: RegExp }[] = [
   { what: 'PEM private key', regex: /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY( BLOCK)?-----/ },
   { what: 'AWS access key ID', regex: /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/ },
-  { what: 'GitHub token', regex: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{40,255})\b/ },
-  { what: 'GitLab token', regex: /\bglpat-[A-Za-z0-9_-]{20,}/ },
-  { what: 'Slack token', regex: /\bxox[abposr]-[A-Za-z0-9-]{10,}/ },
-  { what: 'Slack webhook URL', regex: /hooks\.slack\.com\/services\/T[A-Za-z0-9_]{6,}\/B[A-Za-z0-9_]{6,}\/[A-Za-z0-9_]{16,}/ },
-  { what: 'Stripe secret key', regex: /\b(?:sk|rk)_live_[A-Za-z0-9]{20,}/ },
+  { what: 'GitHub token', regex: /\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{40})/ },
+  { what: 'GitLab token', regex: /\bglpat-[A-Za-z0-9_-]{20}/ },
+  { what: 'Slack token', regex: /\bxox[abposr]-[A-Za-z0-9-]{10}/ },
+  { what: 'Slack webhook URL', regex: /hooks\.slack\.com\/services\/T[A-Za-z0-9_]{6,}\/B[A-Za-z0-9_]{6,}\/[A-Za-z0-9_]{16}/ },
+  { what: 'Stripe secret key', regex: /\b(?:sk|rk)_live_[A-Za-z0-9]{20}/ },
   { what: 'npm token', regex: /\bnpm_[A-Za-z0-9]{36}\b/ },
   { what: 'SendGrid API key', regex: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/ },
   { what: 'Google API key', regex: /\bAIza[0-9A-Za-z_-]{35}\b/ },
-  { what: 'OpenAI API key', regex: /\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}/ },
-  { what: 'Azure storage account key', regex: /AccountKey=[A-Za-z0-9+/]{40,}={0,2}/ },
-  { what: 'JWT', regex: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/ },
+  // Legacy keys are sk-<20>T3BlbkFJ<20>; project, service-account and admin keys put 58 or 74
+  // characters before the marker.
+  { what: 'OpenAI API key', regex: /\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{58,74}|[A-Za-z0-9]{20})T3BlbkFJ/ },
+  { what: 'Azure storage account key', regex: /AccountKey=[A-Za-z0-9+/]{40}/ },
 ];
 
-const URL_PASSWORD = /[a-z][a-z0-9+.-]{0,30}:\/\/[^\s:@/'"]{0,256}:([^\s@/'"]{1,512})@/i;
-const CONN_PASSWORD = /(?:^|[;\s])(?:password|pwd)\s*=\s*('[^']*'|"[^"]*"|[^;\s]+)/i;
-const AUTH_HEADER = /\bauthorization\s*[:=]\s*(?:bearer|basic|token)\s+([^\s"',;]+)/i;
-const API_KEY_HEADER = /\bx-api-key\s*:\s*([^\s"',;]+)/i;
+/** A JWT: three base64url segments, the first two JSON objects ("eyJ" is base64 of '{"'). */
+const JWT_TAIL = /\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8}/g;
+
+// Keyword-anchored scans: each regex finds where a value starts, a sticky regex reads the value,
+// and the next search resumes after it, so no character is read by two attempts.
+const CONN_KEY = /(?:^|[;\s])(?:password|pwd)\s*=\s*/gi;
+const AUTH_KEY = /\bauthorization\s*[:=]\s*(?:bearer|basic|token)\s+/gi;
+const API_KEY_KEY = /\bx-api-key\s*:\s*/gi;
+const CONN_VALUE = /'[^']*'|"[^"]*"|[^;\s]+/y;
+const HEADER_VALUE = /[^\s"',;]+/y;
 
 const REFERENCE = /^(?:\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[^}]+\}|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[^}]*\}\}|%[A-Za-z_]+%)$/;
 const PLACEHOLDER = /^(?:<[^>]*>|\*+|x{3,}|X{3,}|\.{3,}|-+|redacted|\[redacted\]|none|null|nil|undefined|n\/a|todo|empty|secret|password|token)$/i;
 const NUMBER = /^[-+]?\d+(?:\.\d+)?$/;
 const BOOLEAN = /^(?:true|false|yes|no|on|off|enabled|disabled)$/i;
 const DURATION = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|w|y|sec|secs|min|mins|hours?|days?)$/i;
-const PATHLIKE = /^(?:\/|\.\.?\/|~\/|[A-Za-z]:\\)[^\s]*$/;
+const PATHLIKE = /^(?:\/|\.\.?\/|~\/|[A-Za-z]:\\)\S*$/;
 const HEADER_NAME = /^(?:x-[a-z0-9-]+|authorization|proxy-authorization|cookie)$/i;
 const URL_ONLY = /^[a-z][a-z0-9+.-]*:\/\/\S+$/i;
+/** Longest value judged as a literal secret: longer values are documents (certificates, JSON). */
+const MAX_SECRET_LENGTH = 4096;
+
+/** Every regular expression of this rule, for the ReDoS check in the tests. */
+export const CREDENTIAL_REGEXES: readonly RegExp[] = [
+  ...FORMATS.map((f) => f.regex), JWT_TAIL, CONN_KEY, AUTH_KEY, API_KEY_KEY, CONN_VALUE, HEADER_VALUE,
+  REFERENCE, PLACEHOLDER, NUMBER, BOOLEAN, DURATION, PATHLIKE, HEADER_NAME, URL_ONLY,
+];
 
 export function compileCredentialSettings(s: CredentialSettings): CompiledCredentialSettings {
   const extraPatterns = s.extraPatterns.map(({ name, pattern }) => {
     try {
-      return { name, regex: new RegExp(pattern) };
+      return { name, regex: RE2JS.compile(pattern) };
     } catch (err) {
-      throw new Error(`credentials.extraPatterns "${name}": invalid regular expression: ${(err as Error).message}`);
+      throw new Error(`credentials.extraPatterns "${name}": not a valid RE2 regular expression (RE2 runs in linear time, so it has no lookaround and no backreferences): ${(err as Error).message}`);
     }
   });
   const extraNames = s.sensitiveNames.map((n) => tokens(n).join('_')).filter((n) => n !== '');
@@ -79,14 +102,7 @@ export function compileCredentialSettings(s: CredentialSettings): CompiledCreden
 }
 
 /** DB_PASSWORD, dbPassword, db-password, db.password -> ["db", "password"]. */
-export function tokens(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((t) => t !== '');
-}
+export const tokens = identifierWords;
 
 /** The name designates a credential (not a setting about one). */
 export function isSensitiveName(name: string, s: CompiledCredentialSettings): boolean {
@@ -97,55 +113,98 @@ export function isSensitiveName(name: string, s: CompiledCredentialSettings): bo
   return SENSITIVE_PAIRS.some((p) => joined.includes(`_${p}_`)) || s.extraNames.some((p) => joined.includes(`_${p}_`));
 }
 
+function unquote(v: string): string {
+  const q = v[0];
+  return v.length >= 2 && (q === '"' || q === "'") && v.endsWith(q) ? v.slice(1, -1) : v;
+}
+
 /** The value is a literal that could be a credential (not a reference, path, number...). */
 export function isLiteralSecret(raw: string): boolean {
-  const v = raw.trim().replace(/^(['"])(.*)\1$/, '$2');
-  if (v === '' || v.length > 4096) return false;
-  if (REFERENCE.test(v) || v.includes('$(') || /\$\{[^}]+\}/.test(v)) return false;
+  if (raw.length > MAX_SECRET_LENGTH + 64) return false;
+  const v = unquote(raw.trim());
+  if (v === '' || v.length > MAX_SECRET_LENGTH) return false;
+  if (REFERENCE.test(v) || v.includes('$(') || hasBraceReference(v)) return false;
   return !(PLACEHOLDER.test(v) || NUMBER.test(v) || BOOLEAN.test(v) || DURATION.test(v) || PATHLIKE.test(v) || HEADER_NAME.test(v) || URL_ONLY.test(v));
 }
 
+function hasJwt(text: string): boolean {
+  JWT_TAIL.lastIndex = 0;
+  for (let m = JWT_TAIL.exec(text); m; m = JWT_TAIL.exec(text)) {
+    // The first segment is the run of base64url characters before the dot; the runs before
+    // different dots are disjoint, so walking back stays linear.
+    let s = m.index;
+    while (s > 0 && /[A-Za-z0-9_-]/.test(text[s - 1]!)) s--;
+    if (m.index - s >= 11 && text.startsWith('eyJ', s) && (s === 0 || !/\w/.test(text[s - 1]!))) return true;
+  }
+  return false;
+}
+
+/** The first value after `key` (a global regex) that is a literal secret. */
+function literalAfter(text: string, key: RegExp, value: RegExp): boolean {
+  key.lastIndex = 0;
+  for (let m = key.exec(text); m; m = key.exec(text)) {
+    value.lastIndex = key.lastIndex;
+    const v = value.exec(text);
+    if (v && isLiteralSecret(v[0])) return true;
+    if (v) key.lastIndex = value.lastIndex;
+  }
+  return false;
+}
+
 /** Credential embedded in a free text (any field): formats, URLs, connection strings, headers. */
-function inText(value: string, s: CompiledCredentialSettings): string | undefined {
-  const text = value.length > 65536 ? value.slice(0, 65536) : value;
+function inText(text: string, s: CompiledCredentialSettings): string | undefined {
   for (const f of FORMATS) if (f.regex.test(text)) return f.what;
+  if (text.includes('.eyJ') && hasJwt(text)) return 'JWT';
   for (const p of s.extraPatterns) if (p.regex.test(text)) return `matches pattern "${p.name}"`;
-  const url = URL_PASSWORD.exec(text);
-  if (url && isLiteralSecret(url[1]!)) return 'password in URL';
-  const conn = CONN_PASSWORD.exec(text);
-  if (conn && isLiteralSecret(conn[1]!)) return 'password in connection string';
-  const auth = AUTH_HEADER.exec(text) ?? API_KEY_HEADER.exec(text);
-  if (auth && isLiteralSecret(auth[1]!)) return 'credential in an HTTP header';
+  if (text.includes('://') && text.includes('@')) {
+    for (const u of urlSpans(text)) {
+      if (u.password !== undefined && u.user !== undefined && !u.user.includes(':') && isLiteralSecret(u.password)) return 'password in URL';
+    }
+  }
+  if (literalAfter(text, CONN_KEY, CONN_VALUE)) return 'password in connection string';
+  if (literalAfter(text, AUTH_KEY, HEADER_VALUE) || literalAfter(text, API_KEY_KEY, HEADER_VALUE)) return 'credential in an HTTP header';
   return undefined;
 }
 
 const MYSQL_CLIENTS = /(^|\/)(mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|mysqlimport|mysqlshow)$/;
 const CURL_LIKE = /(^|\/)(curl|wget)$/;
+const FLAG = /^--?([A-Za-z][A-Za-z0-9_.-]*)(?:=(.*))?$/s;
+const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
+const USER_PASSWORD = /^[^:\s]+:./s;
+
+/** The argv regular expressions, for the ReDoS check in the tests. */
+export const ARGV_REGEXES: readonly RegExp[] = [MYSQL_CLIENTS, CURL_LIKE, FLAG, ASSIGNMENT, USER_PASSWORD];
 
 /** Credentials passed on a command line: --password=x, --token x, -pSECRET (mysql), -u user:pw (curl), NAME=x inline. */
 function inArgv(words: readonly { word: string; text: number }[], s: CompiledCredentialSettings): Map<number, string> {
   const found = new Map<number, string>();
-  let program = '';
+  // Classified once per command: testing the program on every word would rescan a long one.
+  let mysql = false;
+  let curl = false;
   let startOfCommand = true;
   for (let i = 0; i < words.length; i++) {
     const { word, text } = words[i]!;
     if (word === SEPARATOR) { startOfCommand = true; continue; }
     const next = words[i + 1];
-    const flag = /^--?([A-Za-z][A-Za-z0-9_.-]*)(?:=(.*))?$/s.exec(word);
-    const assign = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(word);
+    const flag = FLAG.exec(word);
+    const assign = ASSIGNMENT.exec(word);
     if (assign) {
       // Environment assignment in a script: PGPASSWORD=x psql ..., export API_TOKEN=x, env K=V cmd
       if (isSensitiveName(assign[1]!, s) && isLiteralSecret(assign[2]!)) found.set(text, 'password on the command line');
       continue;
     }
-    if (startOfCommand) { program = word; startOfCommand = false; }
-    if (MYSQL_CLIENTS.test(program) && /^-p.+/.test(word) && isLiteralSecret(word.slice(2))) {
+    if (startOfCommand) {
+      mysql = MYSQL_CLIENTS.test(word);
+      curl = CURL_LIKE.test(word);
+      startOfCommand = false;
+    }
+    if (mysql && word.length > 2 && word.startsWith('-p') && isLiteralSecret(word.slice(2))) {
       found.set(text, 'password on the command line');
       continue;
     }
     if (!flag) continue;
     const [, name, inline] = flag;
-    if (CURL_LIKE.test(program) && (word === '-u' || word === '--user') && next && next.word !== SEPARATOR && /^[^:\s]+:.+/.test(next.word)
+    if (curl && (word === '-u' || word === '--user') && next && next.word !== SEPARATOR && USER_PASSWORD.test(next.word)
       && isLiteralSecret(next.word.slice(next.word.indexOf(':') + 1))) {
       found.set(next.text, 'password on the command line');
     } else if (name!.length > 1 && isSensitiveName(name!, s)) {

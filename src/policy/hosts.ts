@@ -19,6 +19,7 @@
 
 import { BlockList, isIP } from 'node:net';
 import { parse as parseDomain } from 'tldts';
+import { forEachWord, trimEndChars, trimStartChars, urlSpans } from './scan.ts';
 import { argvWords, SEPARATOR } from './shell.ts';
 import type { HostFinding, HostSettings, ScannedText } from './types.ts';
 
@@ -78,10 +79,15 @@ const FILE_EXTENSIONS = new Set([
 ]);
 const JAVA_ROOTS = new Set(['com', 'org', 'net', 'io', 'java', 'javax', 'jakarta', 'android', 'kotlin', 'scala', 'de', 'uk']);
 
-const URL_RE = /\b([a-z][a-z0-9+.-]{0,30}):\/\/(?:[^\s@/?#'"]{0,512}@)?(\[[0-9a-fA-F:.]+\]|[^\s/?#:,;'"()<>[\]{}]+)(?::(\d{1,5}))?/gi;
 const HOST_PORT_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const MAX_SCAN = 65536;
+const DIGITS_AND_DOTS = /^[0-9.]+$/;
+const UPPER = /[A-Z]/;
+/** Longest word that can still be a host: a 253-character name, a port, brackets, a trailing dot. */
+const MAX_HOST_WORD = 253 + 8;
+
+/** The host rule's regular expressions, for the ReDoS check in the tests. */
+export const HOST_REGEXES: readonly RegExp[] = [HOST_PORT_RE, LABEL, DIGITS_AND_DOTS, UPPER];
 
 type Strength = 'strong' | 'weak';
 
@@ -98,17 +104,19 @@ function isInternalName(h: string, settings: CompiledHostSettings, ctx: HostCont
 
 /** Returns the normalised external host, or undefined when the candidate is not one. */
 function classify(raw: string, strength: Strength, settings: CompiledHostSettings, ctx: HostContext): string | undefined {
+  // A single label without a colon is a Service name (or not a host): the cheap, common case.
+  if (!raw.includes('.') && !raw.includes(':')) return undefined;
   const h = normalizeHost(raw);
   if (h === '' || h.length > 253) return undefined;
   const family = isIP(h);
   if (family) return settings.internal.check(h, family === 4 ? 'ipv4' : 'ipv6') ? undefined : h;
-  if (/^[0-9.]+$/.test(h)) return undefined; // versions, decimals
+  if (DIGITS_AND_DOTS.test(h)) return undefined; // versions, decimals
   const labels = h.split('.');
   if (!labels.every((l) => LABEL.test(l))) return undefined;
   if (isInternalName(h, settings, ctx)) return undefined;
   if (strength === 'weak') {
     const trimmed = raw.endsWith('.') ? raw.slice(0, -1) : raw;
-    if (/[A-Z]/.test(trimmed)) return undefined; // Java class names, property keys written in camelCase
+    if (UPPER.test(trimmed)) return undefined; // Java class names, property keys written in camelCase
     if (FILE_EXTENSIONS.has(labels.at(-1)!)) return undefined;
     if (labels.length >= 3 && JAVA_ROOTS.has(labels[0]!)) return undefined;
   }
@@ -117,35 +125,38 @@ function classify(raw: string, strength: Strength, settings: CompiledHostSetting
   return h;
 }
 
-/** Words of a text that might be hosts, with how strongly the context says so. */
+/**
+ * Words of a text that might be hosts, with how strongly the context says so. The whole text
+ * is read, however long: nothing past a cap goes unjudged.
+ */
 function candidates(value: string, add: (raw: string, strength: Strength, port?: number) => void): void {
-  let text = value.length > MAX_SCAN ? value.slice(0, MAX_SCAN) : value;
-  text = text.replace(URL_RE, (_m, _scheme: string, host: string, port?: string) => {
-    if (!host.includes('$')) add(host, 'strong', port ? Number(port) : undefined);
-    return ' ';
-  });
-  for (let word of text.split(/[\s,;='"()<>{}|&]+/)) {
-    if (word === '' || word.includes('$') || word.includes('@') || word.includes('/') || word.includes('\\')) continue;
-    if (/^-D/.test(word)) continue; // -Dsystem.property.key (its value is the next word after '=')
-    word = word.replace(/^-+/, '').replace(/^tcp:/i, '').replace(/[.:]+$/, '');
+  const spans = value.includes('://') ? urlSpans(value) : [];
+  for (const u of spans) if (u.host !== '' && !u.host.includes('$')) add(u.host, 'strong', u.port);
+  forEachWord(value, spans, (raw) => {
+    if (raw.length > MAX_HOST_WORD + 64) return;
+    if (raw.includes('$') || raw.includes('@') || raw.includes('/') || raw.includes('\\')) return;
+    if (raw.startsWith('-D')) return; // -Dsystem.property.key (its value is the next word after '=')
+    let word = trimStartChars(raw, '-');
+    if (word.length >= 4 && word.slice(0, 4).toLowerCase() === 'tcp:') word = word.slice(4);
+    word = trimEndChars(word, '.:');
+    if (word.length > MAX_HOST_WORD) return;
     const hp = HOST_PORT_RE.exec(word);
-    if (hp) {
-      add(hp[1]!, 'strong', Number(hp[2]));
-      continue;
-    }
-    if (word.includes(':') && isIP(word.replace(/^\[|\]$/g, '')) === 6) {
-      add(word, 'strong');
-      continue;
-    }
-    if (word.includes('.')) add(word, 'weak');
-  }
+    if (hp) add(hp[1]!, 'strong', Number(hp[2]));
+    else if (word.includes(':') && isIP(trimEndChars(trimStartChars(word, '['), ']')) === 6) add(word, 'strong');
+    else if (word.includes('.')) add(word, 'weak');
+  });
 }
 
 export function findExternalHosts(texts: readonly ScannedText[], settings: CompiledHostSettings, ctx: HostContext): HostFinding[] {
   const out: HostFinding[] = [];
   const seen = new Set<string>();
   const scan = (t: ScannedText, value: string): void => {
+    const tried = new Set<string>(); // a text that repeats one word pays for it once
     candidates(value, (raw, strength, port) => {
+      if (!raw.includes('.') && !raw.includes(':')) return; // a single label: a Service name, or no host
+      const attempt = `${strength}${port ?? ''}\u0000${raw}`;
+      if (tried.has(attempt)) return;
+      tried.add(attempt);
       const host = classify(raw, strength, settings, ctx);
       if (!host) return;
       const key = `${t.path}\u0000${host}`;

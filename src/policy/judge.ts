@@ -120,12 +120,17 @@ function withNamespace(known: ReadonlySet<string>, namespace: string): ReadonlyS
 /** Audit annotation values are bounded; they carry rule and location, never the finding's text. */
 const AUDIT_VALUE_LIMIT = 8 * 1024;
 
+/** Built in one pass: items are added while they fit, then one `{"truncated":N}` closes the list. */
 function auditAnnotations(mode: Mode, judged: readonly Judged[]): Record<string, string> {
-  const items = judged.map(({ violation: v }) => ({ rule: v.rule, container: v.container, path: v.path }));
-  let value = JSON.stringify(items);
-  while (value.length > AUDIT_VALUE_LIMIT && items.length > 1) {
-    items.pop();
-    value = JSON.stringify([...items, { truncated: judged.length - items.length }]);
+  const room = AUDIT_VALUE_LIMIT - `,{"truncated":${judged.length}}]`.length;
+  let value = '[';
+  let kept = 0;
+  for (const { violation: v } of judged) {
+    const item = JSON.stringify({ rule: v.rule, container: v.container, path: v.path });
+    if (kept > 0 && value.length + 1 + item.length > room) break;
+    value += (kept > 0 ? ',' : '') + item;
+    kept++;
   }
+  value += kept < judged.length ? `,{"truncated":${judged.length - kept}}]` : ']';
   return { mode, violations: value };
 }

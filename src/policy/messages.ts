@@ -2,6 +2,7 @@
 // the rules hand over where a secret is, not what it is.
 
 import { describeObject, type WorkloadView } from '../admission/workload.ts';
+import { trimEndChars } from './scan.ts';
 import type { CredentialFinding, HostFinding, Violation } from './types.ts';
 
 type ObjectRef = Pick<WorkloadView, 'kind' | 'namespace' | 'name'>;
@@ -32,8 +33,8 @@ export function credentialViolation(obj: ObjectRef, container: string, f: Creden
 
 /** A DNS-1035 label for a Service named after a host: api.stripe.com -> api-stripe-com. */
 export function serviceNameFor(host: string): string {
-  let name = host.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+/, '').replace(/-+$/, '');
-  if (name.length > 63) name = name.slice(0, 63).replace(/-+$/, '');
+  let name = trimEndChars(host.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+/, ''), '-');
+  if (name.length > 63) name = trimEndChars(name.slice(0, 63), '-');
   return name || 'external-endpoint';
 }
 
@@ -63,9 +64,17 @@ export function hostViolation(obj: ObjectRef, container: string, f: HostFinding)
   return { violation, warning: warningLine(violation, `undeclared external host "${f.host}"; declare it with an ExternalName Service`) };
 }
 
-/** The denial text: every violation, with its fix. */
+/**
+ * Violations spelled out in a denial. The rest are counted, not listed: a denial is read by a
+ * person in a terminal, and a response with thousands of messages costs the API server and
+ * etcd's event size more than it tells anyone. `extguard check` lists them all.
+ */
+export const DENIAL_LISTED = 20;
+
+/** The denial text: the first DENIAL_LISTED violations with their fixes, and how many more. */
 export function denialMessage(obj: ObjectRef, violations: readonly Violation[]): string {
   const n = violations.length;
-  return `extguard denied ${describeObject(obj)}: ${n} violation${n === 1 ? '' : 's'}\n` +
-    violations.map((v, i) => `${i + 1}. [${v.rule}] ${v.message}`).join('\n');
+  const listed = violations.slice(0, DENIAL_LISTED).map((v, i) => `${i + 1}. [${v.rule}] ${v.message}`);
+  if (n > DENIAL_LISTED) listed.push(`... and ${n - DENIAL_LISTED} more violation(s); run "extguard check" on the manifest for the full list`);
+  return `extguard denied ${describeObject(obj)}: ${n} violation${n === 1 ? '' : 's'}\n` + listed.join('\n');
 }

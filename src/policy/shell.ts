@@ -40,6 +40,21 @@ export function shellWords(script: string): string[] {
 
 /** Shells whose `-c` argument is a script. */
 const SHELLS = /(^|\/)(ba|da|z|k|a)?sh$/;
+/** Short option clusters such as -c, -ec, -xec: all lower-case letters (checked without a regex). */
+const MAX_OPTION_CLUSTER = 16;
+
+/** The shell regular expressions, for the ReDoS check in the tests. */
+export const SHELL_REGEXES: readonly RegExp[] = [SHELLS];
+
+/** `-c`, `-ec`, `-lc`...: a cluster of short options that includes c (`/^-[a-z]*c[a-z]*$/` is quadratic). */
+function isScriptFlag(word: string): boolean {
+  if (word.length < 2 || word.length > MAX_OPTION_CLUSTER || word[0] !== '-' || !word.includes('c')) return false;
+  for (let i = 1; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c < 97 || c > 122) return false;
+  }
+  return true;
+}
 
 /**
  * The argv of a container (command + args), with any `sh -c SCRIPT` script split into words.
@@ -48,6 +63,7 @@ const SHELLS = /(^|\/)(ba|da|z|k|a)?sh$/;
 export function argvWords(texts: readonly { value: string }[]): { word: string; text: number }[] {
   const out: { word: string; text: number }[] = [];
   let script = false;
+  const shell = texts.length > 0 && SHELLS.test(texts[0]!.value);
   texts.forEach((t, i) => {
     if (script) {
       // The script starts a new command line of its own.
@@ -57,7 +73,7 @@ export function argvWords(texts: readonly { value: string }[]): { word: string; 
       return;
     }
     out.push({ word: t.value, text: i });
-    if (i > 0 && /^-[a-z]*c[a-z]*$/.test(t.value) && SHELLS.test(texts[0]!.value)) script = true;
+    if (i > 0 && shell && isScriptFlag(t.value)) script = true;
   });
   return out;
 }

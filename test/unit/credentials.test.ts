@@ -161,7 +161,20 @@ describe('plaintext-credential rule', () => {
   });
 
   it('rejects an invalid extra pattern with a message naming it', () => {
-    expect(() => compileCredentialSettings({ sensitiveNames: [], extraPatterns: [{ name: 'broken', pattern: '(' }] })).to.throw(/"broken": invalid regular expression/);
+    expect(() => compileCredentialSettings({ sensitiveNames: [], extraPatterns: [{ name: 'broken', pattern: '(' }] })).to.throw(/"broken": not a valid RE2 regular expression/);
+  });
+
+  it('refuses an extra pattern that needs backtracking (lookahead, backreference), naming it', () => {
+    for (const pattern of ['(?=a)b', '(a)\\1']) {
+      expect(() => compileCredentialSettings({ sensitiveNames: [], extraPatterns: [{ name: 'slow', pattern }] })).to.throw(/"slow": not a valid RE2 regular expression \(RE2 runs in linear time/);
+    }
+  });
+
+  it('runs extra patterns in linear time, so a catastrophic pattern only costs a scan', () => {
+    // (a+)+$ on "aaaa…b" takes exponential time on a backtracking engine; on RE2 it is one pass.
+    const s = compileCredentialSettings({ sensitiveNames: [], extraPatterns: [{ name: 'nested', pattern: '(a+)+$' }, { name: 'acme', pattern: 'acme_[0-9a-f]{32}' }] });
+    expect(findCredentials(env('X', `${'a'.repeat(5000)}!`), s)).to.deep.equal([]);
+    expect(findCredentials(env('X', `key acme_${'0f'.repeat(16)}`), s)).to.deep.equal([{ path: 'spec.containers[0].env[0].value', what: 'matches pattern "acme"' }]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { judge } from '../../src/policy/judge.ts';
+import { denialMessage } from '../../src/policy/messages.ts';
 import { fitWarnings, ITEM_RUNES, TOTAL_RUNES } from '../../src/policy/warnings.ts';
 import { deployment, externalService, FAKE_PASSWORD, namespace, pod } from '../helpers/objects.ts';
 import { catalogOf, judgeCreate, policyOf } from '../helpers/policy.ts';
@@ -140,6 +141,30 @@ describe('judge', () => {
       expect(fitted.at(-1)).to.match(/^extguard: \d+ more warning\(s\) not shown/);
       const shown = fitted.length - 1;
       expect(fitted.at(-1)).to.contain(`${100 - shown} more`);
+    });
+  });
+
+  describe('objects with thousands of violations', () => {
+    const many = deployment({ namespace: 'shop', containers: [{ env: Array.from({ length: 3000 }, (_, i) => ({ name: `DB_PASSWORD_${i}`, value: `${FAKE_PASSWORD}${i}` })) }] });
+    const j = judgeCreate(many, catalogOf([namespace('shop', 'enforce')]));
+
+    it('still list every violation in the verdict (extguard check shows them all)', () => {
+      expect(j.verdict.violations).to.have.length(3000);
+    });
+
+    it('keep the audit annotation under 8 KiB, valid JSON, with a count of what it left out', () => {
+      const value = j.verdict.auditAnnotations['violations']!;
+      expect(value.length).to.be.at.most(8 * 1024);
+      const items = JSON.parse(value) as { truncated?: number }[];
+      const last = items.at(-1)!;
+      expect(items.length - 1 + last.truncated!).to.equal(3000);
+    });
+
+    it('spell out the first 20 in the denial and count the rest', () => {
+      const message = denialMessage(j.workload!, j.verdict.violations);
+      expect(message).to.match(/^extguard denied Deployment shop\/\S+: 3000 violations\n/);
+      expect(message.split('\n').filter((l) => /^\d+\. \[/.test(l))).to.have.length(20);
+      expect(message).to.include('... and 2980 more violation(s)');
     });
   });
 });

@@ -1,0 +1,188 @@
+// Linear-time text scanning shared by the rules. extguard judges with failurePolicy: Fail on
+// one event loop, and any user who may create a Pod chooses the text, so every helper here
+// reads its input a bounded number of times: no regular expression with a quantifier that can
+// backtrack over a run it has already read (the classic `[.:]+$` on "....x" is quadratic).
+// Regular expressions used elsewhere in src/policy are checked by test/unit/redos.test.ts.
+
+/** A `scheme://authority` found in a text. Offsets index into the scanned text. */
+export interface UrlSpan {
+  /** Where the scheme starts. */
+  start: number;
+  /** Just past the host (and port, when there is one): what the host rule consumes. */
+  end: number;
+  /** Host as written: a name, an IPv4 literal, or a bracketed IPv6 literal; may be "". */
+  host: string;
+  port?: number;
+  /** userinfo before the last "@" of the authority, split at its first ":" (WHATWG). */
+  user?: string;
+  password?: string;
+}
+
+/** A lookup table over char codes < 128: cheaper than a Set or a regex per character. */
+function asciiClass(chars: string): Uint8Array {
+  const table = new Uint8Array(128);
+  for (const c of chars) table[c.charCodeAt(0)] = 1;
+  return table;
+}
+const inClass = (table: Uint8Array, c: number): boolean => c < 128 && table[c] === 1;
+
+const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const SCHEME_CHARS = asciiClass(`${LETTERS}0123456789+-.`);
+const WORD_CHARS = asciiClass(`${LETTERS}0123456789_`);
+const isLetter = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/** Characters that end an authority: whitespace, quotes, and the WHATWG path/query/fragment starts (\ too). */
+const AUTHORITY_END = asciiClass(' \t\n\r\f\v\'"/?#\\');
+/** Characters that end a host name inside an authority (lists, parentheses, templating). */
+const HOST_END = asciiClass(':,;()<>[]{}');
+const MAX_SCHEME = 31;
+
+/**
+ * Every `scheme://authority` in the text, left to right, non-overlapping. Each "://" costs
+ * at most MAX_SCHEME steps back plus its authority, and an authority ends at the next "/",
+ * so authorities never overlap: the whole scan is linear.
+ */
+export function urlSpans(text: string): UrlSpan[] {
+  const out: UrlSpan[] = [];
+  let lastEnd = 0;
+  for (let sep = text.indexOf('://'); sep >= 0; sep = text.indexOf('://', sep + 1)) {
+    // The scheme: the leftmost start within MAX_SCHEME chars that begins a word with a letter.
+    let s = sep;
+    while (s > 0 && sep - s < MAX_SCHEME && inClass(SCHEME_CHARS, text.charCodeAt(s - 1))) s--;
+    let start = -1;
+    for (let i = s; i < sep; i++) {
+      if (isLetter(text.charCodeAt(i)) && (i === 0 || !inClass(WORD_CHARS, text.charCodeAt(i - 1)))) { start = i; break; }
+    }
+    if (start < lastEnd || start < 0) continue;
+
+    const a = sep + 3;
+    let authEnd = a;
+    let lastAt = -1;
+    for (let c = text.charCodeAt(authEnd); authEnd < text.length && !inClass(AUTHORITY_END, c); c = text.charCodeAt(++authEnd)) {
+      if (c === 64 /* @ */) lastAt = authEnd;
+    }
+    const span: UrlSpan = { start, end: a, host: '' };
+    let h = a;
+    if (lastAt >= 0) {
+      const colon = text.indexOf(':', a);
+      if (colon >= 0 && colon < lastAt) {
+        span.user = text.slice(a, colon);
+        span.password = text.slice(colon + 1, lastAt);
+      } else {
+        span.user = text.slice(a, lastAt);
+      }
+      h = lastAt + 1;
+    }
+    let hostEnd = h;
+    if (text.charCodeAt(h) === 91 /* [ */) {
+      const close = text.indexOf(']', h);
+      hostEnd = close >= 0 && close < authEnd ? close + 1 : h;
+    } else {
+      while (hostEnd < authEnd && !inClass(HOST_END, text.charCodeAt(hostEnd))) hostEnd++;
+    }
+    span.host = text.slice(h, hostEnd);
+    span.end = hostEnd;
+    if (text.charCodeAt(hostEnd) === 58 /* : */) {
+      let p = hostEnd + 1;
+      while (p < authEnd && p - hostEnd <= 5 && isDigit(text.charCodeAt(p))) p++;
+      if (p > hostEnd + 1 && !isDigit(text.charCodeAt(p))) {
+        span.port = Number(text.slice(hostEnd + 1, p));
+        span.end = p;
+      }
+    }
+    out.push(span);
+    lastEnd = span.end;
+  }
+  return out;
+}
+
+/** What separates words for the host rule: whitespace, list and assignment punctuation, quotes, brackets, pipes. */
+const WORD_BREAK = asciiClass(' \t\n\r\f\v,;=\'"()<>{}|&');
+/** The non-ASCII characters JavaScript's \s matches. */
+const isUnicodeSpace = (c: number): boolean =>
+  c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+
+/**
+ * Calls `visit` with each word of the text, skipping the given spans (sorted, disjoint) as if
+ * they were separators. Equivalent to splitting on /[\s,;='"()<>{}|&]+/ without building the
+ * copy and the array a split needs.
+ */
+export function forEachWord(text: string, skip: readonly { start: number; end: number }[], visit: (word: string) => void): void {
+  let next = 0;
+  let start = -1;
+  for (let i = 0; i < text.length; i++) {
+    if (next < skip.length && i === skip[next]!.start) {
+      if (start >= 0) visit(text.slice(start, i));
+      start = -1;
+      i = Math.max(i, skip[next]!.end - 1);
+      next++;
+      continue;
+    }
+    const c = text.charCodeAt(i);
+    if (c < 128 ? WORD_BREAK[c] === 1 : isUnicodeSpace(c)) {
+      if (start >= 0) visit(text.slice(start, i));
+      start = -1;
+    } else if (start < 0) {
+      start = i;
+    }
+  }
+  if (start >= 0) visit(text.slice(start));
+}
+
+/** Removes trailing characters found in `chars` (a loop, not `/[.:]+$/`, which is quadratic). */
+export function trimEndChars(text: string, chars: string): string {
+  let end = text.length;
+  while (end > 0 && chars.includes(text[end - 1]!)) end--;
+  return end === text.length ? text : text.slice(0, end);
+}
+
+/** Removes leading characters found in `chars`. */
+export function trimStartChars(text: string, chars: string): string {
+  let start = 0;
+  while (start < text.length && chars.includes(text[start]!)) start++;
+  return start === 0 ? text : text.slice(start);
+}
+
+/**
+ * `${…}` with at least one character inside, anywhere in the text: one pass, where
+ * `/\$\{[^}]+\}/` rescans the rest of the text from every "${".
+ */
+export function hasBraceReference(text: string): boolean {
+  let close = -1;
+  for (let open = text.indexOf('${'); open >= 0; open = text.indexOf('${', open + 2)) {
+    if (close < open + 2) close = text.indexOf('}', open + 2);
+    if (close < 0) return false;
+    if (close > open + 2) return true;
+  }
+  return false;
+}
+
+/**
+ * Splits an identifier into lower-case words: DB_PASSWORD, dbPassword, db-password,
+ * db.password and HTTPServerKey all split the way a reader would. One pass, no regex
+ * (`([A-Z]+)([A-Z][a-z])` backtracks over every run of capitals).
+ */
+export function identifierWords(name: string): string[] {
+  const words: string[] = [];
+  let start = -1; // start of the current word, -1 between words
+  const flush = (end: number): void => {
+    if (start >= 0 && end > start) words.push(name.slice(start, end).toLowerCase());
+    start = -1;
+  };
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const upper = c >= 65 && c <= 90;
+    if (!upper && !(c >= 97 && c <= 122) && !isDigit(c)) { flush(i); continue; }
+    if (start < 0) { start = i; continue; }
+    if (upper) {
+      const prev = name.charCodeAt(i - 1);
+      const next = name.charCodeAt(i + 1);
+      // dbPassword / db2Password: a capital after a lower-case letter or digit starts a word;
+      // HTTPServer: the last capital of a run starts a word when a lower-case letter follows.
+      if (!(prev >= 65 && prev <= 90) || (next >= 97 && next <= 122)) { flush(i); start = i; }
+    }
+  }
+  flush(name.length);
+  return words;
+}

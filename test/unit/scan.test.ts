@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import { forEachWord, hasBraceReference, identifierWords, trimEndChars, urlSpans } from '../../src/policy/scan.ts';
+
+describe('URL spans', () => {
+  const table: [string, string, Partial<{ host: string; port: number; user: string; password: string }>[]][] = [
+    ['a plain URL', 'https://api.example.com/v1', [{ host: 'api.example.com' }]],
+    ['a port', 'rediss://cache.example.org:6380', [{ host: 'cache.example.org', port: 6380 }]],
+    ['userinfo split at the first colon', 'postgres://app:s3cr:et@db.example.com:5432/x', [{ host: 'db.example.com', port: 5432, user: 'app', password: 's3cr:et' }]],
+    ['the last @ ends the userinfo, as WHATWG parsers do', 'http://a@b@evil.example.com/', [{ host: 'evil.example.com', user: 'a@b' }]],
+    ['a backslash ends the authority, as WHATWG parsers do for http', 'http://evil.example.com\\@declared.example.com/', [{ host: 'evil.example.com' }]],
+    ['a bracketed IPv6 host', 'http://[2001:db8::2]:8080/', [{ host: '[2001:db8::2]', port: 8080 }]],
+    ['a scheme after a colon', 'jdbc:postgresql://db.example.com/app', [{ host: 'db.example.com' }]],
+    ['two URLs in a list', 'https://es1.example.com:9200,https://es2.example.com:9200', [{ host: 'es1.example.com', port: 9200 }, { host: 'es2.example.com', port: 9200 }]],
+    ['no scheme, no span', '://x.example.com', []],
+    ['a port of more than five digits is not a port', 'http://x.example.com:123456/', [{ host: 'x.example.com' }]],
+  ];
+  for (const [what, text, want] of table) {
+    it(what, () => {
+      const got = urlSpans(text).map(({ host, port, user, password }) => ({ host, ...(port !== undefined && { port }), ...(user !== undefined && { user }), ...(password !== undefined && { password }) }));
+      expect(got).to.deep.equal(want);
+    });
+  }
+
+  it('reads every URL of a long run, however it is packed', () => {
+    const text = 'a://b'.repeat(20_000);
+    expect(urlSpans(text).length).to.be.greaterThan(9_000);
+  });
+});
+
+describe('identifier words', () => {
+  const table: [string, string[]][] = [
+    ['DB_PASSWORD', ['db', 'password']],
+    ['dbPassword', ['db', 'password']],
+    ['db-password', ['db', 'password']],
+    ['db.password', ['db', 'password']],
+    ['HTTPServerKey', ['http', 'server', 'key']],
+    ['db2Password', ['db2', 'password']],
+    ['PGPASSWORD', ['pgpassword']],
+    ['__x__', ['x']],
+    ['ÉTÉ_TOKEN', ['t', 'token']],
+    ['', []],
+  ];
+  for (const [name, words] of table) {
+    it(`splits ${JSON.stringify(name)}`, () => { expect(identifierWords(name)).to.deep.equal(words); });
+  }
+});
+
+describe('words for the host rule', () => {
+  const words = (text: string, skip: { start: number; end: number }[] = []): string[] => {
+    const out: string[] = [];
+    forEachWord(text, skip, (w) => out.push(w));
+    return out;
+  };
+
+  it('splits exactly where /[\\s,;=\'"()<>{}|&]+/ splits', () => {
+    const samples = ['a b,c;d=e', ` 'x' "y" (z) <w> {v} |u& t\u00a0s\u2028r `, 'host=db.example.com port=5432', ',,,', ''];
+    for (const s of samples) expect(words(s), s).to.deep.equal(s.split(/[\s,;='"()<>{}|&]+/).filter((w) => w !== ''));
+  });
+
+  it('treats skipped spans as separators', () => {
+    expect(words('aXXXb c', [{ start: 1, end: 4 }])).to.deep.equal(['a', 'b', 'c']);
+  });
+});
+
+describe('small scanners', () => {
+  it('finds ${...} references the way /\\$\\{[^}]+\\}/ does', () => {
+    const samples = ['${A}', 'x${A}y', '${}', '${', '${${}', '${}${B}', 'a}b${c', '${a', '$ {a}', ''];
+    for (const s of samples) expect(hasBraceReference(s), s).to.equal(/\$\{[^}]+\}/.test(s));
+  });
+
+  it('trims trailing characters from a set', () => {
+    expect(trimEndChars('db.example.com.:', '.:')).to.equal('db.example.com');
+    expect(trimEndChars('....', '.')).to.equal('');
+    expect(trimEndChars('abc', '.')).to.equal('abc');
+  });
+});
