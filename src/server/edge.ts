@@ -37,17 +37,18 @@ export const DEFAULT_EDGE_LIMITS: Readonly<EdgeLimits> = {
   requestTimeoutMs: 4_000,
   // Longer than the API server's 90 s idle timeout, so the client closes an idle connection
   // first. Were the server first, a POST the client writes onto a connection the server is
-  // closing at that moment fails with a reset, and a POST is not retried.
+  // closing at that moment fails, and Go's Transport does not retry a POST it has written.
   keepAliveTimeoutMs: 120_000,
   // Node's default is 120 s; the API server's own client gives up after 10 s.
   handshakeTimeoutMs: 10_000,
   // An AdmissionReview request's headers are well under 1 KiB; Node's default is 16 KiB.
   maxHeaderSize: 8 * 1024,
-  // Bounds sockets and memory: an idle TLS connection costs this server about 20 KiB (measured
-  // with 1000 open: see the README), so 1000 stay far below the Pod's 256 Mi limit, while an
-  // API server keeps at most 25 idle connections per webhook address plus one per request in
-  // flight. A few hundred slow connections, each cut after headersTimeoutMs, leave room
-  // for several API servers at full tilt.
+  // Bounds sockets and memory. An API server keeps at most 25 idle connections per webhook
+  // address plus one per review in flight: with 3 API servers, a couple of hundred at most.
+  // A slowloris of a few hundred (each cut after headersTimeoutMs) on top still leaves
+  // hundreds of free slots. Cost: an open TLS connection with a partial request measured
+  // ~60 KiB RSS (1000 of them: +61 MiB over a server idling at ~150 MiB), under the Pod's
+  // 256 Mi limit.
   maxConnections: 1_000,
 };
 
