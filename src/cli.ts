@@ -13,6 +13,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ShapeError } from './admission/workload.ts';
 import { createLogger } from './log.ts';
 import { compilePolicy, type Policy } from './policy/judge.ts';
+import { DEFAULT_EDGE_LIMITS, EdgeLimitsError } from './server/edge.ts';
 import { serve } from './server/serve.ts';
 import { issueServingCertificate, serviceDnsNames } from './tls/files.ts';
 
@@ -42,7 +43,7 @@ function declarationsFrom(path: string | undefined): ManifestDocument[] {
 
 /** Errors the user can fix: one line on stderr, exit 2, no stack trace. */
 function isUsageError(err: unknown): err is Error {
-  return err instanceof InputError || err instanceof ConfigError || err instanceof ShapeError;
+  return err instanceof InputError || err instanceof ConfigError || err instanceof ShapeError || err instanceof EdgeLimitsError;
 }
 
 async function clusterDocuments(kubeconfig?: string): Promise<ManifestDocument[]> {
@@ -75,7 +76,10 @@ program
   .option('--declarations <file>', 'YAML of Services and Namespaces to serve without a cluster')
   .addOption(new Option('--max-body-bytes <n>', 'largest AdmissionReview accepted').default(8 * 1024 * 1024).argParser(positiveInt))
   .addOption(new Option('--shutdown-timeout <seconds>', 'how long in-flight requests may finish after SIGTERM').default(20).argParser(positiveInt))
-  .action(async (o: { port: number; metricsPort: number; bindAddress: string; tlsCert?: string; tlsKey?: string; config?: string; kubeconfig?: string; declarations?: string; maxBodyBytes: number; shutdownTimeout: number }) => {
+  .addOption(new Option('--headers-timeout <ms>', "cut a connection that has not sent a request's headers within this time").default(DEFAULT_EDGE_LIMITS.headersTimeoutMs).argParser(positiveInt))
+  .addOption(new Option('--request-timeout <ms>', 'cut a connection that has not sent a whole request within this time').default(DEFAULT_EDGE_LIMITS.requestTimeoutMs).argParser(positiveInt))
+  .addOption(new Option('--tls-handshake-timeout <ms>', 'cut a connection that has not finished its TLS handshake within this time').default(DEFAULT_EDGE_LIMITS.handshakeTimeoutMs).argParser(positiveInt))
+  .action(async (o: { port: number; metricsPort: number; bindAddress: string; tlsCert?: string; tlsKey?: string; config?: string; kubeconfig?: string; declarations?: string; maxBodyBytes: number; shutdownTimeout: number; headersTimeout: number; requestTimeout: number; tlsHandshakeTimeout: number }) => {
     const logger = createLogger();
     // Inside a Pod with neither flag, the cluster is the one we run in.
     const inCluster = !o.kubeconfig && !o.declarations && process.env['KUBERNETES_SERVICE_HOST'] !== undefined;
@@ -91,6 +95,7 @@ program
       inCluster,
       bodyLimit: o.maxBodyBytes,
       shutdownTimeoutMs: o.shutdownTimeout * 1000,
+      edge: { headersTimeoutMs: o.headersTimeout, requestTimeoutMs: o.requestTimeout, handshakeTimeoutMs: o.tlsHandshakeTimeout },
     }, logger);
     const stop = (signal: string): void => {
       logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');

@@ -3,7 +3,7 @@
 //
 // `server.close()` alone is not enough: a keep-alive connection that was busy when close
 // was called goes back to idle afterwards and then holds the server open until
-// keepAliveTimeout (65 s here), far past a Pod's grace period. Marking in-flight responses
+// keepAliveTimeout (120 s here), far past a Pod's grace period. Marking in-flight responses
 // `Connection: close` ends those connections right after their response instead.
 
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';

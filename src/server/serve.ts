@@ -14,6 +14,7 @@ import { compilePolicy, type Policy } from '../policy/judge.ts';
 import { ensureDevCertificates } from '../tls/files.ts';
 import { createWebhookApp, DEFAULT_BODY_LIMIT } from './app.ts';
 import { trackInFlight } from './drain.ts';
+import { applyEdgeLimits, edgeServerOptions, resolveEdgeLimits, type EdgeLimits } from './edge.ts';
 import { createMetrics } from './metrics.ts';
 import { loadCertificate, watchCertificate } from './tls.ts';
 
@@ -34,6 +35,8 @@ export interface ServeOptions {
   /** How often certificate and config files are checked for changes. */
   pollIntervalMs?: number;
   shutdownTimeoutMs?: number;
+  /** Listener limits (timeouts, sizes); defaults in edge.ts. */
+  edge?: Partial<EdgeLimits>;
 }
 
 export interface RunningServer {
@@ -44,6 +47,7 @@ export interface RunningServer {
 }
 
 export async function serve(opts: ServeOptions, logger: Logger): Promise<RunningServer> {
+  const edge = resolveEdgeLimits(opts.edge);
   let policy: Policy = opts.config ? loadPolicyFile(opts.config) : compilePolicy(DEFAULT_CONFIG);
 
   let certFile = opts.tlsCert;
@@ -83,12 +87,9 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
     { logger, metrics, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT },
   );
 
-  const https: HttpsServer = createHttpsServer(tlsOptions, app);
+  const https: HttpsServer = createHttpsServer({ ...tlsOptions, ...edgeServerOptions(edge) }, app);
+  applyEdgeLimits(https, edge, logger);
   const drainer = trackInFlight(https);
-  // A client that sends nothing must not hold a socket forever.
-  https.headersTimeout = 10_000;
-  https.requestTimeout = 30_000;
-  https.keepAliveTimeout = 65_000; // longer than the API server's idle timeout, avoiding reset races
   const metricsServer: HttpServer = createHttpServer((req, res) => {
     if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
       metrics.registry.metrics().then(
