@@ -5,6 +5,7 @@
 import type { CatalogSnapshot } from '../catalog/snapshot.ts';
 import { judge, type Judgement, type Policy } from '../policy/judge.ts';
 import { denialMessage } from '../policy/messages.ts';
+import type { Mode, RuleName, Violation } from '../policy/types.ts';
 import { ShapeError } from './workload.ts';
 import { allowed, denied, errored, type AdmissionRequest, type AdmissionReviewResponse } from './review.ts';
 
@@ -32,4 +33,74 @@ export function handleAdmission(endpoint: Endpoint, request: AdmissionRequest, c
   const opts = { warnings: verdict.warnings, auditAnnotations: verdict.auditAnnotations };
   if (!verdict.allowed && workload) return { review: denied(request.uid, denialMessage(workload, verdict.violations), opts), judgement };
   return { review: allowed(request.uid, opts), judgement };
+}
+
+/** Violations a log line names; the count covers the rest. */
+const LOGGED_VIOLATIONS = 20;
+
+/**
+ * What the HTTP edge needs for its log line and metrics, computed where the judgement is:
+ * plain data (it crosses from the judge worker), locations and rule names only, never a value.
+ */
+export interface ReviewSummary {
+  kind: string;
+  namespace: string;
+  name: string;
+  mode: Mode;
+  allowed: boolean;
+  patchOps: number;
+  violationCount: number;
+  /** Violations per rule, for the metrics. */
+  byRule: Partial<Record<RuleName, number>>;
+  /** The first LOGGED_VIOLATIONS violations: rule, container and path. */
+  violations: Pick<Violation, 'rule' | 'container' | 'path'>[];
+}
+
+export function summarize(handled: Handled): ReviewSummary | undefined {
+  const j = handled.judgement;
+  if (!j?.workload) return undefined;
+  const v = j.verdict;
+  const byRule: Partial<Record<RuleName, number>> = {};
+  for (const x of v.violations) byRule[x.rule] = (byRule[x.rule] ?? 0) + 1;
+  return {
+    kind: j.workload.kind,
+    namespace: j.workload.namespace,
+    name: j.workload.name,
+    mode: v.mode,
+    allowed: v.allowed,
+    patchOps: v.patch.length,
+    violationCount: v.violations.length,
+    byRule,
+    violations: v.violations.slice(0, LOGGED_VIOLATIONS).map(({ rule, container, path }) => ({ rule, container, path })),
+  };
+}
+
+/** Why a review was answered without a judgement. */
+export type UnjudgedReason = 'timeout' | 'overloaded' | 'crashed';
+
+function unjudgedReason(reason: UnjudgedReason, deadlineMs: number): string {
+  switch (reason) {
+    case 'timeout': return `too large or complex to judge within ${deadlineMs} ms`;
+    case 'overloaded': return 'not judged: every judge worker was busy and the queue was full';
+    case 'crashed': return 'not judged: the judge worker failed on it (see the webhook logs)';
+  }
+}
+
+/**
+ * The answer when the judge gave none in time. The mode comes from the namespace (the edge
+ * knows it without judging): enforce denies, since an object extguard cannot judge must not
+ * pass a gate that exists to judge it; warn and audit allow with a warning; off and exempt
+ * namespaces allow. /mutate never denies: it admits the object unmutated and says so, and
+ * /validate still judges it.
+ */
+export function unjudged(endpoint: Endpoint, request: AdmissionRequest, mode: Mode, reason: UnjudgedReason, deadlineMs: number): AdmissionReviewResponse {
+  const what = `${request.kind?.kind ?? 'object'} ${request.namespace ? `${request.namespace}/` : ''}${request.name || '(unnamed)'}`;
+  const why = unjudgedReason(reason, deadlineMs);
+  if (mode === 'off') return allowed(request.uid);
+  if (endpoint === 'mutate') return allowed(request.uid, { warnings: [`extguard did not inject into ${what}: ${why}`] });
+  const audit = { judged: 'false', reason };
+  if (mode === 'enforce') {
+    return denied(request.uid, `extguard denied ${what}: ${why}. Split the object or shorten its env, command and args; "extguard check" on the manifest shows what it holds.`, { warnings: [`extguard denied ${what}: ${why}`], auditAnnotations: audit });
+  }
+  return allowed(request.uid, { warnings: [`extguard admitted ${what} unjudged (mode ${mode}): ${why}`], auditAnnotations: audit });
 }

@@ -24,6 +24,13 @@ export interface CatalogSnapshot {
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
   /** Names of every namespace known, from Namespace objects and from Services' namespaces. */
   namespaces(): ReadonlySet<string>;
+  /** The records it was built from: plain data, so a judge worker can rebuild the same snapshot. */
+  records(): CatalogRecords;
+}
+
+export interface CatalogRecords {
+  services: readonly ServiceRecord[];
+  namespaces: readonly NamespaceRecord[];
 }
 
 /** Where the server gets its snapshot from: informers, or a fixed set of files. */
@@ -47,7 +54,9 @@ export function normalizeDnsName(name: string): string {
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
-export function buildSnapshot(services: Iterable<ServiceRecord>, namespaces: Iterable<NamespaceRecord>): CatalogSnapshot {
+export function buildSnapshot(serviceRecords: Iterable<ServiceRecord>, namespaceRecords: Iterable<NamespaceRecord>): CatalogSnapshot {
+  const services = [...serviceRecords];
+  const namespaces = [...namespaceRecords];
   const byKey = new Map<string, ServiceRecord>();
   const names = new Map<string, Set<string>>();
   const labels = new Map<string, Readonly<Record<string, string>>>();
@@ -70,6 +79,7 @@ export function buildSnapshot(services: Iterable<ServiceRecord>, namespaces: Ite
     externalNames: (namespace) => names.get(namespace) ?? EMPTY_SET,
     namespaceLabels: (namespace) => labels.get(namespace),
     namespaces: () => known,
+    records: () => ({ services, namespaces }),
   };
 }
 

@@ -80,8 +80,6 @@ const DURATION = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|w|y|sec|secs|min|mins|ho
 const PATHLIKE = /^(?:\/|\.\.?\/|~\/|[A-Za-z]:\\)\S*$/;
 const HEADER_NAME = /^(?:x-[a-z0-9-]+|authorization|proxy-authorization|cookie)$/i;
 const URL_ONLY = /^[a-z][a-z0-9+.-]*:\/\/\S+$/i;
-/** Longest value judged as a literal secret: longer values are documents (certificates, JSON). */
-const MAX_SECRET_LENGTH = 4096;
 
 /** Every regular expression of this rule, for the ReDoS check in the tests. */
 export const CREDENTIAL_REGEXES: readonly RegExp[] = [
@@ -120,9 +118,10 @@ function unquote(v: string): string {
 
 /** The value is a literal that could be a credential (not a reference, path, number...). */
 export function isLiteralSecret(raw: string): boolean {
-  if (raw.length > MAX_SECRET_LENGTH + 64) return false;
+  // No length limit: padding must not hide a password, and a long literal under a sensitive
+  // name (a private key in SSH_KEY_PASSPHRASE...) is still a credential.
   const v = unquote(raw.trim());
-  if (v === '' || v.length > MAX_SECRET_LENGTH) return false;
+  if (v === '') return false;
   if (REFERENCE.test(v) || v.includes('$(') || hasBraceReference(v)) return false;
   return !(PLACEHOLDER.test(v) || NUMBER.test(v) || BOOLEAN.test(v) || DURATION.test(v) || PATHLIKE.test(v) || HEADER_NAME.test(v) || URL_ONLY.test(v));
 }

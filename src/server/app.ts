@@ -1,13 +1,17 @@
 // The webhook's HTTP edge (express 5). One function owns an admission request: check the
 // content type, read the body with a limit, decode, judge, echo the uid, write. Every failure
 // on the edge becomes a clear 4xx or a well-formed AdmissionReview, never a stack trace.
+// The judging itself runs on the judge pool's worker threads, under a deadline: this event
+// loop only does linear, bounded work (read, parse, decode), so /healthz and the other reviews
+// never wait for a judgement.
 
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { CatalogSnapshot } from '../catalog/snapshot.ts';
-import { handleAdmission, type Endpoint } from '../admission/handler.ts';
-import { decodeReview, errored, ReviewError } from '../admission/review.ts';
+import { unjudged, type Endpoint, type ReviewSummary } from '../admission/handler.ts';
+import { decodeReview, errored, ReviewError, type AdmissionRequest } from '../admission/review.ts';
 import type { Logger } from '../log.ts';
-import type { Policy } from '../policy/judge.ts';
+import { modeFor, type Policy } from '../policy/judge.ts';
+import type { JudgePool } from './judge-pool.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface WebhookState {
@@ -22,6 +26,9 @@ export interface AppOptions {
   metrics: Metrics;
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
+  judge: JudgePool;
+  /** The judge pool's deadline, quoted in answers given without a judgement. */
+  deadlineMs: number;
 }
 
 /** 3 MiB objects are the API server's own limit; an UPDATE review carries object and oldObject. */
@@ -41,7 +48,8 @@ export function createWebhookApp(state: WebhookState, opts: AppOptions): express
     else res.type('text/plain').send('ok');
   });
 
-  const jsonBody = express.json({ limit: opts.bodyLimit, type: ['application/json', 'application/*+json'], strict: true });
+  // Raw: the text is parsed here once to answer bad input, and handed as text to a judge worker.
+  const jsonBody = express.raw({ limit: opts.bodyLimit, type: ['application/json', 'application/*+json'] });
   for (const endpoint of ['mutate', 'validate'] as const) {
     app.post(`/${endpoint}`, (req, res, next) => {
       (res.locals as Record<string, unknown>)['endpoint'] = endpoint;
@@ -56,7 +64,6 @@ export function createWebhookApp(state: WebhookState, opts: AppOptions): express
     const e = err as { status?: number; type?: string; message?: string };
     const status = typeof e.status === 'number' && e.status >= 400 && e.status < 500 ? e.status : 500;
     const message = e.type === 'entity.too.large' ? `request body larger than ${opts.bodyLimit} bytes`
-      : e.type === 'entity.parse.failed' ? 'request body is not valid JSON'
       : status === 500 ? 'internal error' : (e.message ?? 'bad request');
     if (status === 500) logger.error({ err }, 'unexpected error on the HTTP edge');
     else logger.warn({ path: req.path, status, reason: message }, 'rejected admission request');
@@ -71,52 +78,67 @@ export function createWebhookApp(state: WebhookState, opts: AppOptions): express
     metrics.duration.observe({ endpoint: locals.endpoint }, Number(process.hrtime.bigint() - locals.start) / 1e9);
   }
 
-  function admit(endpoint: Endpoint, req: Request, res: Response): void {
-    if (!req.is('application/json') && !req.is('application/*+json')) {
+  async function admit(endpoint: Endpoint, req: Request, res: Response): Promise<void> {
+    if (!Buffer.isBuffer(req.body)) {
       finish(req, res, 415);
       res.status(415).json({ error: 'expected Content-Type: application/json' });
       return;
     }
-    let body;
+    let request: AdmissionRequest;
+    let text: string;
     try {
-      const request = decodeReview(req.body);
-      const handled = handleAdmission(endpoint, request, state.catalog(), state.policy());
-      body = handled.review;
-      const j = handled.judgement;
-      if (j?.workload) {
-        const v = j.verdict;
-        const fields = { endpoint, uid: request.uid, kind: j.workload.kind, namespace: j.workload.namespace, name: j.workload.name, operation: request.operation, dryRun: request.dryRun === true, mode: v.mode };
-        if (endpoint === 'mutate') {
-          if (v.patch.length) { metrics.mutations.inc(); logger.info({ ...fields, patchOps: v.patch.length }, 'injected'); }
-        } else {
-          metrics.verdicts.inc({ mode: v.mode, allowed: String(v.allowed) });
-          for (const x of v.violations) metrics.violations.inc({ rule: x.rule, mode: v.mode });
-          // Locations and rules only: messages never carry values, but logs need not even that.
-          if (v.violations.length) {
-            logger.info({ ...fields, allowed: v.allowed, violations: v.violations.map(({ rule, container, path }) => ({ rule, container, path })) }, v.allowed ? `violations allowed (${v.mode})` : 'denied');
-          }
-        }
+      text = req.body.toString('utf8');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // Never the parser's message: it quotes the body.
+        throw new ReviewError(400, 'request body is not valid JSON');
       }
+      request = decodeReview(parsed);
     } catch (err) {
-      if (!(err instanceof ReviewError)) {
-        logger.error({ err }, 'internal error while judging');
-        body = errored(uidOf(req.body), 500, 'extguard internal error; see the webhook logs');
-      } else if (err.uid) {
-        body = errored(err.uid, err.status, err.message);
-      } else {
-        finish(req, res, err.status);
-        res.status(err.status).json({ error: err.message });
+      const e = err instanceof ReviewError ? err : new ReviewError(400, 'request body is not a usable AdmissionReview');
+      logger.warn({ path: req.path, status: e.status, reason: e.message }, 'rejected admission request');
+      if (e.uid) {
+        // A uid was readable: the API server gets an AdmissionReview it can show the user.
+        finish(req, res, 200);
+        res.json(errored(e.uid, e.status, e.message));
         return;
       }
+      finish(req, res, e.status);
+      res.status(e.status).json({ error: e.message });
+      return;
     }
+
+    const result = await opts.judge.run(endpoint, text);
+    const fields = { endpoint, uid: request.uid, operation: request.operation, dryRun: request.dryRun === true };
+    if (result.kind === 'answer') {
+      if (result.summary) record(endpoint, fields, result.summary);
+      finish(req, res, 200);
+      res.type('application/json').send(result.review);
+      return;
+    }
+    const { mode } = modeFor(request.namespace || 'default', state.catalog(), state.policy().config);
+    const body = unjudged(endpoint, request, mode, result.reason, opts.deadlineMs);
+    metrics.unjudged.inc({ endpoint, reason: result.reason, allowed: String(body.response.allowed) });
+    logger.warn({ ...fields, kind: request.kind?.kind, namespace: request.namespace, name: request.name, mode, reason: result.reason, deadlineMs: opts.deadlineMs, allowed: body.response.allowed }, 'answered without a judgement');
     finish(req, res, 200);
     res.json(body);
   }
 
-  return app;
-}
+  function record(endpoint: Endpoint, request: Record<string, unknown>, s: ReviewSummary): void {
+    const fields = { ...request, kind: s.kind, namespace: s.namespace, name: s.name, mode: s.mode };
+    if (endpoint === 'mutate') {
+      if (s.patchOps) { metrics.mutations.inc(); logger.info({ ...fields, patchOps: s.patchOps }, 'injected'); }
+      return;
+    }
+    metrics.verdicts.inc({ mode: s.mode, allowed: String(s.allowed) });
+    for (const [rule, n] of Object.entries(s.byRule)) metrics.violations.inc({ rule, mode: s.mode }, n);
+    // Locations and rules only: messages never carry values, but logs need not even that.
+    if (s.violationCount) {
+      logger.info({ ...fields, allowed: s.allowed, violationCount: s.violationCount, violations: s.violations }, s.allowed ? `violations allowed (${s.mode})` : 'denied');
+    }
+  }
 
-function uidOf(body: unknown): string {
-  const r = (body as { request?: { uid?: unknown } } | undefined)?.request;
-  return typeof r?.uid === 'string' ? r.uid : '';
+  return app;
 }

@@ -12,6 +12,8 @@ export interface Metrics {
   mutations: Counter;
   catalogSynced: Gauge;
   reloads: Counter<'what' | 'result'>;
+  unjudged: Counter<'endpoint' | 'reason' | 'allowed'>;
+  judgeRestarts: Counter<'reason'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -33,5 +35,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     mutations: new Counter({ name: 'extguard_mutations_total', help: 'Admission requests that /mutate answered with a patch.', registers }),
     catalogSynced: new Gauge({ name: 'extguard_catalog_synced', help: '1 once the Service and Namespace caches have synced.', registers }),
     reloads: new Counter({ name: 'extguard_reloads_total', help: 'Reloads of the configuration or the TLS certificate, by result.', labelNames: ['what', 'result'], registers }),
+    unjudged: new Counter({
+      name: 'extguard_unjudged_total',
+      help: 'Reviews answered without a judgement (reason: timeout = past the judge deadline, overloaded = queue full, crashed = judge failed), by whether the answer allowed the object.',
+      labelNames: ['endpoint', 'reason', 'allowed'],
+      registers,
+    }),
+    judgeRestarts: new Counter({ name: 'extguard_judge_worker_restarts_total', help: 'Judge worker threads replaced, by reason (timeout, crashed).', labelNames: ['reason'], registers }),
   };
 }

@@ -14,6 +14,7 @@ import { compilePolicy, type Policy } from '../policy/judge.ts';
 import { ensureDevCertificates } from '../tls/files.ts';
 import { createWebhookApp, DEFAULT_BODY_LIMIT } from './app.ts';
 import { trackInFlight } from './drain.ts';
+import { JudgePool } from './judge-pool.ts';
 import { applyEdgeLimits, edgeServerOptions, resolveEdgeLimits, type EdgeLimits } from './edge.ts';
 import { createMetrics } from './metrics.ts';
 import { loadCertificate, watchCertificate } from './tls.ts';
@@ -37,7 +38,16 @@ export interface ServeOptions {
   shutdownTimeoutMs?: number;
   /** Listener limits (timeouts, sizes); defaults in edge.ts. */
   edge?: Partial<EdgeLimits>;
+  /** Judge worker threads (default 2) and the deadline of a review, queue time included (default 2000 ms). */
+  judgeWorkers?: number;
+  judgeTimeoutMs?: number;
+  /** Tests only: a worker script standing in for judge-worker.ts. */
+  judgeWorkerUrl?: URL;
 }
+
+/** Below the webhook's timeoutSeconds (5 in manifests/), with room for the network and queueing. */
+export const DEFAULT_JUDGE_TIMEOUT_MS = 2000;
+export const DEFAULT_JUDGE_WORKERS = 2;
 
 export interface RunningServer {
   port: number;
@@ -78,13 +88,27 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
   const metrics = createMetrics();
   if (catalog.notReady().length === 0) metrics.catalogSynced.set(1);
   let shuttingDown = false;
+  const deadlineMs = opts.judgeTimeoutMs ?? DEFAULT_JUDGE_TIMEOUT_MS;
+  const workers = opts.judgeWorkers ?? DEFAULT_JUDGE_WORKERS;
+  const judge = new JudgePool({
+    size: workers,
+    deadlineMs,
+    // Enough to absorb a burst of ordinary reviews; bounded in bytes so queued bodies cannot
+    // exhaust memory (a body may be up to bodyLimit).
+    maxQueued: 32 * workers,
+    maxQueuedChars: 4 * (opts.bodyLimit ?? DEFAULT_BODY_LIMIT),
+    state: () => ({ policy, catalog: catalog.current() }),
+    logger,
+    onRestart: (reason) => metrics.judgeRestarts.inc({ reason }),
+    ...(opts.judgeWorkerUrl ? { workerUrl: opts.judgeWorkerUrl } : {}),
+  });
   const app = createWebhookApp(
     {
       catalog: () => catalog.current(),
       policy: () => policy,
       notReady: () => (shuttingDown ? ['shutting down'] : catalog.notReady()),
     },
-    { logger, metrics, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT },
+    { logger, metrics, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, judge, deadlineMs },
   );
 
   const https: HttpsServer = createHttpsServer({ ...tlsOptions, ...edgeServerOptions(edge) }, app);
@@ -123,6 +147,7 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
   } catch (err) {
     unwatch.forEach((u) => u());
     https.close();
+    await judge.close();
     await catalog.stop();
     throw new Error(`cannot listen on ${opts.bindAddress}: ${(err as Error).message}`);
   }
@@ -138,6 +163,7 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
     else logger.info({ finished: inFlight }, 'in-flight requests finished');
     metricsServer.close();
     metricsServer.closeAllConnections();
+    await judge.close();
     await catalog.stop();
   };
   return { port, metricsPort, ...(caFile ? { caFile } : {}), close };

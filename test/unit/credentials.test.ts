@@ -160,6 +160,13 @@ describe('plaintext-credential rule', () => {
     expect(findCredentials(env('DB_PASSWORD', `${GH} ${AWS_ID}`), settings)).to.have.length(1);
   });
 
+  it('reads a value whole: padding does not hide a credential', () => {
+    const pad = ' '.repeat(70_000);
+    expect(findCredentials(env('DB_PASSWORD', `${pad}${PW}${pad}`), settings)).to.have.length(1);
+    expect(findCredentials(env('DATABASE_URL', `${pad}postgres://u:${PW}@db.example.com/x`), settings)).to.deep.equal([{ path: 'spec.containers[0].env[0].value', what: 'password in URL' }]);
+    expect(findCredentials(env('DB_PASSWORD', PW.repeat(1000)), settings), 'a 10 KB literal').to.have.length(1);
+  });
+
   it('rejects an invalid extra pattern with a message naming it', () => {
     expect(() => compileCredentialSettings({ sensitiveNames: [], extraPatterns: [{ name: 'broken', pattern: '(' }] })).to.throw(/"broken": not a valid RE2 regular expression/);
   });

@@ -135,4 +135,9 @@ describe('undeclared-external-host: finding external hosts', () => {
     expect(() => compileHostSettings({ clusterDomain: 'cluster.local', internalCIDRs: ['10.0.0.0/40'] })).to.throw(/"10\.0\.0\.0\/40" is not a valid CIDR/);
     expect(() => compileHostSettings({ clusterDomain: 'cluster.local', internalCIDRs: ['nope/8'] })).to.throw(/nope\/8/);
   });
+  it('reads a text whole: padding does not push a host out of sight', () => {
+    const pad = ' '.repeat(70_000);
+    expect(hosts(env(`${pad}postgres://u:p@db.evil-example.com/x`))).to.deep.equal(['db.evil-example.com']);
+    expect(hosts(argv('sh', '-c', `${pad}curl https://exfil.evil-example.com/`))).to.deep.equal(['exfil.evil-example.com']);
+  });
 });

@@ -1,0 +1,23 @@
+// The messages between the judge pool and its workers: plain data that structured clone copies.
+
+import type { Endpoint, ReviewSummary } from '../admission/handler.ts';
+import type { CatalogRecords } from '../catalog/snapshot.ts';
+import type { Config } from '../config/config.ts';
+
+export interface ReviewJob {
+  type: 'review';
+  id: number;
+  endpoint: Endpoint;
+  /** The request body as received (already checked to be a decodable AdmissionReview). */
+  text: string;
+}
+
+export type ToWorker =
+  | { type: 'policy'; config: Config }
+  | { type: 'catalog'; records: CatalogRecords }
+  | ReviewJob;
+
+export type FromWorker =
+  | { type: 'answer'; id: number; review: string; summary?: ReviewSummary }
+  /** An unexpected exception in the judge: its name and where, never its message. */
+  | { type: 'failed'; id: number; error: string };
