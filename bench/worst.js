@@ -244,7 +244,8 @@ function verdictOf(review) {
   if (review.outcome === 'timeout') return 'timeout (no answer)';
   if (review.outcome === 'error') return 'error';
   if (!review.wellFormed) return `error (HTTP ${review.status})`;
-  if (/too large|too complex|deadline|timed? ?out/i.test(review.message)) return 'timeout-answer';
+  // The deadline answer (issue 8) says so on its first line; later lines list violations.
+  if (/too large|too complex|deadline|timed? ?out/i.test(review.message.split('\n')[0])) return 'timeout-answer';
   return review.allowed ? 'allowed' : 'denied';
 }
 
