@@ -1,12 +1,18 @@
 // `npm run bench`: requests per second of `extguard serve` on /validate against a bare
 // node:https server that parses the same body and answers a fixed AdmissionReview (the floor).
 // Timing goals live here, never in unit tests. Usage: npm run bench [-- seconds concurrency]
+// `npm run bench -- worst [options]` runs the adversarial shapes instead (bench/worst.js).
 import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+if (process.argv[2] === 'worst') {
+  const { main } = await import('./worst.js');
+  process.exit(await main(process.argv.slice(3)));
+}
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const seconds = Number(process.argv[2] ?? 5);

@@ -1,0 +1,109 @@
+// Adversarial Deployments for `npm run bench -- worst`: each one is something an attacker (or a
+// careless generator) can send through the API server, so each stays under its 3 MiB request
+// limit. They aim at the judge's text scanning: long runs of the characters its patterns care
+// about, half-finished URLs and tokens, many fields, long scripts and deep nesting.
+// Shapes are JSON text, not objects, because JSON.stringify cannot write 100k-deep nesting.
+
+export const MAX_OBJECT_BYTES = 3 * 1024 * 1024;
+const KiB = 1024;
+const FILL = 2.5 * 1024 * KiB;
+
+export function deployment(podSpec, name = 'worst') {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'shop', labels: { app: name } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: podSpec },
+    },
+  };
+}
+
+const IMAGE = 'registry.example.com/shop/worst:1.0.0';
+const app = (fields) => ({ name: 'app', image: IMAGE, ...fields });
+const withContainer = (fields) => JSON.stringify(deployment({ containers: [app(fields)] }));
+const fill = (unit, bytes = FILL) => unit.repeat(Math.floor(bytes / unit.length));
+const size = (bytes) => (bytes >= 1024 * KiB ? `${bytes / (1024 * KiB)} MiB` : `${bytes / KiB} KiB`);
+
+/** A mix of what real env lists hold: literal passwords, hosts, references, secretKeyRefs. */
+function mixedEnv(n, prefix = '') {
+  return Array.from({ length: n }, (_, i) => {
+    switch (i % 5) {
+      case 0: return { name: `${prefix}DB_PASSWORD_${i}`, value: `s3cr3t-${i}-Qx9` };
+      case 1: return { name: `${prefix}SERVICE_${i}_URL`, value: `https://svc${i}.example.org:8443/v1/items?id=${i}` };
+      case 2: return { name: `${prefix}UPSTREAM_${i}`, value: `$(UPSTREAM_BASE)/${i}` };
+      case 3: return { name: `${prefix}API_TOKEN_${i}`, valueFrom: { secretKeyRef: { name: 'tokens', key: `t${i}` } } };
+      default: return { name: `${prefix}CACHE_HOST_${i}`, value: `cache-${i}.shop.svc.cluster.local:6379` };
+    }
+  });
+}
+
+function script(words) {
+  const out = [];
+  for (let i = 0; out.length < words; i++) {
+    switch (i % 6) {
+      case 0: out.push('echo', 'starting', `worker-${i}`, ';'); break;
+      case 1: out.push('curl', '-fsS', `https://h${i}.example.net/api/${i}`, '&&'); break;
+      case 2: out.push(`NAME_${i}=value-${i}`, 'run', '--verbose'); break;
+      case 3: out.push('mysql', '--password', `pw-${i}-Zk`, '-h', `db${i}.example.com`, ';'); break;
+      case 4: out.push('export', `API_TOKEN_${i}=tok${i}x9`, '\n'); break;
+      default: out.push('sleep', '1', '||', 'exit', '1', '\n');
+    }
+  }
+  return out.slice(0, words).join(' ');
+}
+
+/** `[[[...]]]` at `depth` under spec.template.spec.x, spliced in as text. */
+function deepUnknownField(depth) {
+  const marker = '"__DEEP__"';
+  const text = JSON.stringify(deployment({ containers: [app({})], x: '__DEEP__' }));
+  return text.replace(marker, '['.repeat(depth) + ']'.repeat(depth));
+}
+
+const RUN_CHARS = ['.', ':', '-', '/', '@', '='];
+// Half-finished URLs and tokens: each starts a pattern (URL, userinfo, token format, reference,
+// shell flag) that never completes, so a backtracking regex retries it from every position.
+const PARTIALS = [
+  ['http-a', 'http://a'],
+  ['scheme-only', 'a://'],
+  ['userinfo-no-at', 'http://u:p'],
+  ['openai-prefix', 'sk-'],
+  ['gitlab-prefix', 'glpat-'],
+  ['ref-brace', '${'],
+  ['ref-paren', '$('],
+];
+
+/** Every shape: name, what it is, and a function producing the Deployment's JSON text. */
+export function shapes() {
+  return [
+    ...[128 * KiB, FILL].map((n) => ({ name: `args-flag-${size(n)}`, what: `one args entry "--AAAA…" of ${size(n)}`, text: () => withContainer({ args: [`--${'A'.repeat(n)}`] }) })),
+    ...[64 * KiB, FILL].map((n) => ({ name: `env-value-dots-${size(n)}`, what: `one env value of ${size(n)} of "."`, text: () => withContainer({ env: [{ name: 'DATA', value: '.'.repeat(n) }] }) })),
+    ...[8 * KiB, 64 * KiB].map((n) => ({ name: `env-name-${size(n)}`, what: `one env name "AAAA…" of ${size(n)} with a literal value`, text: () => withContainer({ env: [{ name: 'A'.repeat(n), value: 'x' }] }) })),
+    ...RUN_CHARS.flatMap((c) => [
+      { name: `run-${c}-env`, what: `env value: ${size(FILL)} of "${c}"`, text: () => withContainer({ env: [{ name: 'DATA', value: c.repeat(FILL) }] }) },
+      { name: `run-${c}-args`, what: `args entry: ${size(FILL)} of "${c}"`, text: () => withContainer({ args: [c.repeat(FILL)] }) },
+    ]),
+    ...PARTIALS.map(([name, unit]) => ({
+      name: `partial-${name}`,
+      what: `"${unit}" repeated: ${size(FILL / 2)} in an env value and ${size(FILL / 2)} in an args entry`,
+      text: () => withContainer({ env: [{ name: 'DATA', value: fill(unit, FILL / 2) }], args: [fill(unit, FILL / 2)] }),
+    })),
+    ...[128 * KiB, FILL].map((n) => ({ name: `shell-flag-ccc-${size(n)}`, what: `sh then one args entry "-ccc…C" of ${size(n)}`, text: () => withContainer({ command: ['sh'], args: [`-${'c'.repeat(n)}C`] }) })),
+    ...[1000, 10_000].map((n) => ({ name: `env-${n / 1000}k`, what: `${n} env vars: literal passwords, hosts, references, secretKeyRefs`, text: () => withContainer({ env: mixedEnv(n) }) })),
+    {
+      name: 'containers-100x300',
+      what: '100 containers with 300 mixed env vars each',
+      text: () => JSON.stringify(deployment({ containers: Array.from({ length: 100 }, (_, i) => ({ name: `c${i}`, image: IMAGE, env: mixedEnv(300) })) })),
+    },
+    ...[10_000, 100_000].map((n) => ({ name: `sh-c-${n / 1000}k-words`, what: `sh -c script of ${n / 1000}k words: commands, URLs, NAME=value, --password x`, text: () => withContainer({ command: ['sh', '-c', script(n)] }) })),
+    ...[5000, 50_000].map((n) => ({ name: `urls-${n / 1000}k`, what: `${n} args entries https://hN.example.com/`, text: () => withContainer({ args: Array.from({ length: n }, (_, i) => `https://h${i}.example.com/`) }) })),
+    {
+      name: 'env-value-deep-json',
+      what: 'env value: JSON text {"a":{"a":…}} nested 250k deep',
+      text: () => withContainer({ env: [{ name: 'CONFIG_JSON', value: `${'{"a":'.repeat(250_000)}1${'}'.repeat(250_000)}` }] }),
+    },
+    { name: 'unknown-field-deep-100k', what: 'spec.template.spec.x: [[[…]]] nested 100k deep', text: () => deepUnknownField(100_000) },
+  ];
+}
