@@ -91,7 +91,7 @@ export const weirdString: fc.Arbitrary<string> = fc.oneof(
 /** A JSON text is a string; these helpers assemble them from pieces. */
 export type JsonText = string;
 
-const str = (a: fc.Arbitrary<string>): fc.Arbitrary<JsonText> => a.map((s) => JSON.stringify(s));
+export const str = (a: fc.Arbitrary<string>): fc.Arbitrary<JsonText> => a.map((s) => JSON.stringify(s));
 const objectOf = (entries: readonly (readonly [string, JsonText])[]): JsonText => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`;
 const listOf = (items: readonly JsonText[]): JsonText => `[${items.join(',')}]`;
 
@@ -143,7 +143,7 @@ type Field = readonly [key: string, value: fc.Arbitrary<JsonText>, required?: 'r
  * required), plus a few random keys (__proto__ & co.) with `extra` values, and sometimes a
  * duplicated key whose junk value comes last and wins.
  */
-function objectText(fields: readonly Field[], extra: fc.Arbitrary<JsonText> = junk): fc.Arbitrary<JsonText> {
+export function objectText(fields: readonly Field[], extra: fc.Arbitrary<JsonText> = junk): fc.Arbitrary<JsonText> {
   const optional = fields.some(([, , r]) => r !== 'required');
   return fc.tuple(
     fc.tuple(...fields.map(([k, a, required]) => required ? a.map((v) => [k, v] as const)
@@ -317,13 +317,21 @@ export function echoes(output: string, secret: string): boolean {
   return false;
 }
 
-/** Snapshot of the built-in prototypes, to tell whether a run polluted any of them. */
-export function prototypeSnapshot(): string {
-  const names = (o: object): string => Object.getOwnPropertyNames(o).sort().join(',');
-  return [Object.prototype, Array.prototype, Function.prototype, String.prototype].map(names).join('|');
-}
+const PROTOTYPES: readonly object[] = [Object.prototype, Array.prototype, Function.prototype, String.prototype];
+const ownNames = PROTOTYPES.map((p) => new Set(Object.getOwnPropertyNames(p)));
 
-export function polluted(): boolean {
-  const probe = {} as Record<string, unknown>;
-  return probe['polluted'] !== undefined || ([] as unknown as Record<string, unknown>)['polluted'] !== undefined;
+/**
+ * Properties added to the built-in prototypes since this module loaded, removed again so the
+ * next run starts clean (and fast-check shrinks to the input that polluted, not a later one).
+ */
+export function prototypePollution(): string[] {
+  const added: string[] = [];
+  PROTOTYPES.forEach((p, i) => {
+    for (const name of Object.getOwnPropertyNames(p)) {
+      if (ownNames[i]!.has(name)) continue;
+      added.push(`${['Object', 'Array', 'Function', 'String'][i]}.prototype.${name}`);
+      delete (p as Record<string, unknown>)[name];
+    }
+  });
+  return added;
 }
