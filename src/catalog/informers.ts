@@ -1,6 +1,12 @@
 // Catalog from the cluster: informers (list + watch) on Services and Namespaces. Each event
 // only marks the snapshot stale; the next admission request rebuilds it once. No API call is
 // ever made per admission request.
+//
+// Readiness: a cache that has synced once stays ready while its watch reconnects (an API
+// server restart, a dropped connection). It keeps serving the last-known catalog, as kube's
+// own components do: turning every replica unready during an API server blip would fail
+// every admission at once under failurePolicy Fail. health() tells the truth instead (watch
+// down since when, and why), for the metrics and the logs.
 
 import { CoreV1Api, KubeConfig, makeInformer, type KubernetesListObject, type KubernetesObject, type V1Namespace, type V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
@@ -18,13 +24,34 @@ interface Watched {
   what: string;
   informer: ReturnType<typeof makeInformer<KubernetesObject>>;
   synced: boolean;
+  /** The last list/watch attempt succeeded and the watch has not failed since. */
+  watching: boolean;
+  /** When `watching` last changed (ms since the epoch). */
+  since: number;
   lastError?: string;
+}
+
+/** One watched resource, as health() reports it. */
+export interface WatchHealth {
+  what: 'services' | 'namespaces';
+  /** The cache has been filled from a list at least once. */
+  synced: boolean;
+  /** Its watch is connected; false while it reconnects (the cache may be stale). */
+  watching: boolean;
+  /** When `watching` last changed, ms since the epoch. */
+  since: number;
+  /** Why the last attempt failed (no credentials, no bodies). */
+  lastError?: string;
+}
+
+export interface InformerCatalog extends CatalogSource {
+  health(): WatchHealth[];
 }
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
-export function startInformerCatalog(kc: KubeConfig, logger: Logger, onSynced?: () => void): CatalogSource {
+export function startInformerCatalog(kc: KubeConfig, logger: Logger, onSynced?: () => void): InformerCatalog {
   const api = kc.makeApiClient(CoreV1Api);
   let stale = true;
   let stopped = false;
@@ -32,7 +59,7 @@ export function startInformerCatalog(kc: KubeConfig, logger: Logger, onSynced?: 
   const timers = new Set<NodeJS.Timeout>();
 
   const watch = (what: string, path: string, list: () => Promise<KubernetesListObject<KubernetesObject>>): Watched => {
-    const w: Watched = { what, informer: makeInformer(kc, path, list), synced: false };
+    const w: Watched = { what, informer: makeInformer(kc, path, list), synced: false, watching: false, since: Date.now() };
     const touch = (): void => { stale = true; };
     w.informer.on('add', touch);
     w.informer.on('update', touch);
@@ -43,7 +70,11 @@ export function startInformerCatalog(kc: KubeConfig, logger: Logger, onSynced?: 
     w.informer.on('error', (err: unknown) => {
       failedThisRound = true;
       w.lastError = describeError(err);
-      logger.warn({ what, err: w.lastError, retryInMs: delay }, 'watch failed; retrying');
+      if (w.watching) {
+        w.watching = false;
+        w.since = Date.now();
+      }
+      logger.warn({ what, err: w.lastError, retryInMs: delay, ...(w.synced ? { staleSince: new Date(w.since).toISOString() } : {}) }, w.synced ? 'watch failed; serving the last-known catalog while retrying' : 'watch failed; retrying');
       if (stopped) return;
       const t = setTimeout(() => { timers.delete(t); void run(); }, delay);
       timers.add(t);
@@ -55,6 +86,13 @@ export function startInformerCatalog(kc: KubeConfig, logger: Logger, onSynced?: 
       if (!failedThisRound && !stopped) {
         delay = RETRY_MIN_MS;
         stale = true;
+        if (w.synced && !w.watching) {
+          logger.info({ what, downMs: Date.now() - w.since, count: w.informer.list().length }, 'watch re-established');
+        }
+        if (!w.watching) {
+          w.watching = true;
+          w.since = Date.now();
+        }
         if (!w.synced) {
           w.synced = true;
           delete w.lastError;
@@ -86,6 +124,15 @@ export function startInformerCatalog(kc: KubeConfig, logger: Logger, onSynced?: 
     },
     notReady() {
       return watched.filter((w) => !w.synced).map((w) => `${w.what} cache not synced${w.lastError ? ` (${w.lastError})` : ''}`);
+    },
+    health() {
+      return watched.map((w) => ({
+        what: w.what as WatchHealth['what'],
+        synced: w.synced,
+        watching: w.watching,
+        since: w.since,
+        ...(w.lastError !== undefined && !w.watching ? { lastError: w.lastError } : {}),
+      }));
     },
     async stop() {
       stopped = true;

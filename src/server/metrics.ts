@@ -2,6 +2,7 @@
 // Labels are closed sets (endpoint, code, mode, rule): never a name, host or value from a request.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WatchHealth } from '../catalog/informers.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -43,4 +44,31 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     judgeRestarts: new Counter({ name: 'extguard_judge_worker_restarts_total', help: 'Judge worker threads replaced, by reason (timeout, crashed).', labelNames: ['reason'], registers }),
   };
+}
+
+/**
+ * Gauges read from the informers at scrape time. A synced cache stays ready while its watch
+ * reconnects (see src/catalog/informers.ts); these say how stale it may be meanwhile.
+ */
+export function observeCatalogHealth(metrics: Metrics, health: () => WatchHealth[]): void {
+  const registers = [metrics.registry];
+  new Gauge({
+    name: 'extguard_catalog_watch_healthy',
+    help: '1 while the watch of this resource is connected; 0 while it reconnects and the cache may be stale.',
+    labelNames: ['what'],
+    registers,
+    collect() {
+      for (const h of health()) this.set({ what: h.what }, h.watching ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'extguard_catalog_last_sync_timestamp_seconds',
+    help: 'When the cache of this resource was last known to match the API server: now while its watch is connected, the moment it failed while it reconnects; 0 before the first sync.',
+    labelNames: ['what'],
+    registers,
+    collect() {
+      const now = Date.now();
+      for (const h of health()) this.set({ what: h.what }, !h.synced ? 0 : (h.watching ? now : h.since) / 1000);
+    },
+  });
 }

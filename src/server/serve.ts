@@ -5,7 +5,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { readManifests, catalogFromDocuments } from '../catalog/files.ts';
-import { loadKubeConfig, startInformerCatalog } from '../catalog/informers.ts';
+import { loadKubeConfig, startInformerCatalog, type InformerCatalog } from '../catalog/informers.ts';
 import { EMPTY_CATALOG, staticCatalog, type CatalogSource } from '../catalog/snapshot.ts';
 import { DEFAULT_CONFIG } from '../config/config.ts';
 import { loadPolicyFile, watchPolicyFile } from '../config/watch.ts';
@@ -16,7 +16,7 @@ import { createWebhookApp, DEFAULT_BODY_LIMIT } from './app.ts';
 import { trackInFlight } from './drain.ts';
 import { JudgePool } from './judge-pool.ts';
 import { applyEdgeLimits, edgeServerOptions, resolveEdgeLimits, type EdgeLimits } from './edge.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, observeCatalogHealth } from './metrics.ts';
 import { loadCertificate, watchCertificate } from './tls.ts';
 
 export interface ServeOptions {
@@ -74,8 +74,9 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
   const tlsOptions = loadCertificate(tlsPaths);
 
   let catalog: CatalogSource;
+  let informers: InformerCatalog | undefined;
   if (opts.kubeconfig || opts.inCluster) {
-    catalog = startInformerCatalog(loadKubeConfig(opts.kubeconfig), logger, () => metrics.catalogSynced.set(1));
+    catalog = informers = startInformerCatalog(loadKubeConfig(opts.kubeconfig), logger, () => metrics.catalogSynced.set(1));
   } else if (opts.declarations) {
     const docs = readManifests([opts.declarations]);
     catalog = staticCatalog(catalogFromDocuments(docs));
@@ -86,6 +87,7 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
   }
 
   const metrics = createMetrics();
+  if (informers) observeCatalogHealth(metrics, informers.health);
   if (catalog.notReady().length === 0) metrics.catalogSynced.set(1);
   let shuttingDown = false;
   const deadlineMs = opts.judgeTimeoutMs ?? DEFAULT_JUDGE_TIMEOUT_MS;

@@ -52,6 +52,16 @@ export interface ControlPlane {
   adminKeyPem: string;
   /** Runs kubectl against this cluster. Never throws on a non-zero exit: check `code`. */
   kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
+  /**
+   * Stops kube-apiserver alone (etcd keeps running) with `signal` (SIGTERM: its graceful
+   * shutdown; SIGKILL: a crash) and resolves once the process has exited. For fault tests.
+   */
+  stopApiserver(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /**
+   * Starts kube-apiserver again after stopApiserver(): same etcd, port, certificates and
+   * flags, plus `extraArgs` for this run only. Resolves once its /readyz answers 200.
+   */
+  startApiserver(opts?: { readyTimeoutMs?: number; extraArgs?: string[] }): Promise<void>;
   /** Kills etcd and kube-apiserver (SIGTERM, then SIGKILL) and removes the workDir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -150,7 +160,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     const auditLogPath = path.join(workDir, 'audit.log');
     const auditPolicy = path.join(workDir, 'audit-policy.yaml');
     await writeFile(auditPolicy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n');
-    const apiserver = launch(path.join(binDir, 'kube-apiserver'), [
+    const apiserverArgs = [
       `--etcd-servers=${etcdUrl}`,
       `--bind-address=${LOOPBACK}`,
       `--advertise-address=${LOOPBACK}`,
@@ -176,7 +186,8 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
       '--audit-log-mode=blocking',
       '--v=1',
       ...(opts.apiserverArgs ?? []),
-    ], apiLog, workDir);
+    ];
+    let apiserver = launch(path.join(binDir, 'kube-apiserver'), apiserverArgs, apiLog, workDir);
     cleanup.track(apiserver);
 
     const tlsOpts: https.RequestOptions = { ca: ca.certPem, cert: admin.certPem, key: admin.keyPem };
@@ -211,6 +222,22 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
       adminKeyPem: admin.keyPem,
       kubectl: (args, kopts = {}) =>
         run(path.join(binDir, 'kubectl'), ['--kubeconfig', kubeconfigPath, ...args], kubectlEnv, kopts.input, kopts.timeoutMs ?? 60_000),
+      async stopApiserver(signal) {
+        if (apiserver.exitCode !== null || apiserver.signalCode !== null) throw new Error('e2e: kube-apiserver is not running');
+        const exited = once(apiserver, 'exit');
+        apiserver.kill(signal);
+        await exited;
+      },
+      async startApiserver(sopts = {}) {
+        if (apiserver.exitCode === null && apiserver.signalCode === null) throw new Error('e2e: kube-apiserver is still running');
+        const totalMs = sopts.readyTimeoutMs ?? 60_000;
+        apiserver = launch(path.join(binDir, 'kube-apiserver'), [...apiserverArgs, ...(sopts.extraArgs ?? [])], apiLog, workDir);
+        cleanup.track(apiserver);
+        await waitFor('kube-apiserver /readyz after a restart', { until: Date.now() + totalMs, totalMs }, [etcd, apiserver], apiLog, async () => {
+          const res = await request(`${server}/readyz`, tlsOpts);
+          return res.status === 200;
+        });
+      },
       stop: () => (stopped ??= cleanup.stop()),
     };
     if (process.env.EXTGUARD_E2E_VERBOSE) {

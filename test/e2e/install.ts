@@ -16,6 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -87,6 +88,8 @@ export interface InstalledPod extends ServeProcess {
   servedCertificate(): Promise<X509Certificate>;
   /** GET on the webhook port, verified as the API server verifies it. */
   get(path: string): Promise<{ status: number; body: string }>;
+  /** The Prometheus text of the metrics port. */
+  metrics(): Promise<string>;
 }
 
 /** Runs the installed Deployment's container here, serving the installed Service. */
@@ -172,12 +175,23 @@ export async function runInstalledPod(cp: ControlPlane): Promise<InstalledPod> {
     });
     socket.on('error', reject);
   });
+  const metricsPort = Number(/"metricsPort":(\d+)/.exec(proc.logs())?.[1]);
+  const metrics = () => new Promise<string>((resolve, reject) => {
+    const req = httpRequest({ host: host.address, port: metricsPort, path: '/metrics' }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`GET /metrics: HTTP ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
   return {
     ...proc,
     caPem,
     syncVolumes: materialise,
     servedCertificate,
     get,
+    metrics,
     stop: async () => {
       const code = await proc.stop();
       rmSync(dir, { recursive: true, force: true });
