@@ -200,7 +200,8 @@ export function containerText(plant?: { env?: JsonText[]; command?: JsonText; ar
     }
     if (plant.command) fields.push(['command', plant.command]);
     if (plant.args) fields.push(['args', listOf(plant.args)]);
-    return text.replace(/}$/, (text === '{}' ? '' : ',') + fields.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',') + '}');
+    // Appended by slicing: a replacement string would expand the `$`-patterns generated values contain.
+    return text.slice(0, -1) + (text === '{}' ? '' : ',') + fields.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',') + '}';
   });
 }
 
