@@ -49,13 +49,19 @@ export class ReviewError extends Error {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Quotes a value from the request in an error, cut short: the input is the sender's to size. */
+export function quoted(value: unknown, max = 64): string {
+  const text = JSON.stringify(value ?? null) ?? 'null';
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
 export function decodeReview(body: unknown): AdmissionRequest {
   if (!isObject(body)) throw new ReviewError(400, 'expected a JSON AdmissionReview object');
   const request = body['request'];
   const uid = isObject(request) && typeof request['uid'] === 'string' ? request['uid'] : undefined;
-  if (body['kind'] !== KIND) throw new ReviewError(400, `expected kind ${KIND}, got ${JSON.stringify(body['kind'] ?? null)}`, uid);
+  if (body['kind'] !== KIND) throw new ReviewError(400, `expected kind ${KIND}, got ${quoted(body['kind'])}`, uid);
   if (body['apiVersion'] !== API_VERSION) {
-    throw new ReviewError(400, `expected apiVersion ${API_VERSION}, got ${JSON.stringify(body['apiVersion'] ?? null)}; register the webhook with admissionReviewVersions: ["v1"]`, uid);
+    throw new ReviewError(400, `expected apiVersion ${API_VERSION}, got ${quoted(body['apiVersion'])}; register the webhook with admissionReviewVersions: ["v1"]`, uid);
   }
   if (!isObject(request)) throw new ReviewError(400, 'AdmissionReview has no request', uid);
   if (!uid) throw new ReviewError(400, 'request.uid must be a non-empty string');

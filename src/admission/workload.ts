@@ -2,6 +2,7 @@
 // containers and paths, never the kind.
 
 import type { ScannedText } from '../policy/types.ts';
+import { quoted } from './review.ts';
 
 type Json = Record<string, unknown>;
 
@@ -76,7 +77,7 @@ function readAnnotations(meta: unknown, path: string): AnnotationSource | undefi
   if (ann === undefined || ann === null) return undefined;
   if (!isObject(ann)) throw new ShapeError(`${path}: expected a map of strings`);
   for (const [k, v] of Object.entries(ann)) {
-    if (typeof v !== 'string') throw new ShapeError(`${path}["${k}"]: expected a string`);
+    if (typeof v !== 'string') throw new ShapeError(`${path}[${quoted(k)}]: expected a string`);
   }
   return { path, annotations: ann as Record<string, string> };
 }
