@@ -10,7 +10,8 @@ import { loadPolicyFile } from './config/watch.ts';
 import { checkManifests, formatText, mutateManifests } from './cli/report.ts';
 import { readCluster } from './cli/cluster.ts';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ShapeError } from './admission/workload.ts';
+import { ExpansionLimitError } from './objects/expand.ts';
+import { ShapeError } from './objects/workload.ts';
 import { createLogger } from './log.ts';
 import { compilePolicy, type Policy } from './policy/judge.ts';
 import { DEFAULT_EDGE_LIMITS, EdgeLimitsError } from './server/edge.ts';
@@ -51,7 +52,7 @@ function declarationsFrom(path: string | undefined): ManifestDocument[] {
 
 /** Errors the user can fix: one line on stderr, exit 2, no stack trace. */
 function isUsageError(err: unknown): err is Error {
-  return err instanceof InputError || err instanceof ConfigError || err instanceof ShapeError || err instanceof EdgeLimitsError;
+  return err instanceof InputError || err instanceof ConfigError || err instanceof ShapeError || err instanceof ExpansionLimitError || err instanceof EdgeLimitsError;
 }
 
 async function clusterDocuments(kubeconfig?: string): Promise<ManifestDocument[]> {

@@ -3,10 +3,11 @@
 // warnings come once, from /validate, which sees the object after every mutation.
 
 import type { CatalogSnapshot } from '../catalog/snapshot.ts';
-import { judge, type Judgement, type Policy } from '../policy/judge.ts';
+import { ExpansionLimitError, EXPANSION_ALLOWANCE } from '../objects/expand.ts';
+import { judge, modeFor, type Judgement, type Policy } from '../policy/judge.ts';
 import { denialMessage } from '../policy/messages.ts';
 import type { Mode, RuleName, Violation } from '../policy/types.ts';
-import { ShapeError } from './workload.ts';
+import { ShapeError } from '../objects/workload.ts';
 import { allowed, denied, errored, type AdmissionRequest, type AdmissionReviewResponse } from './review.ts';
 
 export type Endpoint = 'mutate' | 'validate';
@@ -14,24 +15,38 @@ export type Endpoint = 'mutate' | 'validate';
 export interface Handled {
   review: AdmissionReviewResponse;
   judgement?: Judgement;
+  /** Answered without a judgement, and why. */
+  unjudged?: UnjudgedReason;
 }
 
 export function handleAdmission(endpoint: Endpoint, request: AdmissionRequest, catalog: CatalogSnapshot, policy: Policy): Handled {
   let judgement: Judgement;
   try {
     judgement = judge(
-      { operation: request.operation, object: request.object, namespace: request.namespace, subResource: request.subResource, dryRun: request.dryRun === true },
+      {
+        operation: request.operation,
+        object: request.object,
+        oldObject: request.oldObject,
+        namespace: request.namespace,
+        subResource: request.subResource,
+        dryRun: request.dryRun === true,
+        ...(request.userInfo ? { requester: { username: request.userInfo.username ?? '', groups: request.userInfo.groups ?? [] } } : {}),
+      },
       catalog,
       policy,
     );
   } catch (err) {
     if (err instanceof ShapeError) return { review: errored(request.uid, 400, `extguard cannot read the object: ${err.message}`) };
+    if (err instanceof ExpansionLimitError) {
+      const { mode } = modeFor(request.namespace || 'default', catalog, policy.config);
+      return { review: unjudged(endpoint, request, mode, 'too-complex', 0), unjudged: 'too-complex' };
+    }
     throw err;
   }
-  const { verdict, workload } = judgement;
+  const { verdict, subject } = judgement;
   if (endpoint === 'mutate') return { review: allowed(request.uid, { patch: verdict.patch }), judgement };
   const opts = { warnings: verdict.warnings, auditAnnotations: verdict.auditAnnotations };
-  if (!verdict.allowed && workload) return { review: denied(request.uid, denialMessage(workload, verdict.violations), opts), judgement };
+  if (!verdict.allowed && subject) return { review: denied(request.uid, denialMessage(subject, verdict.violations), opts), judgement };
   return { review: allowed(request.uid, opts), judgement };
 }
 
@@ -58,14 +73,14 @@ export interface ReviewSummary {
 
 export function summarize(handled: Handled): ReviewSummary | undefined {
   const j = handled.judgement;
-  if (!j?.workload) return undefined;
+  if (!j?.subject) return undefined;
   const v = j.verdict;
   const byRule: Partial<Record<RuleName, number>> = {};
   for (const x of v.violations) byRule[x.rule] = (byRule[x.rule] ?? 0) + 1;
   return {
-    kind: j.workload.kind,
-    namespace: j.workload.namespace,
-    name: j.workload.name,
+    kind: j.subject.kind,
+    namespace: j.subject.namespace,
+    name: j.subject.name,
     mode: v.mode,
     allowed: v.allowed,
     patchOps: v.patch.length,
@@ -76,13 +91,14 @@ export function summarize(handled: Handled): ReviewSummary | undefined {
 }
 
 /** Why a review was answered without a judgement. */
-export type UnjudgedReason = 'timeout' | 'overloaded' | 'crashed';
+export type UnjudgedReason = 'timeout' | 'overloaded' | 'crashed' | 'too-complex';
 
 function unjudgedReason(reason: UnjudgedReason, deadlineMs: number): string {
   switch (reason) {
     case 'timeout': return `too large or complex to judge within ${deadlineMs} ms`;
     case 'overloaded': return 'not judged: every judge worker was busy and the queue was full';
     case 'crashed': return 'not judged: the judge worker failed on it (see the webhook logs)';
+    case 'too-complex': return `too complex to judge: its $(VAR) references expand to more than ${EXPANSION_ALLOWANCE} characters`;
   }
 }
 

@@ -2,7 +2,10 @@
 // every endpoint speaks in (the controller-runtime vocabulary: allowed, denied, errored).
 // Nothing else in the tree assembles an AdmissionReview.
 
+import { quoted } from '../objects/quote.ts';
 import type { JsonPatchOperation } from '../policy/types.ts';
+
+export { quoted };
 
 export const API_VERSION = 'admission.k8s.io/v1';
 export const KIND = 'AdmissionReview';
@@ -17,6 +20,8 @@ export interface AdmissionRequest {
   object?: unknown;
   oldObject?: unknown;
   dryRun?: boolean;
+  /** Who sent the request; the governance rules need it. */
+  userInfo?: { username?: string; groups?: string[] };
 }
 
 export interface AdmissionResponse {
@@ -49,11 +54,6 @@ export class ReviewError extends Error {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Quotes a value from the request in an error, cut short: the input is the sender's to size. */
-export function quoted(value: unknown, max = 64): string {
-  const text = JSON.stringify(value ?? null) ?? 'null';
-  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
-}
 
 export function decodeReview(body: unknown): AdmissionRequest {
   if (!isObject(body)) throw new ReviewError(400, 'expected a JSON AdmissionReview object');
@@ -70,6 +70,15 @@ export function decodeReview(body: unknown): AdmissionRequest {
     if (request[key] !== undefined && typeof request[key] !== 'string') throw new ReviewError(400, `request.${key} must be a string`, uid);
   }
   if (request['dryRun'] !== undefined && typeof request['dryRun'] !== 'boolean') throw new ReviewError(400, 'request.dryRun must be a boolean', uid);
+  const user = request['userInfo'];
+  if (user !== undefined && user !== null) {
+    if (!isObject(user)) throw new ReviewError(400, 'request.userInfo must be an object', uid);
+    if (user['username'] !== undefined && typeof user['username'] !== 'string') throw new ReviewError(400, 'request.userInfo.username must be a string', uid);
+    const groups = user['groups'];
+    if (groups !== undefined && groups !== null && (!Array.isArray(groups) || groups.some((g) => typeof g !== 'string'))) {
+      throw new ReviewError(400, 'request.userInfo.groups must be a list of strings', uid);
+    }
+  }
   return request as unknown as AdmissionRequest;
 }
 

@@ -24,7 +24,10 @@ export interface CheckReport {
   summary: { objects: number; denied: number; warned: number; mutated: number };
 }
 
-/** Judges every workload among `inputs`; state = Services/Namespaces in inputs + declarations. Throws ShapeError on an unreadable workload. */
+/**
+ * Judges every workload, ExternalName Service and Namespace among `inputs`; state = Services and
+ * Namespaces in inputs + declarations. Throws ShapeError on an unreadable object.
+ */
 export function checkManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy): CheckReport {
   const catalog = catalogFromDocuments([...declarations, ...inputs]);
   const results: CheckResult[] = [];
@@ -36,8 +39,9 @@ export function checkManifests(inputs: readonly ManifestDocument[], declarations
       (err as Error).message = `${source}: ${(err as Error).message}`;
       throw err;
     }
-    if (!j.workload) continue;
-    const { verdict: v, workload: w } = j;
+    const w = j.subject;
+    if (!w || (w.kind === 'Service' && !isExternalName(object))) continue;
+    const v = j.verdict;
     results.push({
       apiVersion: w.apiVersion, kind: w.kind, namespace: w.namespace, name: w.name,
       mode: v.mode, allowed: v.allowed, violations: v.violations, warnings: v.warnings, patch: v.patch,
@@ -54,6 +58,10 @@ export function checkManifests(inputs: readonly ManifestDocument[], declarations
   };
 }
 
+function isExternalName(object: unknown): boolean {
+  return (object as { spec?: { type?: unknown } } | null)?.spec?.type === 'ExternalName';
+}
+
 export function formatText(report: CheckReport): string {
   const lines: string[] = [];
   for (const r of report.results) {
@@ -66,7 +74,7 @@ export function formatText(report: CheckReport): string {
     for (const w of others) lines.push(`  ! ${w}`);
   }
   const s = report.summary;
-  lines.push(`${s.objects} workload(s): ${s.denied} denied, ${s.warned} allowed with warnings, ${s.mutated} would be mutated`);
+  lines.push(`${s.objects} object(s): ${s.denied} denied, ${s.warned} allowed with warnings, ${s.mutated} would be mutated`);
   return lines.join('\n') + '\n';
 }
 

@@ -18,6 +18,16 @@ export interface Config {
     sensitiveNames: string[];
     extraPatterns: { name: string; pattern: string }[];
   };
+  governance: {
+    modeAdmins: Subjects;
+    declarations: { allowedTargets: string[]; admins: Subjects };
+  };
+}
+
+/** Requesters named by user name or group (as the API server sends them in request.userInfo). */
+export interface Subjects {
+  groups: string[];
+  users: string[];
 }
 
 export class ConfigError extends Error {

@@ -8,14 +8,18 @@
 //   ("bypass", "passport" and "monkey" are not credentials);
 // - treating a name whose tokens include a setting word (ttl, timeout, file, path, url, name,
 //   header, policy, ...) as a setting, not a credential;
-// - never flagging values that are references ($(VAR), ${VAR}, $VAR), empty, numbers,
-//   booleans, durations, absolute or relative paths, or obvious placeholders (<password>, ***);
+// - never flagging values that are references ($VAR, or OPAQUE: a value the object does not
+//   hold, see objects/expand.ts), empty, numbers, booleans, durations, absolute or relative
+//   paths, or obvious placeholders (<password>, ***); literal text next to a reference is
+//   still judged, since `$(EMPTY)hunter2` delivers hunter2;
 // - recognising well-known token formats whatever the variable is called.
 // A finding carries the location and the kind of credential, never the value.
 
 import { RE2JS } from 're2js';
-import { hasBraceReference, identifierWords, urlSpans } from './scan.ts';
-import { argvWords, SEPARATOR } from './shell.ts';
+import { OPAQUE } from '../objects/expand.ts';
+import type { ConfigMapSourced } from '../objects/texts.ts';
+import { identifierWords, urlSpans } from './scan.ts';
+import { argvGroups, argvWords, SEPARATOR } from './shell.ts';
 import type { CredentialFinding, CredentialSettings, ScannedText } from './types.ts';
 
 /** An organisation's own token format, run on RE2: linear in the text whatever the pattern. */
@@ -72,7 +76,11 @@ const API_KEY_KEY = /\bx-api-key\s*:\s*/gi;
 const CONN_VALUE = /'[^']*'|"[^"]*"|[^;\s]+/y;
 const HEADER_VALUE = /[^\s"',;]+/y;
 
-const REFERENCE = /^(?:\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[^}]+\}|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[^}]*\}\}|%[A-Za-z_]+%)$/;
+/** A whole value that names a variable some program expands: $VAR, %VAR%. */
+const REFERENCE = /^(?:\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_]+%)$/;
+/** An authentication scheme word written next to a reference: `Bearer $(TOKEN)`. */
+const AUTH_SCHEME = /^(?:bearer|basic|token|digest|negotiate)$/i;
+const ALNUM = /[A-Za-z0-9]/;
 const PLACEHOLDER = /^(?:<[^>]*>|\*+|x{3,}|X{3,}|\.{3,}|-+|redacted|\[redacted\]|none|null|nil|undefined|n\/a|todo|empty|secret|password|token)$/i;
 const NUMBER = /^[-+]?\d+(?:\.\d+)?$/;
 const BOOLEAN = /^(?:true|false|yes|no|on|off|enabled|disabled)$/i;
@@ -84,7 +92,7 @@ const URL_ONLY = /^[a-z][a-z0-9+.-]*:\/\/\S+$/i;
 /** Every regular expression of this rule, for the ReDoS check in the tests. */
 export const CREDENTIAL_REGEXES: readonly RegExp[] = [
   ...FORMATS.map((f) => f.regex), JWT_TAIL, CONN_KEY, AUTH_KEY, API_KEY_KEY, CONN_VALUE, HEADER_VALUE,
-  REFERENCE, PLACEHOLDER, NUMBER, BOOLEAN, DURATION, PATHLIKE, HEADER_NAME, URL_ONLY,
+  REFERENCE, AUTH_SCHEME, ALNUM, PLACEHOLDER, NUMBER, BOOLEAN, DURATION, PATHLIKE, HEADER_NAME, URL_ONLY,
 ];
 
 export function compileCredentialSettings(s: CredentialSettings): CompiledCredentialSettings {
@@ -118,12 +126,22 @@ function unquote(v: string): string {
 
 /** The value is a literal that could be a credential (not a reference, path, number...). */
 export function isLiteralSecret(raw: string): boolean {
+  if (!raw.includes(OPAQUE)) return isWholeLiteral(raw);
+  // Literal parts next to a value the object does not hold are judged on their own: the
+  // kubelet delivers them, and `$(EMPTY)hunter2` must not pass as a reference.
+  for (const part of raw.split(OPAQUE)) {
+    const p = part.trim();
+    if (ALNUM.test(p) && !AUTH_SCHEME.test(p) && isWholeLiteral(p)) return true;
+  }
+  return false;
+}
+
+function isWholeLiteral(raw: string): boolean {
   // No length limit: padding must not hide a password, and a long literal under a sensitive
   // name (a private key in SSH_KEY_PASSPHRASE...) is still a credential.
   const v = unquote(raw.trim());
   if (v === '') return false;
-  if (REFERENCE.test(v) || v.includes('$(') || hasBraceReference(v)) return false;
-  return !(PLACEHOLDER.test(v) || NUMBER.test(v) || BOOLEAN.test(v) || DURATION.test(v) || PATHLIKE.test(v) || HEADER_NAME.test(v) || URL_ONLY.test(v));
+  return !(REFERENCE.test(v) || PLACEHOLDER.test(v) || NUMBER.test(v) || BOOLEAN.test(v) || DURATION.test(v) || PATHLIKE.test(v) || HEADER_NAME.test(v) || URL_ONLY.test(v));
 }
 
 function hasJwt(text: string): boolean {
@@ -217,22 +235,50 @@ function inArgv(words: readonly { word: string; text: number }[], s: CompiledCre
   return found;
 }
 
+/** Headers whose value is a credential after its scheme word: `Authorization: Bearer x`. */
+const AUTH_HEADERS = new Set(['authorization', 'proxy-authorization']);
+
+/** An HTTP header the kubelet sends: by its name, then by its value like any text. */
+function inHeader(name: string, value: string, s: CompiledCredentialSettings): string | undefined {
+  const lower = name.trim().toLowerCase();
+  if (AUTH_HEADERS.has(lower)) {
+    const space = value.trim().indexOf(' ');
+    const credential = space > 0 && AUTH_SCHEME.test(value.trim().slice(0, space)) ? value.trim().slice(space + 1) : value;
+    if (isLiteralSecret(credential)) return 'credential in an HTTP header';
+  } else if (isSensitiveName(name, s) && isLiteralSecret(value)) {
+    return 'credential in an HTTP header';
+  }
+  return undefined;
+}
+
+/** The text is a credential by its name alone (a sensitive variable or header): its hosts are not shown either. */
+export function hasSensitiveName(t: ScannedText, s: CompiledCredentialSettings): boolean {
+  if (t.envName === undefined) return false;
+  if (t.field === 'header' && AUTH_HEADERS.has(t.envName.trim().toLowerCase())) return true;
+  return (t.field === 'env' || t.field === 'header') && isSensitiveName(t.envName, s);
+}
+
 export function findCredentials(texts: readonly ScannedText[], s: CompiledCredentialSettings): CredentialFinding[] {
-  const found = new Map<number, string>();
-  texts.forEach((t, i) => {
+  const found = new Map<ScannedText, string>();
+  for (const t of texts) {
     let what: string | undefined;
     if (t.field === 'env' && t.envName !== undefined && isSensitiveName(t.envName, s) && isLiteralSecret(t.value)) {
       what = 'sensitive variable name with a literal value';
+    } else if (t.field === 'header' && t.envName !== undefined) {
+      what = inHeader(t.envName, t.value, s);
     }
     what ??= inText(t.value, s);
-    if (what) found.set(i, what);
-  });
-  const argvIndex: number[] = [];
-  texts.forEach((t, i) => { if (t.field !== 'env') argvIndex.push(i); });
-  const argv = argvIndex.map((i) => texts[i]!);
-  for (const [k, what] of inArgv(argvWords(argv), s)) {
-    const i = argvIndex[k]!;
-    if (!found.has(i)) found.set(i, what);
+    if (what) found.set(t, what);
   }
-  return [...found.entries()].sort(([a], [b]) => a - b).map(([i, what]) => ({ path: texts[i]!.path, what }));
+  for (const group of argvGroups(texts)) {
+    for (const [k, what] of inArgv(argvWords(group), s)) {
+      if (!found.has(group[k]!)) found.set(group[k]!, what);
+    }
+  }
+  return texts.filter((t) => found.has(t)).map((t) => ({ path: t.path, what: found.get(t)! }));
+}
+
+/** A sensitive-named variable read from a ConfigMap: a credential kept where any reader of ConfigMaps sees it. */
+export function findConfigMapCredentials(sourced: readonly ConfigMapSourced[], s: CompiledCredentialSettings): CredentialFinding[] {
+  return sourced.filter((c) => isSensitiveName(c.envName, s)).map((c) => ({ path: c.path, what: 'sensitive variable read from a ConfigMap', fromConfigMap: true }));
 }

@@ -15,12 +15,15 @@
 //   `svc.<ns>` when <ns> is a namespace the catalog knows (redis.shop: .shop is also a TLD).
 // - IP literals are external unless loopback, unspecified, link-local, multicast, or inside
 //   internalCIDRs.
-// - `$(VAR)` and `${VAR}` references carry no literal host and are skipped.
+// - A word holding a reference (`$VAR`, or OPAQUE: a value the object does not hold, see
+//   objects/expand.ts) carries no literal host and is skipped; `$(VAR)` of a variable written
+//   in the object was already expanded, so `https://$(HOST)/` is judged with HOST's value.
 
 import { BlockList, isIP } from 'node:net';
 import { parse as parseDomain } from 'tldts';
 import { forEachWord, trimEndChars, trimStartChars, urlSpans } from './scan.ts';
-import { argvWords, SEPARATOR } from './shell.ts';
+import { OPAQUE } from '../objects/expand.ts';
+import { argvGroups, argvWords, SEPARATOR } from './shell.ts';
 import type { HostFinding, HostSettings, ScannedText } from './types.ts';
 
 export interface CompiledHostSettings {
@@ -131,10 +134,10 @@ function classify(raw: string, strength: Strength, settings: CompiledHostSetting
  */
 function candidates(value: string, add: (raw: string, strength: Strength, port?: number) => void): void {
   const spans = value.includes('://') ? urlSpans(value) : [];
-  for (const u of spans) if (u.host !== '' && !u.host.includes('$')) add(u.host, 'strong', u.port);
+  for (const u of spans) if (u.host !== '' && !u.host.includes('$') && !u.host.includes(OPAQUE)) add(u.host, 'strong', u.port);
   forEachWord(value, spans, (raw) => {
     if (raw.length > MAX_HOST_WORD + 64) return;
-    if (raw.includes('$') || raw.includes('@') || raw.includes('/') || raw.includes('\\')) return;
+    if (raw.includes('$') || raw.includes(OPAQUE) || raw.includes('@') || raw.includes('/') || raw.includes('\\')) return;
     if (raw.startsWith('-D')) return; // -Dsystem.property.key (its value is the next word after '=')
     let word = trimStartChars(raw, '-');
     if (word.length >= 4 && word.slice(0, 4).toLowerCase() === 'tcp:') word = word.slice(4);
@@ -165,15 +168,13 @@ export function findExternalHosts(texts: readonly ScannedText[], settings: Compi
       out.push(port !== undefined && port > 0 && port < 65536 ? { path: t.path, host, port } : { path: t.path, host });
     });
   };
-  const argv: ScannedText[] = [];
-  for (const t of texts) {
-    if (t.field === 'env') scan(t, t.value);
-    else argv.push(t);
-  }
+  for (const t of texts) if (t.field === 'env' || t.field === 'header') scan(t, t.value);
   // Scripts are split into shell words so quoting does not hide a host; `-h host` pairs need no
   // special case because every word is scanned.
-  for (const { word, text } of argvWords(argv)) {
-    if (word !== SEPARATOR) scan(argv[text]!, word);
+  for (const group of argvGroups(texts)) {
+    for (const { word, text } of argvWords(group)) {
+      if (word !== SEPARATOR) scan(group[text]!, word);
+    }
   }
   return out;
 }

@@ -6,7 +6,7 @@
 
 import fastJsonPatch from 'fast-json-patch';
 import type { CatalogSnapshot, ServiceRecord } from '../catalog/snapshot.ts';
-import { describeObject, envOf, type ContainerView, type WorkloadView } from '../admission/workload.ts';
+import { describeObject, envOf, type ContainerView, type WorkloadView } from '../objects/workload.ts';
 import * as A from './annotations.ts';
 import { warningLine, type Judged } from './messages.ts';
 import type { JsonPatchOperation, Violation } from './types.ts';
@@ -83,7 +83,8 @@ function targetContainers(view: WorkloadView, requested: string[], warnings: str
   if (requested.length === 0) return view.containers.filter((c) => c.list === 'containers');
   const targets: ContainerView[] = [];
   for (const name of new Set(requested)) {
-    const c = view.containers.find((x) => x.name === name);
+    // Ephemeral containers are added later through their own subresource: never injected.
+    const c = view.containers.find((x) => x.name === name && x.list !== 'ephemeralContainers');
     if (c) targets.push(c);
     else warnings.push(`${describeObject(view)}: ${A.INJECT_CONTAINERS} names container "${name}", which does not exist; nothing injected into it`);
   }

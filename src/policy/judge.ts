@@ -2,16 +2,22 @@
 // Everything it needs arrives as arguments (request, catalog snapshot, compiled policy);
 // everything it decides leaves as a Verdict. No network, clock or files.
 
-import { scannedTexts, viewWorkload, type WorkloadView } from '../admission/workload.ts';
 import type { CatalogSnapshot } from '../catalog/snapshot.ts';
 import type { Config } from '../config/config.ts';
+import { newBudget } from '../objects/expand.ts';
+import { viewNamespace, viewService } from '../objects/subjects.ts';
+import { containerTexts, type ScannedText } from '../objects/texts.ts';
+import { viewWorkload, type ContainerView, type WorkloadView } from '../objects/workload.ts';
 import { MODE_LABEL } from './annotations.ts';
-import { compileCredentialSettings, findCredentials, type CompiledCredentialSettings } from './credentials.ts';
-import { compileHostSettings, findExternalHosts, hostMatches, type CompiledHostSettings } from './hosts.ts';
+import { compileCredentialSettings, findConfigMapCredentials, findCredentials, hasSensitiveName, type CompiledCredentialSettings } from './credentials.ts';
+import { invalidTarget, judgeDeclaration, judgeNamespace, type Requester } from './governance.ts';
+import { compileHostSettings, findExternalHosts, hostMatches, type CompiledHostSettings, type HostContext } from './hosts.ts';
 import { planInjection } from './injection.ts';
-import { credentialViolation, hostViolation, type Judged } from './messages.ts';
-import { MODES, type Mode, type Verdict } from './types.ts';
+import { credentialViolation, hiddenHostViolation, hostViolation, type Judged } from './messages.ts';
+import { MODES, type CredentialFinding, type JsonPatchOperation, type Mode, type Verdict } from './types.ts';
 import { fitWarnings } from './warnings.ts';
+
+export type { Requester } from './governance.ts';
 
 /** A Config with its regexes and CIDRs compiled once, at load time, not per request. */
 export interface Policy {
@@ -33,14 +39,28 @@ export interface AdmissionInput {
   operation: string;
   /** request.object: the object as it would be stored (after earlier mutations, for /validate). */
   object: unknown;
+  /** request.oldObject, on UPDATE: what changed decides what is judged. */
+  oldObject?: unknown;
   /** request.namespace; for manifests, metadata.namespace or "default". */
   namespace?: string;
   subResource?: string;
   dryRun: boolean;
+  /** request.userInfo; absent for manifests, which are judged as an administrator's. */
+  requester?: Requester;
+}
+
+/** The object a verdict is about: a workload, a declaration (ExternalName Service) or a Namespace. */
+export interface Subject {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
 }
 
 export interface Judgement {
-  /** The workload, when the object is a covered kind; undefined for everything else. */
+  /** What was judged; undefined when the object is nothing extguard judges. */
+  subject?: Subject;
+  /** The workload, when the object is a covered kind (the CLI's mutate output needs its view). */
   workload?: WorkloadView;
   /** The namespace is exempt by configuration (never judged). */
   exempt: boolean;
@@ -62,55 +82,132 @@ export function modeFor(namespace: string, catalog: CatalogSnapshot, config: Con
 }
 
 /**
- * Judges one admission request. Throws ShapeError when a covered kind cannot be read.
- * Dry-run requests get exactly the same verdict: dryRun is accepted so callers cannot forget
- * it, and deliberately not consulted.
+ * Judges one admission request: one judge, three subjects, one verdict shape. Throws
+ * ShapeError when a judged kind cannot be read, and ExpansionLimitError when its $(VAR)
+ * references expand past the allowance. Dry-run requests get exactly the same verdict: dryRun
+ * is accepted so callers cannot forget it, and deliberately not consulted.
  */
 export function judge(input: AdmissionInput, catalog: CatalogSnapshot, policy: Policy): Judgement {
-  if ((input.operation !== 'CREATE' && input.operation !== 'UPDATE') || input.subResource || input.object == null) {
+  if ((input.operation !== 'CREATE' && input.operation !== 'UPDATE') || input.object == null) {
     return { exempt: false, verdict: ALLOW_ALL('off') };
   }
+  const update = input.operation === 'UPDATE' && input.oldObject != null;
+  const ns = input.subResource ? undefined : viewNamespace(input.object);
+  if (ns) {
+    const judged = judgeNamespace(ns, update ? viewNamespace(input.oldObject) : undefined, input.requester, policy.config);
+    // Always enforced: a label that turned its own check off would protect nothing.
+    return { subject: { apiVersion: 'v1', kind: 'Namespace', namespace: ns.name, name: ns.name }, exempt: false, verdict: verdictOf('enforce', judged, [], []) };
+  }
+  const svc = input.subResource ? undefined : viewService(input.object, input.namespace);
+  if (svc) {
+    const subject = { apiVersion: 'v1', kind: 'Service', namespace: svc.namespace, name: svc.name };
+    const { mode, exempt, labelProblem } = modeFor(svc.namespace, catalog, policy.config);
+    if (mode === 'off' || svc.type !== 'ExternalName') return { subject, exempt, verdict: ALLOW_ALL(mode) };
+    const old = update ? viewService(input.oldObject, input.namespace) : undefined;
+    const judged = judgeDeclaration(svc, old, input.requester, policy.config, policy.hosts, contextFor(catalog, svc.namespace));
+    return { subject, exempt, verdict: verdictOf(mode, judged, labelProblem ? [labelProblem] : [], []) };
+  }
+  return judgeWorkload(input, update, catalog, policy);
+}
+
+function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogSnapshot, policy: Policy): Judgement {
+  const ephemeral = input.subResource === 'ephemeralcontainers';
+  if (input.subResource && !ephemeral) return { exempt: false, verdict: ALLOW_ALL('off') };
   const workload = viewWorkload(input.object, input.namespace);
-  if (!workload) return { exempt: false, verdict: ALLOW_ALL('off') };
+  if (!workload || (ephemeral && workload.kind !== 'Pod')) return { exempt: false, verdict: ALLOW_ALL('off') };
+  const subject = { apiVersion: workload.apiVersion, kind: workload.kind, namespace: workload.namespace, name: workload.name };
 
   const { mode, exempt, labelProblem } = modeFor(workload.namespace, catalog, policy.config);
-  // A Pod's containers cannot change after creation, so an UPDATE (labels, finalizers...) has
-  // nothing new to judge; blocking it would only break controllers. Objects being deleted are
-  // left alone so their finalizers can run.
-  const podUpdate = workload.kind === 'Pod' && input.operation === 'UPDATE';
-  if (mode === 'off' || podUpdate || workload.deleting) return { workload, exempt, verdict: ALLOW_ALL(mode) };
+  if (mode === 'off') return { subject, workload, exempt, verdict: ALLOW_ALL(mode) };
+  const old = update ? viewWorkload(input.oldObject, input.namespace) : undefined;
 
-  const { config } = policy;
-  const injection = planInjection(workload, catalog, config.sharedNamespace);
-  const judged: Judged[] = [...injection.violations];
-  const ctx = { namespaces: withNamespace(catalog.namespaces(), workload.namespace) };
-  const declared = (host: string): boolean =>
-    catalog.externalNames(workload.namespace).has(host) ||
-    (config.sharedNamespace !== undefined && catalog.externalNames(config.sharedNamespace).has(host)) ||
-    config.allowedHosts.some((pattern) => hostMatches(host, pattern));
-
-  for (const c of workload.containers) {
-    const texts = scannedTexts(c);
-    if (texts.length === 0) continue;
-    for (const f of findCredentials(texts, policy.credentials)) judged.push(credentialViolation(workload, c.name, f));
-    for (const f of findExternalHosts(texts, policy.hosts, ctx)) {
-      if (!declared(f.host)) judged.push(hostViolation(workload, c.name, f));
-    }
+  let containers: readonly ContainerView[] = workload.containers;
+  if (ephemeral) {
+    // kubectl debug: only the ephemeral containers this request adds (they cannot change once added).
+    const before = new Set(old?.containers.filter((c) => c.list === 'ephemeralContainers').map((c) => c.name));
+    containers = containers.filter((c) => c.list === 'ephemeralContainers' && !before.has(c.name));
+  } else if (old && (workload.deleting || workload.kind === 'Pod') && sameContainers(workload, old)) {
+    // A Pod's containers cannot change after creation, and an object being deleted must be able
+    // to lose its finalizers: such an UPDATE is judged only when it changes containers after all.
+    return { subject, workload, exempt, verdict: ALLOW_ALL(mode) };
   }
 
-  const violations = judged.map((j) => j.violation);
+  const { config } = policy;
+  const injection = ephemeral ? { patch: [], violations: [], warnings: [] } : planInjection(workload, catalog, config.sharedNamespace);
+  const judged: Judged[] = [...injection.violations];
+  const ctx = contextFor(catalog, workload.namespace);
+  const declared = (host: string): boolean =>
+    config.allowedHosts.some((pattern) => hostMatches(host, pattern)) ||
+    ((catalog.externalNames(workload.namespace).has(host) ||
+      (config.sharedNamespace !== undefined && catalog.externalNames(config.sharedNamespace).has(host))) &&
+      invalidTarget(host, policy.hosts, ctx) === undefined);
+
+  const budget = newBudget();
+  for (const c of containers) {
+    const { texts, fromConfigMap } = containerTexts(c, budget);
+    const credentials = [...findCredentials(texts, policy.credentials), ...findConfigMapCredentials(fromConfigMap, policy.credentials)];
+    for (const f of credentials) judged.push(credentialViolation(workload, c.name, f));
+    if (texts.length === 0) continue;
+    const hidden = credentialBearing(texts, credentials, policy.credentials);
+    const reported = new Set<string>();
+    for (const f of findExternalHosts(texts, policy.hosts, ctx)) {
+      if (declared(f.host)) continue;
+      if (!hidden.has(f.path)) judged.push(hostViolation(workload, c.name, f));
+      else if (!reported.has(f.path)) {
+        reported.add(f.path);
+        judged.push(hiddenHostViolation(workload, c.name, f.path));
+      }
+    }
+  }
   const notes = labelProblem ? [labelProblem, ...injection.warnings] : injection.warnings;
-  const verdict: Verdict = {
+  return { subject, workload, exempt, verdict: verdictOf(mode, judged, notes, injection.patch) };
+}
+
+/**
+ * Paths of the texts whose hosts must not be shown: texts holding a credential, texts under a
+ * credential's name, and every variable whose value flows into one through $(VAR) (a host
+ * written in P and used as DB_PASSWORD=$(P) is a password). Linear in the references.
+ */
+function credentialBearing(texts: readonly ScannedText[], found: readonly CredentialFinding[], s: CompiledCredentialSettings): ReadonlySet<string> {
+  const withCredential = new Set(found.map((f) => f.path));
+  const envByIndex = new Map<number, ScannedText>();
+  for (const t of texts) if (t.field === 'env') envByIndex.set(t.index, t);
+  const queue = texts.filter((t) => withCredential.has(t.path) || hasSensitiveName(t, s));
+  const seen = new Set(queue);
+  for (let t = queue.pop(); t; t = queue.pop()) {
+    for (const i of t.refs ?? []) {
+      const source = envByIndex.get(i);
+      if (source && !seen.has(source)) { seen.add(source); queue.push(source); }
+    }
+  }
+  return new Set([...seen].map((t) => t.path));
+}
+
+/** An UPDATE that leaves every container exactly as it was. */
+function sameContainers(now: WorkloadView, before: WorkloadView): boolean {
+  if (now.containers.length !== before.containers.length) return false;
+  return now.containers.every((c, i) => {
+    const b = before.containers[i]!;
+    return c.list === b.list && JSON.stringify(c.container) === JSON.stringify(b.container);
+  });
+}
+
+function contextFor(catalog: CatalogSnapshot, namespace: string): HostContext {
+  return { namespaces: withNamespace(catalog.namespaces(), namespace) };
+}
+
+function verdictOf(mode: Mode, judged: readonly Judged[], notes: readonly string[], patch: JsonPatchOperation[]): Verdict {
+  const violations = judged.map((j) => j.violation);
+  return {
     mode,
     allowed: mode !== 'enforce' || violations.length === 0,
     violations,
     // enforce and warn both list every violation as a warning, so kubectl shows all at once;
     // audit stays silent towards the client and records audit annotations instead.
-    warnings: fitWarnings(mode === 'audit' ? notes : [...notes, ...judged.map((j) => j.warning)]),
-    patch: injection.patch,
+    warnings: fitWarnings(mode === 'audit' ? [...notes] : [...notes, ...judged.map((j) => j.warning)]),
+    patch,
     auditAnnotations: violations.length ? auditAnnotations(mode, judged) : {},
   };
-  return { workload, exempt, verdict };
 }
 
 function withNamespace(known: ReadonlySet<string>, namespace: string): ReadonlySet<string> {

@@ -1,7 +1,7 @@
 // Human text for violations. Inputs are locations and kinds, never credential values:
 // the rules hand over where a secret is, not what it is.
 
-import { describeObject, type WorkloadView } from '../admission/workload.ts';
+import { describeObject, type WorkloadView } from '../objects/workload.ts';
 import { trimEndChars } from './scan.ts';
 import type { CredentialFinding, HostFinding, Violation } from './types.ts';
 
@@ -24,9 +24,12 @@ export function credentialViolation(obj: ObjectRef, container: string, f: Creden
     rule: 'plaintext-credential',
     container,
     path: f.path,
-    message: `${describeObject(obj)}: container "${container}" has a plaintext credential at ${f.path} (${f.what}). ` +
-      'Fix: keep it in a Secret and reference it with env[].valueFrom.secretKeyRef, ' +
-      'or declare the endpoint as an ExternalName Service with extguard.io/secret and annotate the workload with extguard.io/inject.',
+    message: f.fromConfigMap
+      ? `${describeObject(obj)}: container "${container}" reads a credential from a ConfigMap at ${f.path} (${f.what}); ` +
+        'anyone who may read ConfigMaps in the namespace can read it. Fix: move it into a Secret and use env[].valueFrom.secretKeyRef.'
+      : `${describeObject(obj)}: container "${container}" has a plaintext credential at ${f.path} (${f.what}). ` +
+        'Fix: keep it in a Secret and reference it with env[].valueFrom.secretKeyRef, ' +
+        'or declare the endpoint as an ExternalName Service with extguard.io/secret and annotate the workload with extguard.io/inject.',
   };
   return { violation, warning: warningLine(violation, `plaintext credential (${f.what}); move it to a Secret and use secretKeyRef`) };
 }
@@ -62,6 +65,23 @@ export function hostViolation(obj: ObjectRef, container: string, f: HostFinding)
     : `${head} Fix: declare it, then refer to the Service name instead of the host:\n${externalNameSnippet(obj.namespace, f.host, f.port)}`;
   const violation: Violation = { rule: 'undeclared-external-host', container, path: f.path, message };
   return { violation, warning: warningLine(violation, `undeclared external host "${f.host}"; declare it with an ExternalName Service`) };
+}
+
+/**
+ * An undeclared host found in a value that holds a credential, sits under a credential's name,
+ * or flows into one: the host is not shown, since a password may look like a host name, an
+ * address or a URL (`DB_PASSWORD=summer2024.io`). The violation still stands.
+ */
+export function hiddenHostViolation(obj: ObjectRef, container: string, path: string): Judged {
+  const violation: Violation = {
+    rule: 'undeclared-external-host',
+    container,
+    path,
+    message: `${describeObject(obj)}: container "${container}" reaches an undeclared external host at ${path}; ` +
+      'the host is not shown because that value holds a credential or is used as one. ' +
+      'Fix: move the credential into a Secret, declare the host with an ExternalName Service and refer to the Service name.',
+  };
+  return { violation, warning: warningLine(violation, 'undeclared external host (not shown: the value holds a credential); declare it with an ExternalName Service') };
 }
 
 /**

@@ -77,3 +77,16 @@ export function argvWords(texts: readonly { value: string }[]): { word: string; 
   });
   return out;
 }
+
+/** Texts grouped into command lines by their argv key, in order: command + args, each probe's exec. */
+export function argvGroups<T extends { argv?: string; field: string }>(texts: readonly T[]): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const t of texts) {
+    const key = t.argv ?? (t.field === 'command' || t.field === 'args' ? 'command' : undefined);
+    if (key === undefined) continue;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = []));
+    g.push(t);
+  }
+  return [...groups.values()];
+}

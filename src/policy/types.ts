@@ -4,7 +4,9 @@
 export type Mode = 'enforce' | 'warn' | 'audit' | 'off';
 export const MODES: readonly Mode[] = ['enforce', 'warn', 'audit', 'off'];
 
-export type RuleName = 'plaintext-credential' | 'undeclared-external-host' | 'unknown-external-service';
+export type RuleName =
+  | 'plaintext-credential' | 'undeclared-external-host' | 'unknown-external-service'
+  | 'mode-change-forbidden' | 'invalid-declaration' | 'undeclarable-host';
 
 export interface Violation {
   rule: RuleName;
@@ -32,29 +34,15 @@ export interface Verdict {
   auditAnnotations: Record<string, string>;
 }
 
-/** Where a text to scan lives inside one container. */
-export type ScannedField = 'env' | 'command' | 'args';
-
-/**
- * One string a rule may inspect: an env value, or one element of command/args.
- * Values from valueFrom never become a ScannedText.
- */
-export interface ScannedText {
-  field: ScannedField;
-  /** Index within env, command or args. */
-  index: number;
-  /** For env values: the variable name. */
-  envName?: string;
-  value: string;
-  /** Dotted field path of the value, e.g. spec.containers[0].env[1].value or spec.containers[0].args[2]. */
-  path: string;
-}
+export type { ScannedField, ScannedText } from '../objects/texts.ts';
 
 /** A credential found by the credentials rule. Carries where and what kind, never the value. */
 export interface CredentialFinding {
   path: string;
   /** Short description of what was recognised, e.g. "sensitive variable name", "AWS access key ID", "password in URL". */
   what: string;
+  /** The value sits in a ConfigMap: the fix is to move it into a Secret. */
+  fromConfigMap?: boolean;
 }
 
 /** A host found by the hosts rule that is outside the cluster. */

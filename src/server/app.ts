@@ -114,6 +114,11 @@ export function createWebhookApp(state: WebhookState, opts: AppOptions): express
     const fields = { endpoint, uid: request.uid, operation: request.operation, dryRun: request.dryRun === true };
     if (result.kind === 'answer') {
       if (result.summary) record(endpoint, fields, result.summary);
+      if (result.unjudged) {
+        const allowed = (JSON.parse(result.review) as { response: { allowed: boolean } }).response.allowed;
+        metrics.unjudged.inc({ endpoint, reason: result.unjudged, allowed: String(allowed) });
+        logger.warn({ ...fields, kind: request.kind?.kind, namespace: request.namespace, name: request.name, reason: result.unjudged, allowed }, 'answered without a judgement');
+      }
       finish(req, res, 200);
       res.type('application/json').send(result.review);
       return;

@@ -33,7 +33,7 @@ export interface JudgePoolOptions {
 }
 
 export type JudgeResult =
-  | { kind: 'answer'; review: string; summary?: ReviewSummary }
+  | { kind: 'answer'; review: string; summary?: ReviewSummary; unjudged?: UnjudgedReason }
   | { kind: 'unjudged'; reason: UnjudgedReason };
 
 interface Job {
@@ -137,7 +137,7 @@ export class JudgePool {
     slot.job = undefined;
     this.crashesInARow = 0;
     if (m.type === 'answer') {
-      job.resolve({ kind: 'answer', review: m.review, ...(m.summary ? { summary: m.summary } : {}) });
+      job.resolve({ kind: 'answer', review: m.review, ...(m.summary ? { summary: m.summary } : {}), ...(m.unjudged ? { unjudged: m.unjudged } : {}) });
     } else {
       this.opts.logger.error({ error: m.error }, 'judge failed on a review');
       job.resolve({ kind: 'unjudged', reason: 'crashed' });

@@ -1,6 +1,6 @@
 // The messages between the judge pool and its workers: plain data that structured clone copies.
 
-import type { Endpoint, ReviewSummary } from '../admission/handler.ts';
+import type { Endpoint, ReviewSummary, UnjudgedReason } from '../admission/handler.ts';
 import type { CatalogRecords } from '../catalog/snapshot.ts';
 import type { Config } from '../config/config.ts';
 
@@ -18,6 +18,7 @@ export type ToWorker =
   | ReviewJob;
 
 export type FromWorker =
-  | { type: 'answer'; id: number; review: string; summary?: ReviewSummary }
+  /** unjudged: the judge itself declined (an expansion bomb), with the answer for that case. */
+  | { type: 'answer'; id: number; review: string; summary?: ReviewSummary; unjudged?: UnjudgedReason }
   /** An unexpected exception in the judge: its name and where, never its message. */
   | { type: 'failed'; id: number; error: string };

@@ -32,7 +32,7 @@ function review(job: ReviewJob): FromWorker {
     // neither step can fail here; the judgement is what may be slow.
     const handled = handleAdmission(job.endpoint, decodeReview(JSON.parse(job.text)), catalog, policy);
     const summary = summarize(handled);
-    return { type: 'answer', id: job.id, review: JSON.stringify(handled.review), ...(summary ? { summary } : {}) };
+    return { type: 'answer', id: job.id, review: JSON.stringify(handled.review), ...(summary ? { summary } : {}), ...(handled.unjudged ? { unjudged: handled.unjudged } : {}) };
   } catch (err) {
     // Name and place only: an error message can quote the input (JSON.parse does).
     const e = err as Error;

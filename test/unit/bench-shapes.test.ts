@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { viewWorkload } from '../../src/admission/workload.ts';
+import { viewWorkload } from '../../src/objects/workload.ts';
 import { MAX_OBJECT_BYTES, shapes } from '../../bench/shapes.js';
 
 // The worst-case bench only means something if the API server would have let each shape through.

@@ -12,6 +12,10 @@ describe('configuration', () => {
       allowedHosts: [],
       internalCIDRs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'],
       credentials: { sensitiveNames: [], extraPatterns: [] },
+      governance: {
+        modeAdmins: { groups: ['system:masters'], users: [] },
+        declarations: { allowedTargets: [], admins: { groups: ['system:masters'], users: [] } },
+      },
     });
   });
 

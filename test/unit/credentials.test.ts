@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { compileCredentialSettings, findCredentials } from '../../src/policy/credentials.ts';
 import { shellWords, SEPARATOR } from '../../src/policy/shell.ts';
-import type { ScannedText } from '../../src/policy/types.ts';
+import { newBudget } from '../../src/objects/expand.ts';
+import { containerTexts, type ScannedText } from '../../src/objects/texts.ts';
 
 // Fake credentials are assembled at run time so this file holds no scanner-tripping literal.
 const PW = ['Tr0ub4dor', '-', 'x9Q!'].join('');
@@ -17,11 +18,11 @@ const GOOGLE = 'AIza' + 'B'.repeat(35);
 
 const settings = compileCredentialSettings({ sensitiveNames: ['pin'], extraPatterns: [{ name: 'acme token', pattern: 'acme_[a-z0-9]{16}' }] });
 
-const env = (name: string, value: string): ScannedText[] => [{ field: 'env', index: 0, envName: name, value, path: 'spec.containers[0].env[0].value' }];
-const argv = (command: string[], args: string[] = []): ScannedText[] => [
-  ...command.map((value, index) => ({ field: 'command' as const, index, value, path: `spec.containers[0].command[${index}]` })),
-  ...args.map((value, index) => ({ field: 'args' as const, index, value, path: `spec.containers[0].args[${index}]` })),
-];
+// Texts come from a container through the real pipeline (kubelet expansion, placeholders).
+const textsOf = (container: Record<string, unknown>): ScannedText[] =>
+  containerTexts({ name: 'c', list: 'containers', index: 0, container: { name: 'c', ...container }, path: 'spec.containers[0]', pointer: '/spec/containers/0' }, newBudget()).texts;
+const env = (name: string, value: string): ScannedText[] => textsOf({ env: [{ name, value }] });
+const argv = (command: string[], args: string[] = []): ScannedText[] => textsOf({ command, args });
 
 interface Row { what: string; texts: ScannedText[]; found?: { path: string; what: RegExp }; secret?: string }
 

@@ -4,7 +4,7 @@
 
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { ShapeError } from '../../src/admission/workload.ts';
+import { ShapeError } from '../../src/objects/workload.ts';
 import { judge, type Judgement, type Policy } from '../../src/policy/judge.ts';
 import { MODES, type Verdict } from '../../src/policy/types.ts';
 import {

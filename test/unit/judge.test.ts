@@ -67,21 +67,28 @@ describe('judge', () => {
     expect(dry.verdict).to.deep.equal(real.verdict);
   });
 
-  it('judges workload UPDATEs but not Pod UPDATEs (containers are immutable), DELETEs or subresources', () => {
+  it('judges workload UPDATEs, Pod UPDATEs only when containers change (they are immutable), not DELETEs or subresources', () => {
     const cat = catalogOf([]);
     const p = policyOf();
-    expect(judge({ operation: 'UPDATE', object: leaky(), dryRun: false }, cat, p).verdict.allowed).to.equal(false);
+    expect(judge({ operation: 'UPDATE', object: leaky(), oldObject: leaky(), dryRun: false }, cat, p).verdict.allowed).to.equal(false);
     const leakyPod = pod({ containers: [{ env: [{ name: 'DB_PASSWORD', value: FAKE_PASSWORD }] }] });
+    const cleanPod = pod({ containers: [{ env: [{ name: 'DB_HOST', value: 'db' }] }] });
     expect(judge({ operation: 'CREATE', object: leakyPod, dryRun: false }, cat, p).verdict.allowed).to.equal(false);
-    expect(judge({ operation: 'UPDATE', object: leakyPod, dryRun: false }, cat, p).verdict.allowed).to.equal(true);
+    expect(judge({ operation: 'UPDATE', object: leakyPod, oldObject: leakyPod, dryRun: false }, cat, p).verdict.allowed).to.equal(true);
+    expect(judge({ operation: 'UPDATE', object: leakyPod, oldObject: cleanPod, dryRun: false }, cat, p).verdict.allowed).to.equal(false);
     expect(judge({ operation: 'DELETE', object: null, dryRun: false }, cat, p).verdict.allowed).to.equal(true);
     expect(judge({ operation: 'UPDATE', object: leaky(), subResource: 'status', dryRun: false }, cat, p).verdict.allowed).to.equal(true);
   });
 
-  it('lets an object being deleted through so its finalizers can run', () => {
-    const obj = leaky();
-    (obj['metadata'] as Record<string, unknown>)['deletionTimestamp'] = '2026-01-01T00:00:00Z';
-    expect(judge({ operation: 'UPDATE', object: obj, dryRun: false }, catalogOf([]), policyOf()).verdict.allowed).to.equal(true);
+  it('lets an object being deleted through so its finalizers can run, unless the UPDATE changes its containers', () => {
+    const deleting = (o: Record<string, unknown>) => { (o['metadata'] as Record<string, unknown>)['deletionTimestamp'] = '2026-01-01T00:00:00Z'; return o; };
+    const obj = deleting(leaky());
+    expect(judge({ operation: 'UPDATE', object: obj, oldObject: deleting(leaky()), dryRun: false }, catalogOf([]), policyOf()).verdict.allowed).to.equal(true);
+    // The Kyverno-advisory shape: a finalizer holds the object, and an UPDATE swaps its containers.
+    const before = deleting(deployment({ containers: [{ env: [{ name: 'DB_HOST', value: 'db' }] }] }));
+    const swapped = judge({ operation: 'UPDATE', object: obj, oldObject: before, dryRun: false }, catalogOf([]), policyOf());
+    expect(swapped.verdict.allowed).to.equal(false);
+    expect(swapped.verdict.violations.map((v) => v.rule)).to.include('plaintext-credential');
   });
 
   describe('declared hosts', () => {

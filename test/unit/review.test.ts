@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { decodeReview, ReviewError } from '../../src/admission/review.ts';
-import { viewWorkload } from '../../src/admission/workload.ts';
+import { viewWorkload } from '../../src/objects/workload.ts';
 
 describe('errors that quote the request', () => {
   const huge = 'K'.repeat(200_000);

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { ShapeError, scannedTexts, viewWorkload } from '../../src/admission/workload.ts';
+import { newBudget } from '../../src/objects/expand.ts';
+import { containerTexts } from '../../src/objects/texts.ts';
+import { ShapeError, viewWorkload } from '../../src/objects/workload.ts';
 import { cronJob, deployment, pod } from '../helpers/objects.ts';
 
 describe('workload view', () => {
@@ -56,7 +58,7 @@ describe('workload view', () => {
         args: ['echo hi'],
       }],
     }))!;
-    expect(scannedTexts(view.containers[0]!).map((t) => t.path)).to.deep.equal([
+    expect(containerTexts(view.containers[0]!, newBudget()).texts.map((t) => t.path)).to.deep.equal([
       'spec.containers[0].env[0].value',
       'spec.containers[0].command[0]',
       'spec.containers[0].command[1]',

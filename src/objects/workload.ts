@@ -1,8 +1,7 @@
 // The one place that knows where the pod spec lives in each covered kind. Rules only see
 // containers and paths, never the kind.
 
-import type { ScannedText } from '../policy/types.ts';
-import { quoted } from './review.ts';
+import { quoted } from './quote.ts';
 
 type Json = Record<string, unknown>;
 
@@ -19,7 +18,7 @@ const POD_SPEC_LOCATION: Record<string, readonly string[]> = {
 
 export const COVERED_KINDS = ['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'] as const;
 
-export type ContainerList = 'containers' | 'initContainers';
+export type ContainerList = 'containers' | 'initContainers' | 'ephemeralContainers';
 
 export interface ContainerView {
   name: string;
@@ -124,7 +123,7 @@ export function viewWorkload(object: unknown, requestNamespace?: string): Worklo
   if (!isObject(node)) throw new ShapeError(`${specPath}: expected an object`);
 
   const containers: ContainerView[] = [];
-  for (const list of ['containers', 'initContainers'] as const) {
+  for (const list of ['containers', 'initContainers', 'ephemeralContainers'] as const) {
     const items = node[list];
     if (items === undefined || items === null) continue;
     if (!Array.isArray(items)) throw new ShapeError(`${specPath}.${list}: expected a list`);
@@ -171,28 +170,8 @@ export function envOf(c: ContainerView): readonly Json[] {
   return Array.isArray(env) ? (env as Json[]) : [];
 }
 
-/**
- * The strings of one container that rules inspect, in argv order (env, command, args).
- * env entries with valueFrom are Kubernetes references, never literals, so they are left out.
- */
-export function scannedTexts(c: ContainerView): ScannedText[] {
-  const texts: ScannedText[] = [];
-  envOf(c).forEach((e, index) => {
-    const value = e['value'];
-    if (typeof value !== 'string' || value === '' || e['valueFrom'] != null) return;
-    texts.push({ field: 'env', index, envName: e['name'] as string, value, path: `${c.path}.env[${index}].value` });
-  });
-  for (const field of ['command', 'args'] as const) {
-    const items = c.container[field];
-    if (!Array.isArray(items)) continue;
-    items.forEach((value: string, index: number) => {
-      if (value !== '') texts.push({ field, index, value, path: `${c.path}.${field}[${index}]` });
-    });
-  }
-  return texts;
-}
-
 /** "Deployment shop/web" — how messages name the object. */
 export function describeObject(view: Pick<WorkloadView, 'kind' | 'namespace' | 'name'>): string {
+  if (view.kind === 'Namespace') return `Namespace ${view.name || '(unnamed)'}`;
   return `${view.kind} ${view.namespace}/${view.name || '(unnamed)'}`;
 }

@@ -1,0 +1,136 @@
+// Every text a container carries to a program or a server, as the program will see it:
+// env values, command and args, probe and lifecycle exec commands, and HTTP headers the
+// kubelet sends. Values are expanded the way the kubelet expands them (expand.ts), so a
+// literal assembled from references is judged whole. The rules only ever see these texts.
+
+import { expandReferences, maskPlaceholders, unforged, type ExpansionBudget, type Known } from './expand.ts';
+import { ShapeError, type ContainerView } from './workload.ts';
+
+/** Where a text lives inside one container. */
+export type ScannedField = 'env' | 'command' | 'args' | 'exec' | 'header';
+
+/**
+ * One string a rule may inspect. Values from valueFrom never become a ScannedText: what the
+ * object does not hold, the rules cannot judge (and need not: it is not stored here).
+ */
+export interface ScannedText {
+  field: ScannedField;
+  /** Index within env, command, args, an exec command or a header list. */
+  index: number;
+  /** The env variable's name, or the HTTP header's name. */
+  envName?: string;
+  /** As the container gets it: references expanded, unknown values and placeholders as OPAQUE. */
+  value: string;
+  /** Dotted field path, e.g. spec.containers[0].env[1].value or spec.containers[0].args[2]. */
+  path: string;
+  /** Texts with the same argv form one command line: "command" (command + args) or a probe's exec. */
+  argv?: string;
+  /** env indices of the variables whose values this text took through $(VAR). */
+  refs?: number[];
+}
+
+/** A sensitive-looking variable sourced from a ConfigMap: judged by name, since no value is here. */
+export interface ConfigMapSourced {
+  envName: string;
+  path: string;
+}
+
+export interface ContainerTexts {
+  texts: ScannedText[];
+  fromConfigMap: ConfigMapSourced[];
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
+const HOOKS = ['postStart', 'preStop'] as const;
+
+function strings(v: unknown, path: string): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ShapeError(`${path}: expected a list of strings`);
+  return v as string[];
+}
+
+function object(v: unknown, path: string): Json | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) throw new ShapeError(`${path}: expected an object`);
+  return v;
+}
+
+/** A probe or lifecycle handler: its exec command and httpGet headers. */
+interface Handler { at: string; handler: Json }
+
+function handlers(c: ContainerView): Handler[] {
+  const out: Handler[] = [];
+  for (const p of PROBES) {
+    const h = object(c.container[p], `${c.path}.${p}`);
+    if (h) out.push({ at: p, handler: h });
+  }
+  const lifecycle = object(c.container['lifecycle'], `${c.path}.lifecycle`);
+  for (const k of HOOKS) {
+    const h = object(lifecycle?.[k], `${c.path}.lifecycle.${k}`);
+    if (h) out.push({ at: `lifecycle.${k}`, handler: h });
+  }
+  return out;
+}
+
+/**
+ * The texts of one container, in the order the kubelet builds them: env first (each value
+ * expanded with the variables defined before it), then command and args, probe and lifecycle
+ * exec commands (expanded with the whole environment), then HTTP headers (sent as written).
+ */
+export function containerTexts(c: ContainerView, budget: ExpansionBudget): ContainerTexts {
+  const texts: ScannedText[] = [];
+  const fromConfigMap: ConfigMapSourced[] = [];
+  const vars = new Map<string, Known>();
+  const env = c.container['env'];
+  if (Array.isArray(env)) {
+    env.forEach((e: Json, index) => {
+      const name = e['name'] as string;
+      const value = e['value'];
+      const valueFrom = e['valueFrom'];
+      if (valueFrom != null) {
+        vars.set(name, { value: undefined, index });
+        if (isObject(valueFrom) && valueFrom['configMapKeyRef'] != null) {
+          fromConfigMap.push({ envName: name, path: `${c.path}.env[${index}].valueFrom.configMapKeyRef` });
+        }
+        return;
+      }
+      const raw = typeof value === 'string' ? value : '';
+      const refs: number[] = [];
+      const expanded = expandReferences(raw, vars, budget, (i) => refs.push(i));
+      vars.set(name, { value: expanded, index });
+      if (expanded === '') return;
+      texts.push({ field: 'env', index, envName: name, value: maskPlaceholders(expanded), path: `${c.path}.env[${index}].value`, ...(refs.length ? { refs } : {}) });
+    });
+  }
+  const argvText = (field: ScannedField, raw: string, index: number, path: string, argv: string): void => {
+    const refs: number[] = [];
+    const value = maskPlaceholders(expandReferences(raw, vars, budget, (i) => refs.push(i)));
+    if (value !== '') texts.push({ field, index, value, path, argv, ...(refs.length ? { refs } : {}) });
+  };
+  for (const field of ['command', 'args'] as const) {
+    strings(c.container[field], `${c.path}.${field}`).forEach((raw, i) => argvText(field, raw, i, `${c.path}.${field}[${i}]`, 'command'));
+  }
+  const hs = handlers(c);
+  for (const { at, handler } of hs) {
+    const exec = object(handler['exec'], `${c.path}.${at}.exec`);
+    strings(exec?.['command'], `${c.path}.${at}.exec.command`)
+      .forEach((raw, i) => argvText('exec', raw, i, `${c.path}.${at}.exec.command[${i}]`, at));
+  }
+  for (const { at, handler } of hs) {
+    const http = object(handler['httpGet'], `${c.path}.${at}.httpGet`);
+    const headers = http?.['httpHeaders'];
+    if (headers === undefined || headers === null) continue;
+    if (!Array.isArray(headers)) throw new ShapeError(`${c.path}.${at}.httpGet.httpHeaders: expected a list`);
+    headers.forEach((h: unknown, i) => {
+      const path = `${c.path}.${at}.httpGet.httpHeaders[${i}]`;
+      if (!isObject(h) || typeof h['name'] !== 'string' || typeof h['value'] !== 'string') throw new ShapeError(`${path}: expected a name and a value`);
+      // The kubelet sends headers as written: no $(VAR) expansion, but placeholders stay placeholders.
+      const value = maskPlaceholders(unforged(h['value']));
+      if (value !== '') texts.push({ field: 'header', index: i, envName: h['name'], value, path: `${path}.value` });
+    });
+  }
+  return { texts, fromConfigMap };
+}

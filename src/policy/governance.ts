@@ -1,0 +1,102 @@
+// The governance rules: whoever may label a Namespace or create a Service must not thereby
+// switch the policy off. Both need the requester (request.userInfo), so the webhook judges
+// them with one; `check` has none and judges as an administrator would, which leaves
+// invalid-declaration, the one rule about the object alone.
+
+import { isIP } from 'node:net';
+import type { Config, Subjects } from '../config/config.ts';
+import { quoted } from '../objects/quote.ts';
+import { describeObject } from '../objects/workload.ts';
+import type { DeclarationView, NamespaceView } from '../objects/subjects.ts';
+import { MODE_LABEL } from './annotations.ts';
+import { hostMatches, normalizeHost, type CompiledHostSettings, type HostContext } from './hosts.ts';
+import { warningLine, type Judged } from './messages.ts';
+import type { RuleName, Violation } from './types.ts';
+
+/** Who sent the request, as the API server says (request.userInfo). */
+export interface Requester {
+  username: string;
+  groups: readonly string[];
+}
+
+/** No requester (the CLI) is judged as an administrator: SPEC's "as an admin would". */
+export function isMember(requester: Requester | undefined, subjects: Subjects): boolean {
+  if (!requester) return true;
+  return subjects.users.includes(requester.username) || requester.groups.some((g) => subjects.groups.includes(g));
+}
+
+function judged(rule: RuleName, path: string, message: string, reason: string): Judged {
+  const violation: Violation = { rule, container: '', path, message };
+  return { violation, warning: warningLine(violation, reason) };
+}
+
+const who = (r: Requester | undefined): string => (r ? `user ${quoted(r.username)}` : 'the requester');
+
+/**
+ * mode-change-forbidden: setting, changing or removing the mode label is for modeAdmins only.
+ * Judged whatever the namespace's mode: otherwise `off` would switch off its own check.
+ */
+export function judgeNamespace(ns: NamespaceView, old: NamespaceView | undefined, requester: Requester | undefined, config: Config): Judged[] {
+  const now = ns.labels[MODE_LABEL];
+  const before = old?.labels[MODE_LABEL];
+  if (now === before || isMember(requester, config.governance.modeAdmins)) return [];
+  const change = now === undefined ? `removes ${MODE_LABEL} (was ${quoted(before)})`
+    : before === undefined ? `sets ${MODE_LABEL}=${quoted(now)}`
+      : `changes ${MODE_LABEL} from ${quoted(before)} to ${quoted(now)}`;
+  return [judged('mode-change-forbidden', `metadata.labels[${quoted(MODE_LABEL)}]`,
+    `${describeObject(ns)}: ${who(requester)} ${change}, and only mode admins may change how extguard judges a namespace. ` +
+    'Fix: leave the label as it is, or ask a cluster administrator (governance.modeAdmins in the extguard configuration).',
+    `only governance.modeAdmins may set, change or remove ${MODE_LABEL}`)];
+}
+
+/** Cloud metadata services: reaching them from a pod is the classic credential theft. */
+const METADATA_NAMES = new Set([
+  'metadata', 'metadata.google.internal', 'metadata.goog', 'metadata.azure.com', 'instance-data', 'instance-data.ec2.internal',
+  'metadata.tencentyun.com', 'metadata.platformequinix.com', 'metadata.packet.net', 'metadata.oraclecloud.com',
+]);
+/** Every label a number, decimal or hex: curl and glibc read 0x7f.1 or 2130706433 as an address. */
+const NUMERIC_LABEL = /^(?:0x[0-9a-f]*|[0-9]+)$/;
+
+/**
+ * Why an externalName may not be declared by anyone, or undefined when it may. These targets
+ * turn a Service into a door to the node, the cluster or the cloud account (the CVE-2021-25740
+ * confused-deputy class), and a declaration is what the host rule trusts.
+ */
+export function invalidTarget(target: string, hosts: CompiledHostSettings, ctx: HostContext): string | undefined {
+  const h = normalizeHost(target);
+  if (h === '') return 'it has no externalName';
+  if (isIP(h) || h.split('.').every((l) => NUMERIC_LABEL.test(l))) return 'it is an IP address, and an ExternalName takes a DNS name';
+  if (h === 'localhost' || h.endsWith('.localhost')) return 'it names this host (localhost)';
+  if (METADATA_NAMES.has(h)) return 'it names a cloud metadata service';
+  const labels = h.split('.');
+  const cluster = hosts.clusterSuffix;
+  if (labels.length === 1 || h === cluster || h.endsWith(`.${cluster}`) || labels.at(-1) === 'svc'
+    || h === 'kubernetes.default' || (labels.length === 2 && ctx.namespaces.has(labels[1]!))) {
+    return 'it names a cluster-internal address, which a declaration would expose as an external one';
+  }
+  return undefined;
+}
+
+/**
+ * invalid-declaration and undeclarable-host for an ExternalName Service. Only a new target is
+ * judged: a Service created as ExternalName, turned into one, or given another externalName.
+ * An unchanged declaration can still be updated (labels, finalizers) and deleted.
+ */
+export function judgeDeclaration(svc: DeclarationView, old: DeclarationView | undefined, requester: Requester | undefined, config: Config, hosts: CompiledHostSettings, ctx: HostContext): Judged[] {
+  if (svc.type !== 'ExternalName') return [];
+  const target = normalizeHost(svc.externalName ?? '');
+  if (old && old.type === 'ExternalName' && normalizeHost(old.externalName ?? '') === target) return [];
+  const invalid = invalidTarget(target, hosts, ctx);
+  if (invalid) {
+    return [judged('invalid-declaration', 'spec.externalName',
+      `${describeObject(svc)}: externalName ${quoted(target)} cannot be declared: ${invalid}. ` +
+      'Fix: declare the public DNS name of the external service; cluster-internal and metadata addresses are reached without a declaration or not at all.',
+      `externalName cannot be declared: ${invalid}`)];
+  }
+  const { allowedTargets, admins } = config.governance.declarations;
+  if (allowedTargets.length === 0 || allowedTargets.some((p) => hostMatches(target, p)) || isMember(requester, admins)) return [];
+  return [judged('undeclarable-host', 'spec.externalName',
+    `${describeObject(svc)}: ${who(requester)} may not declare ${quoted(target)}: it matches none of governance.declarations.allowedTargets. ` +
+    'Fix: declare an allowed target, or ask a cluster administrator to declare this one or to add it to allowedTargets.',
+    'externalName is outside governance.declarations.allowedTargets')];
+}
