@@ -3,7 +3,7 @@
 // kubelet sends. Values are expanded the way the kubelet expands them (expand.ts), so a
 // literal assembled from references is judged whole. The rules only ever see these texts.
 
-import { expandReferences, maskPlaceholders, unforged, type ExpansionBudget, type Known } from './expand.ts';
+import { expandReferences, maskPlaceholders, type ExpansionBudget, type Known } from './expand.ts';
 import { ShapeError, type ContainerView } from './workload.ts';
 
 /** Where a text lives inside one container. */
@@ -43,6 +43,7 @@ export interface ContainerTexts {
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+const NO_VARS: ReadonlyMap<string, Known> = new Map();
 const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
 const HOOKS = ['postStart', 'preStop'] as const;
 
@@ -127,8 +128,9 @@ export function containerTexts(c: ContainerView, budget: ExpansionBudget): Conta
     headers.forEach((h: unknown, i) => {
       const path = `${c.path}.${at}.httpGet.httpHeaders[${i}]`;
       if (!isObject(h) || typeof h['name'] !== 'string' || typeof h['value'] !== 'string') throw new ShapeError(`${path}: expected a name and a value`);
-      // The kubelet sends headers as written: no $(VAR) expansion, but placeholders stay placeholders.
-      const value = maskPlaceholders(unforged(h['value']));
+      // The kubelet sends headers as written: a `$(VAR)` there is sent as those characters, which
+      // carry no credential, so every reference is opaque (none is looked up).
+      const value = maskPlaceholders(expandReferences(h['value'], NO_VARS, budget));
       if (value !== '') texts.push({ field: 'header', index: i, envName: h['name'], value, path: `${path}.value` });
     });
   }

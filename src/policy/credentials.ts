@@ -184,6 +184,14 @@ function inText(text: string, s: CompiledCredentialSettings): string | undefined
 }
 
 const MYSQL_CLIENTS = /(^|\/)(mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|mysqlimport|mysqlshow)$/;
+/** Tools whose one-letter flag takes a password as the next word (their manuals say so). */
+const PASSWORD_SHORT_FLAGS = new Map([
+  ['redis-cli', '-a'], ['valkey-cli', '-a'], ['keydb-cli', '-a'], ['sshpass', '-p'],
+  ['ldapsearch', '-w'], ['ldapmodify', '-w'], ['ldapadd', '-w'], ['ldapdelete', '-w'], ['ldapwhoami', '-w'], ['ldappasswd', '-w'],
+  ['mongo', '-p'], ['mongosh', '-p'], ['mongodump', '-p'], ['mongorestore', '-p'], ['mongoexport', '-p'], ['mongoimport', '-p'],
+]);
+/** `docker login -p`, `podman login -p`, `helm registry login -p`: the subcommand decides. */
+const LOGIN_TOOLS = new Set(['docker', 'podman', 'buildah', 'skopeo', 'nerdctl', 'helm', 'oras', 'crane']);
 const CURL_LIKE = /(^|\/)(curl|wget)$/;
 const FLAG = /^--?([A-Za-z][A-Za-z0-9_.-]*)(?:=(.*))?$/s;
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
@@ -192,12 +200,17 @@ const USER_PASSWORD = /^[^:\s]+:./s;
 /** The argv regular expressions, for the ReDoS check in the tests. */
 export const ARGV_REGEXES: readonly RegExp[] = [MYSQL_CLIENTS, CURL_LIKE, FLAG, ASSIGNMENT, USER_PASSWORD];
 
-/** Credentials passed on a command line: --password=x, --token x, -pSECRET (mysql), -u user:pw (curl), NAME=x inline. */
+/**
+ * Credentials passed on a command line: --password=x, --token x, -pSECRET (mysql), -u user:pw
+ * (curl), a tool's password flag (redis-cli -a x, sshpass -p x, docker login -p x), NAME=x inline.
+ */
 function inArgv(words: readonly { word: string; text: number }[], s: CompiledCredentialSettings): Map<number, string> {
   const found = new Map<number, string>();
   // Classified once per command: testing the program on every word would rescan a long one.
   let mysql = false;
   let curl = false;
+  let login = false;
+  let shortFlag: string | undefined;
   let startOfCommand = true;
   for (let i = 0; i < words.length; i++) {
     const { word, text } = words[i]!;
@@ -213,7 +226,15 @@ function inArgv(words: readonly { word: string; text: number }[], s: CompiledCre
     if (startOfCommand) {
       mysql = MYSQL_CLIENTS.test(word);
       curl = CURL_LIKE.test(word);
+      const program = word.slice(word.lastIndexOf('/') + 1);
+      shortFlag = PASSWORD_SHORT_FLAGS.get(program);
+      login = LOGIN_TOOLS.has(program);
       startOfCommand = false;
+    }
+    if (login && word === 'login') shortFlag = '-p';
+    if (shortFlag !== undefined && word === shortFlag && next && next.word !== SEPARATOR && !next.word.startsWith('-') && isLiteralSecret(next.word)) {
+      found.set(next.text, 'password on the command line');
+      continue;
     }
     if (mysql && word.length > 2 && word.startsWith('-p') && isLiteralSecret(word.slice(2))) {
       found.set(text, 'password on the command line');

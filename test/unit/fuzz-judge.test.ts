@@ -153,11 +153,9 @@ describe('judge properties (fast-check)', function () {
     expect(reported, 'judged runs where the credential was reported').to.be.greaterThan(judged / 2);
   });
 
-  // Real passwords can look like hosts, IPs and URLs. The host rule reports the host it found,
-  // value included, so these credentials are echoed today (issue 9: host rule echoes
-  // host-shaped credentials). Skipped until issue 9 lands; EXTGUARD_FUZZ_KNOWN_BUGS=1 runs them.
+  // Real passwords can look like hosts, IPs and URLs. The host rule reports the hosts it finds,
+  // but never one taken from a value that holds a credential or sits under a credential's name.
   describe('host-shaped credentials', () => {
-    const known = process.env['EXTGUARD_FUZZ_KNOWN_BUGS'] ? it : it.skip;
     /** `tell` is the part of the credential whose presence in the verdict gives it away. */
     const property = (shape: fc.Arbitrary<{ value: string; tell: string }>) => {
       fc.assert(fc.property(fc.constantFrom(...SENSITIVE_ENV_NAMES).chain((n) => workloadText(containerText({ env: [JSON.stringify({ name: n, value: MARK })] }))), shape, request, (template, { value, tell }, r) => {
@@ -168,11 +166,11 @@ describe('judge properties (fast-check)', function () {
         expect(text.includes(tell.toLowerCase()), `the verdict echoes the credential "${value}": ${text}`).to.equal(false);
       }), fuzzParams(200));
     };
-    // issue 9: host rule echoes host-shaped credentials (DB_PASSWORD=summer2024.io)
-    known('a credential shaped like a host name is not echoed', () => property(hostShapedCredentials.host));
-    // issue 9: host rule echoes host-shaped credentials (API_TOKEN=203.0.113.7)
-    known('a credential shaped like a public IP address is not echoed', () => property(hostShapedCredentials.ip));
-    // issue 9: host rule echoes host-shaped credentials (SECRET=https://x.example.com)
-    known('a credential shaped like a URL is not echoed', () => property(hostShapedCredentials.url));
+    // DB_PASSWORD=summer2024.io
+    it('a credential shaped like a host name is not echoed', () => property(hostShapedCredentials.host));
+    // API_TOKEN=203.0.113.7
+    it('a credential shaped like a public IP address is not echoed', () => property(hostShapedCredentials.ip));
+    // SECRET=https://x.example.com
+    it('a credential shaped like a URL is not echoed', () => property(hostShapedCredentials.url));
   });
 });

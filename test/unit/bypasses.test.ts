@@ -1,0 +1,193 @@
+// Each bypass found by trying main as an attacker would (issue 9), closed and kept closed.
+// Every case is judged through the one judge, as the webhook judges it.
+
+import { expect } from 'chai';
+import { handleAdmission } from '../../src/admission/handler.ts';
+import { judge, type Judgement } from '../../src/policy/judge.ts';
+import { FAKE_PASSWORD, pod } from '../helpers/objects.ts';
+import { catalogOf, judgeCreate, policyOf } from '../helpers/policy.ts';
+
+type Json = Record<string, any>;
+
+/** A Pod whose one container gets `extra` fields (probes, lifecycle, env...). */
+const podWith = (extra: Json): Json => {
+  const p = pod({ containers: [{}] });
+  Object.assign(p['spec'].containers[0], extra);
+  return p;
+};
+const rules = (j: Judgement): string[] => j.verdict.violations.map((v) => `${v.rule} ${v.path}`);
+const denied = (obj: Json): Judgement => {
+  const j = judgeCreate(obj, catalogOf([]));
+  expect(j.verdict.allowed, JSON.stringify(j.verdict.violations)).to.equal(false);
+  return j;
+};
+const allowed = (obj: Json): void => {
+  const j = judgeCreate(obj, catalogOf([]));
+  expect(j.verdict.violations, JSON.stringify(j.verdict.violations)).to.deep.equal([]);
+};
+
+describe('bypasses closed', () => {
+  describe('fields that were never read', () => {
+    it('a password in a probe exec command (redis-cli -a)', () => {
+      const j = denied(podWith({ livenessProbe: { exec: { command: ['redis-cli', '-a', FAKE_PASSWORD, 'ping'] } } }));
+      expect(rules(j)).to.deep.equal(['plaintext-credential spec.containers[0].livenessProbe.exec.command[2]']);
+    });
+
+    for (const probe of ['readinessProbe', 'startupProbe']) {
+      it(`a password in a ${probe} script`, () => {
+        const j = denied(podWith({ [probe]: { exec: { command: ['sh', '-c', `mysql -uroot -p${FAKE_PASSWORD} -e 'select 1'`] } } }));
+        expect(rules(j)).to.deep.equal([`plaintext-credential spec.containers[0].${probe}.exec.command[2]`]);
+      });
+    }
+
+    for (const hook of ['postStart', 'preStop']) {
+      it(`a password in a lifecycle ${hook} command`, () => {
+        const j = denied(podWith({ lifecycle: { [hook]: { exec: { command: ['app', `--password=${FAKE_PASSWORD}`] } } } }));
+        expect(rules(j)).to.deep.equal([`plaintext-credential spec.containers[0].lifecycle.${hook}.exec.command[1]`]);
+      });
+    }
+
+    it('a bearer token in a probe httpGet header, and a sensitive-named header', () => {
+      const j = denied(podWith({ readinessProbe: { httpGet: { port: 80, httpHeaders: [{ name: 'Authorization', value: `Bearer ${FAKE_PASSWORD}` }, { name: 'X-Api-Key', value: FAKE_PASSWORD }, { name: 'Accept', value: 'application/json' }] } } }));
+      expect(rules(j)).to.deep.equal([
+        'plaintext-credential spec.containers[0].readinessProbe.httpGet.httpHeaders[0].value',
+        'plaintext-credential spec.containers[0].readinessProbe.httpGet.httpHeaders[1].value',
+      ]);
+    });
+
+    it('an undeclared host in a probe exec command', () => {
+      const j = denied(podWith({ livenessProbe: { exec: { command: ['curl', '-f', 'https://status.partner-example.com/health'] } } }));
+      expect(rules(j)).to.deep.equal(['undeclared-external-host spec.containers[0].livenessProbe.exec.command[2]']);
+    });
+
+    it('leaves probes that carry no credential alone', () => {
+      allowed(podWith({
+        livenessProbe: { exec: { command: ['redis-cli', 'ping'] } },
+        readinessProbe: { httpGet: { port: 80, httpHeaders: [{ name: 'Authorization', value: 'Bearer $(TOKEN)' }] } },
+        env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }],
+      }));
+    });
+  });
+
+  describe('ephemeral containers (kubectl debug)', () => {
+    const cat = catalogOf([]);
+    const p = policyOf();
+    const withEphemeral = (env: Json[]): Json => {
+      const obj = pod({ containers: [{}] });
+      obj['spec'].ephemeralContainers = [{ name: 'debugger', image: 'busybox', env }];
+      return obj;
+    };
+    const update = (object: Json, oldObject: Json): Judgement =>
+      judge({ operation: 'UPDATE', subResource: 'ephemeralcontainers', object, oldObject, dryRun: false }, cat, p);
+
+    it('judges an ephemeral container added through the subresource', () => {
+      const j = update(withEphemeral([{ name: 'DB_PASSWORD', value: FAKE_PASSWORD }]), pod({ containers: [{}] }));
+      expect(j.verdict.allowed).to.equal(false);
+      expect(rules(j)).to.deep.equal(['plaintext-credential spec.ephemeralContainers[0].env[0].value']);
+      expect(j.verdict.patch, 'never injected into').to.deep.equal([]);
+    });
+
+    it('does not judge again the ones already there, nor the Pod\'s other containers', () => {
+      const leakyPod = pod({ containers: [{ env: [{ name: 'DB_PASSWORD', value: FAKE_PASSWORD }] }] });
+      const old = withEphemeral([{ name: 'DB_PASSWORD', value: FAKE_PASSWORD }]);
+      expect(update(old, old).verdict.allowed).to.equal(true);
+      const added = structuredClone(leakyPod);
+      added['spec'].ephemeralContainers = [{ name: 'clean', image: 'busybox' }];
+      expect(update(added, leakyPod).verdict.allowed).to.equal(true);
+    });
+  });
+
+  describe('references next to literals', () => {
+    it('the $(EMPTY) trick: an empty variable in front of a literal password', () => {
+      const j = denied(podWith({ env: [{ name: 'EMPTY', value: '' }, { name: 'DB_PASSWORD', value: `$(EMPTY)${FAKE_PASSWORD}` }] }));
+      expect(rules(j)).to.deep.equal(['plaintext-credential spec.containers[0].env[1].value']);
+    });
+
+    it('a password assembled from variables defined earlier', () => {
+      const half = FAKE_PASSWORD.length >> 1;
+      denied(podWith({ env: [{ name: 'A', value: FAKE_PASSWORD.slice(0, half) }, { name: 'B', value: FAKE_PASSWORD.slice(half) }, { name: 'DB_PASSWORD', value: '$(A)$(B)' }] }));
+    });
+
+    it('$$ escapes a reference: the program gets the literal text', () => {
+      denied(podWith({ env: [{ name: 'DB_PASSWORD', value: `$$(${FAKE_PASSWORD.replace(/\W/g, '')})` }] }));
+    });
+
+    it('a literal next to a secretKeyRef variable or a ${…} placeholder is judged', () => {
+      denied(podWith({ env: [{ name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }, { name: 'DB_PASSWORD', value: `$(S)${FAKE_PASSWORD}` }] }));
+      denied(podWith({ env: [{ name: 'DB_PASSWORD', value: `\${PREFIX}${FAKE_PASSWORD}` }] }));
+      denied(podWith({ env: [{ name: 'DB_PASSWORD', value: `{{ .Values.x }}${FAKE_PASSWORD}` }] }));
+      denied(podWith({ env: [{ name: 'DB_PASSWORD', value: `\${DB_PASSWORD:-${FAKE_PASSWORD}}` }] }));
+    });
+
+    it('whole references and placeholders stay allowed', () => {
+      allowed(podWith({
+        env: [
+          { name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+          { name: 'DB_PASSWORD', value: '$(S)' },
+          { name: 'API_TOKEN', value: '${API_TOKEN}' },
+          { name: 'CLIENT_SECRET', value: '{{ .Values.clientSecret }}' },
+          { name: 'AUTH_HEADER_VALUE', value: 'Bearer $(S)' },
+          { name: 'REDIS_PASSWORD', value: '$(UNDEFINED_AT_ADMISSION)' },
+        ],
+        args: ['--password=$(S)', '--token', '${TOKEN}'],
+      }));
+    });
+
+    it('a host assembled through $(VAR) is judged where it is used', () => {
+      const j = denied(podWith({ env: [{ name: 'API_HOST', value: 'api' }, { name: 'API_URL', value: 'https://$(API_HOST).partner-example.com/v1' }] }));
+      expect(j.verdict.violations.map((v) => v.message).join('\n')).to.contain('"api.partner-example.com"');
+    });
+  });
+
+  describe('credentials kept in ConfigMaps', () => {
+    it('flags a sensitive name read from a ConfigMap, with the fix: move it into a Secret', () => {
+      const j = denied(podWith({ env: [{ name: 'DB_PASSWORD', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'db-password' } } }] }));
+      expect(rules(j)).to.deep.equal(['plaintext-credential spec.containers[0].env[0].valueFrom.configMapKeyRef']);
+      expect(j.verdict.violations[0]!.message).to.match(/ConfigMap.*move it into a Secret/);
+    });
+
+    it('leaves settings read from a ConfigMap alone', () => {
+      allowed(podWith({ env: [{ name: 'DB_HOST', valueFrom: { configMapKeyRef: { name: 'c', key: 'h' } } }, { name: 'PASSWORD_FILE', valueFrom: { configMapKeyRef: { name: 'c', key: 'f' } } }] }));
+    });
+  });
+
+  describe('credential echo', () => {
+    it('a password shaped like a host is reported, and neither the message nor the warning shows it', () => {
+      const pw = ['summer', '2024', '.io'].join('');
+      const j = denied(podWith({ env: [{ name: 'DB_PASSWORD', value: pw }, { name: 'P', value: `x${pw}` }, { name: 'TOKEN_VALUE', value: '$(P)' }] }));
+      expect(JSON.stringify(j.verdict)).not.to.contain(pw);
+      expect(rules(j)).to.include('plaintext-credential spec.containers[0].env[0].value');
+      // P is not sensitive by name, but its value becomes TOKEN_VALUE: its host is reported, not shown.
+      expect(rules(j)).to.include('undeclared-external-host spec.containers[0].env[1].value');
+    });
+
+    it('still shows a host in a value that holds no credential', () => {
+      const j = denied(podWith({ env: [{ name: 'API_URL', value: 'https://api.partner-example.com' }] }));
+      expect(j.verdict.violations[0]!.message).to.contain('api.partner-example.com');
+    });
+  });
+
+  describe('expansion bombs', () => {
+    const bomb = (): Json => {
+      const env: Json[] = [{ name: 'A0', value: 'x'.repeat(4096) }];
+      for (let i = 1; i < 30; i++) env.push({ name: `A${i}`, value: `$(A${i - 1})$(A${i - 1})` });
+      return podWith({ env });
+    };
+    const review = (ns: string) => ({ uid: 'u1', operation: 'CREATE', namespace: ns, name: 'p', kind: { group: '', version: 'v1', kind: 'Pod' }, object: bomb() });
+    const cat = catalogOf([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'loose', labels: { 'extguard.io/mode': 'warn' } } }]);
+
+    it('are denied in enforce as too complex to judge, without building the expansion', () => {
+      const r = handleAdmission('validate', review('shop'), cat, policyOf()).review.response;
+      expect(r.allowed).to.equal(false);
+      expect(r.status!.message).to.match(/too complex to judge/);
+    });
+
+    it('are admitted with a warning in warn mode, and /mutate admits them unmutated', () => {
+      const r = handleAdmission('validate', review('loose'), cat, policyOf()).review.response;
+      expect(r.allowed).to.equal(true);
+      expect(r.warnings!.join('\n')).to.match(/unjudged.*too complex/);
+      const m = handleAdmission('mutate', review('shop'), cat, policyOf()).review.response;
+      expect([m.allowed, m.patch]).to.deep.equal([true, undefined]);
+    });
+  });
+});
