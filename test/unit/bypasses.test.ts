@@ -11,7 +11,7 @@ type Json = Record<string, any>;
 
 /** A Pod whose one container gets `extra` fields (probes, lifecycle, env...). */
 const podWith = (extra: Json): Json => {
-  const p = pod({ containers: [{}] });
+  const p: Json = pod({ containers: [{}] });
   Object.assign(p['spec'].containers[0], extra);
   return p;
 };
@@ -73,7 +73,7 @@ describe('bypasses closed', () => {
     const cat = catalogOf([]);
     const p = policyOf();
     const withEphemeral = (env: Json[]): Json => {
-      const obj = pod({ containers: [{}] });
+      const obj: Json = pod({ containers: [{}] });
       obj['spec'].ephemeralContainers = [{ name: 'debugger', image: 'busybox', env }];
       return obj;
     };
@@ -91,7 +91,7 @@ describe('bypasses closed', () => {
       const leakyPod = pod({ containers: [{ env: [{ name: 'DB_PASSWORD', value: FAKE_PASSWORD }] }] });
       const old = withEphemeral([{ name: 'DB_PASSWORD', value: FAKE_PASSWORD }]);
       expect(update(old, old).verdict.allowed).to.equal(true);
-      const added = structuredClone(leakyPod);
+      const added: Json = structuredClone(leakyPod);
       added['spec'].ephemeralContainers = [{ name: 'clean', image: 'busybox' }];
       expect(update(added, leakyPod).verdict.allowed).to.equal(true);
     });
