@@ -105,5 +105,12 @@ export function shapes() {
       text: () => withContainer({ env: [{ name: 'CONFIG_JSON', value: `${'{"a":'.repeat(250_000)}1${'}'.repeat(250_000)}` }] }),
     },
     { name: 'unknown-field-deep-100k', what: 'spec.template.spec.x: [[[…]]] nested 100k deep', text: () => deepUnknownField(100_000) },
+    // The kubelet's $(VAR) expansion, redone by the judge: a doubling chain that would reach
+    // gigabytes (cut at the allowance), fan-out just under the allowance, and probe scripts.
+    { name: 'expansion-doubling', what: '40 env vars, each $(previous)$(previous) of a 1 KiB start', text: () => withContainer({ env: [{ name: 'V0', value: 'x'.repeat(KiB) }, ...Array.from({ length: 40 }, (_, i) => ({ name: `V${i + 1}`, value: `$(V${i})$(V${i})` }))] }) },
+    { name: 'expansion-fanout', what: '1000 env vars each $(BIG), BIG 1000 characters: 1 MB expanded', text: () => withContainer({ env: [{ name: 'BIG', value: 'ab1.'.repeat(250) }, ...Array.from({ length: 1000 }, (_, i) => ({ name: `USE_${i}`, value: '$(BIG)' }))] }) },
+    { name: 'expansion-args-refs', what: `args: one entry of ${size(FILL)} of "$(A)" with A=""`, text: () => withContainer({ env: [{ name: 'A', value: '' }], args: [fill('$(A)')] }) },
+    { name: 'template-braces', what: `env value: ${size(FILL)} of "{{x}}${'$'}{Y}"`, text: () => withContainer({ env: [{ name: 'DB_PASSWORD', value: fill('{{x}}${Y}') }] }) },
+    { name: 'probe-script-100k-words', what: 'livenessProbe exec sh -c script of 100k words', text: () => withContainer({ livenessProbe: { exec: { command: ['sh', '-c', script(100_000)] } } }) },
   ];
 }

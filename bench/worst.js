@@ -35,8 +35,14 @@ async function loadJudge(root) {
   const policy = compilePolicy(parseConfig(readFileSync(configFile, 'utf8'), configFile));
   const catalog = catalogFromDocuments(readManifests([join(root, 'examples/catalog.yaml')]));
   return (object) => {
-    const { verdict } = judge({ operation: 'CREATE', object, namespace: 'shop', dryRun: false }, catalog, policy);
-    return { allowed: verdict.allowed, violations: verdict.violations.length, rules: [...new Set(verdict.violations.map((v) => v.rule))] };
+    try {
+      const { verdict } = judge({ operation: 'CREATE', object, namespace: 'shop', dryRun: false }, catalog, policy);
+      return { allowed: verdict.allowed, violations: verdict.violations.length, rules: [...new Set(verdict.violations.map((v) => v.rule))] };
+    } catch (err) {
+      // An expansion bomb: the judge declines it on purpose, and the webhook answers "too complex".
+      if (err?.name === 'ExpansionLimitError') return { allowed: false, violations: 0, rules: ['too-complex'] };
+      throw err;
+    }
   };
 }
 
@@ -245,6 +251,7 @@ function verdictOf(review) {
   if (review.outcome === 'error') return 'error';
   if (!review.wellFormed) return `error (HTTP ${review.status})`;
   // The deadline answer (issue 8) says so on its first line; later lines list violations.
+  if (/too complex to judge: its \$\(VAR\)/.test(review.message.split('\n')[0])) return 'declined-bomb';
   if (/too large|too complex|deadline|timed? ?out/i.test(review.message.split('\n')[0])) return 'timeout-answer';
   return review.allowed ? 'allowed' : 'denied';
 }
