@@ -52,11 +52,11 @@ describe('extguard CLI (built binary)', function () {
       expect(r.code).to.equal(1);
       expect(r.stdout).to.match(/^DENIED  Deployment shop\/reports \(mode enforce\)/);
       expect(r.stdout).to.contain('kind: Service');
-      expect(r.stdout).to.contain('1 workload(s): 1 denied');
+      expect(r.stdout).to.contain('1 object(s): 1 denied');
       expect(r.stdout).not.to.contain('hunter2');
     });
 
-    it('counts ExternalName Services and Namespaces among the inputs as cluster state, and lists only workloads', () => {
+    it('counts ExternalName Services and Namespaces among the inputs as cluster state, and lists them with the workloads', () => {
       const file = join(dir, 'all.yaml');
       writeFileSync(file, [
         'apiVersion: v1\nkind: Namespace\nmetadata: {name: team, labels: {extguard.io/mode: warn}}',
@@ -67,10 +67,28 @@ describe('extguard CLI (built binary)', function () {
       const r = run(['check', '--format', 'json', file]);
       expect(r.code).to.equal(0);
       const report = JSON.parse(r.stdout);
-      expect(report.results).to.have.length(1);
-      expect(report.results[0].mode).to.equal('warn');
-      expect(report.results[0].violations.map((v: any) => v.message)).to.satisfy((m: string[]) => m.length === 1 && m[0]!.includes('undeclared.example.net'));
-      expect(report.summary).to.deep.equal({ objects: 1, denied: 0, warned: 1, mutated: 0 });
+      expect(report.results.map((x: any) => `${x.kind} ${x.name} ${x.allowed}`)).to.deep.equal(['Namespace team true', 'Service crm true', 'Job sync true']);
+      const job = report.results[2];
+      expect(job.mode).to.equal('warn');
+      expect(job.violations.map((v: any) => v.message)).to.satisfy((m: string[]) => m.length === 1 && m[0]!.includes('undeclared.example.net'));
+      expect(report.summary).to.deep.equal({ objects: 3, denied: 0, warned: 1, mutated: 0 });
+    });
+
+    it('catches a declaration no one may make before it is applied (invalid-declaration), and does not let it declare', () => {
+      const file = join(dir, 'metadata.yaml');
+      writeFileSync(file, [
+        'apiVersion: v1\nkind: Service\nmetadata: {name: meta, namespace: shop}\nspec: {type: ExternalName, externalName: metadata.google.internal}',
+        'apiVersion: v1\nkind: Service\nmetadata: {name: ip, namespace: shop}\nspec: {type: ExternalName, externalName: 203.0.113.9}',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: [{name: a, image: x, args: ["--dns=203.0.113.9:53"]}]}',
+      ].join('\n---\n'));
+      const r = run(['check', '--format', 'json', file]);
+      expect(r.code).to.equal(1);
+      const report = JSON.parse(r.stdout);
+      expect(report.results.map((x: any) => [x.kind, x.name, x.allowed, x.violations.map((v: any) => `${v.rule} ${v.path}`)])).to.deep.equal([
+        ['Service', 'meta', false, ['invalid-declaration spec.externalName']],
+        ['Service', 'ip', false, ['invalid-declaration spec.externalName']],
+        ['Pod', 'p', false, ['undeclared-external-host spec.containers[0].args[0]']],
+      ]);
     });
 
     it('reads stdin and defaults the namespace to "default"', () => {
