@@ -31,11 +31,12 @@ describe('extguard check --cluster', function () {
     }
   });
 
-  it('judges running workloads with the namespace mode and declared Services, skipping controller-owned objects', () => {
+  it('judges running workloads with the namespace mode and declared Services, skipping controller-owned objects, and lists declarations and namespaces', () => {
     const r = check('--cluster', '--kubeconfig', cp.kubeconfigPath, '--format', 'json');
     expect(r.status, r.stderr).to.be.oneOf([0, 1]);
     const mine = JSON.parse(r.stdout).results.filter((x: any) => x.namespace === 'e2e-running');
-    expect(mine.map((x: any) => `${x.kind}/${x.name}`).sort()).to.deep.equal(['Deployment/legacy', 'Pod/clean']);
+    expect(mine.map((x: any) => `${x.kind}/${x.name}`).sort()).to.deep.equal(['Deployment/legacy', 'Namespace/e2e-running', 'Pod/clean', 'Service/crm']);
+    expect(mine.filter((x: any) => x.kind === 'Service' || x.kind === 'Namespace').every((x: any) => x.allowed && x.violations.length === 0)).to.equal(true);
     const legacy = mine.find((x: any) => x.name === 'legacy');
     expect(legacy).to.include({ mode: 'warn', allowed: true });
     expect(legacy.violations.map((v: any) => [v.rule, v.path])).to.deep.equal([['plaintext-credential', 'spec.template.spec.containers[0].env[0].value']]);
