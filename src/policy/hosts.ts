@@ -128,26 +128,73 @@ function classify(raw: string, strength: Strength, settings: CompiledHostSetting
   return h;
 }
 
+type Add = (raw: string, strength: Strength, port?: number, under?: boolean) => void;
+
+const isNameStart = (c: number): boolean => c === 95 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57);
+
+/** A shell's `$NAME` is a value chosen at run time, like OPAQUE: it becomes OPAQUE here. */
+function opaqueShellVars(word: string): string {
+  let out = '';
+  let checkpoint = 0;
+  for (let i = word.indexOf('$'); i >= 0; i = word.indexOf('$', i + 1)) {
+    let j = i + 1;
+    if (!isNameStart(word.charCodeAt(j))) continue;
+    while (isNameChar(word.charCodeAt(j))) j++;
+    out += word.slice(checkpoint, i) + OPAQUE;
+    checkpoint = j;
+    i = j - 1;
+  }
+  return out + word.slice(checkpoint);
+}
+
+/**
+ * A name with parts only known at run time (`evil.com$(E)`, `$(E)evil.com`, `$(REGION).evil.com`)
+ * is judged by its literal parts: an opaque part cannot hide the name next to it. A part that
+ * starts with "." after an opaque one is a host somewhere under that suffix (`under`).
+ */
+function literalParts(raw: string, visit: (part: string, under: boolean) => void): void {
+  const parts = raw.split(OPAQUE);
+  parts.forEach((part, i) => {
+    if (part === '') return;
+    if (i > 0 && part.startsWith('.')) visit(trimStartChars(part, '.'), true);
+    else visit(part, false);
+  });
+}
+
+/** One word outside a URL: `host`, `host:port`, `[v6]:port`, `--flag=host`, `tcp:host:port`. */
+function visitWord(raw: string, add: Add, under = false): void {
+  if (raw.length > MAX_HOST_WORD + 64) return;
+  if (raw.includes('@') || raw.includes('/') || raw.includes('\\')) return;
+  if (raw.startsWith('-D')) return; // -Dsystem.property.key (its value is the next word after '=')
+  if (raw.includes('$')) raw = opaqueShellVars(raw);
+  if (raw.includes(OPAQUE)) {
+    literalParts(raw, (part, partUnder) => { if (!part.includes(OPAQUE)) visitWord(part, add, partUnder); });
+    return;
+  }
+  let word = trimStartChars(raw, '-');
+  if (word.length >= 4 && word.slice(0, 4).toLowerCase() === 'tcp:') word = word.slice(4);
+  word = trimEndChars(word, '.:');
+  if (word.length > MAX_HOST_WORD) return;
+  const hp = HOST_PORT_RE.exec(word);
+  if (hp) add(hp[1]!, 'strong', Number(hp[2]), under);
+  else if (word.includes(':') && isIP(trimEndChars(trimStartChars(word, '['), ']')) === 6) add(word, 'strong', undefined, under);
+  else if (word.includes('.')) add(word, 'weak', undefined, under);
+}
+
 /**
  * Words of a text that might be hosts, with how strongly the context says so. The whole text
  * is read, however long: nothing past a cap goes unjudged.
  */
-function candidates(value: string, add: (raw: string, strength: Strength, port?: number) => void): void {
+function candidates(value: string, add: Add): void {
   const spans = value.includes('://') ? urlSpans(value) : [];
-  for (const u of spans) if (u.host !== '' && !u.host.includes('$') && !u.host.includes(OPAQUE)) add(u.host, 'strong', u.port);
-  forEachWord(value, spans, (raw) => {
-    if (raw.length > MAX_HOST_WORD + 64) return;
-    if (raw.includes('$') || raw.includes(OPAQUE) || raw.includes('@') || raw.includes('/') || raw.includes('\\')) return;
-    if (raw.startsWith('-D')) return; // -Dsystem.property.key (its value is the next word after '=')
-    let word = trimStartChars(raw, '-');
-    if (word.length >= 4 && word.slice(0, 4).toLowerCase() === 'tcp:') word = word.slice(4);
-    word = trimEndChars(word, '.:');
-    if (word.length > MAX_HOST_WORD) return;
-    const hp = HOST_PORT_RE.exec(word);
-    if (hp) add(hp[1]!, 'strong', Number(hp[2]));
-    else if (word.includes(':') && isIP(trimEndChars(trimStartChars(word, '['), ']')) === 6) add(word, 'strong');
-    else if (word.includes('.')) add(word, 'weak');
-  });
+  for (const u of spans) {
+    if (u.host === '') continue;
+    const host = u.host.includes('$') ? opaqueShellVars(u.host) : u.host;
+    if (!host.includes(OPAQUE)) add(host, 'strong', u.port);
+    else literalParts(host, (part, under) => add(trimEndChars(part, '.'), 'strong', u.port, under));
+  }
+  forEachWord(value, spans, (raw) => visitWord(raw, add));
 }
 
 export function findExternalHosts(texts: readonly ScannedText[], settings: CompiledHostSettings, ctx: HostContext): HostFinding[] {
@@ -155,17 +202,20 @@ export function findExternalHosts(texts: readonly ScannedText[], settings: Compi
   const seen = new Set<string>();
   const scan = (t: ScannedText, value: string): void => {
     const tried = new Set<string>(); // a text that repeats one word pays for it once
-    candidates(value, (raw, strength, port) => {
+    candidates(value, (raw, strength, port, under) => {
       if (!raw.includes('.') && !raw.includes(':')) return; // a single label: a Service name, or no host
-      const attempt = `${strength}${port ?? ''}\u0000${raw}`;
+      const attempt = `${strength}${port ?? ''}${under ? '*' : ''}\u0000${raw}`;
       if (tried.has(attempt)) return;
       tried.add(attempt);
       const host = classify(raw, strength, settings, ctx);
       if (!host) return;
-      const key = `${t.path}\u0000${host}`;
+      const key = `${t.path}\u0000${under ? '*.' : ''}${host}`;
       if (seen.has(key)) return;
       seen.add(key);
-      out.push(port !== undefined && port > 0 && port < 65536 ? { path: t.path, host, port } : { path: t.path, host });
+      const finding: HostFinding = { path: t.path, host };
+      if (port !== undefined && port > 0 && port < 65536) finding.port = port;
+      if (under) finding.under = true;
+      out.push(finding);
     });
   };
   for (const t of texts) if (t.field === 'env' || t.field === 'header') scan(t, t.value);

@@ -141,6 +141,23 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     ((catalog.externalNames(workload.namespace).has(host) ||
       (config.sharedNamespace !== undefined && catalog.externalNames(config.sharedNamespace).has(host))) &&
       invalidTarget(host, policy.hosts, ctx) === undefined);
+  // A host built at run time under `suffix`: a `*.` allowedHosts entry covering it, or a
+  // declaration the namespace made under it (the team already reaches hosts there). The
+  // parents of every declared name are collected once, on the first such host.
+  let declaredParents: Set<string> | undefined;
+  const declaredUnder = (suffix: string): boolean => {
+    if (config.allowedHosts.some((pattern) => pattern.startsWith('*.') && hostMatches(`x.${suffix}`, pattern))) return true;
+    if (!declaredParents) {
+      declaredParents = new Set();
+      for (const ns of [workload.namespace, ...(config.sharedNamespace !== undefined ? [config.sharedNamespace] : [])]) {
+        for (const name of catalog.externalNames(ns)) {
+          if (invalidTarget(name, policy.hosts, ctx) !== undefined) continue;
+          for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) declaredParents.add(name.slice(dot + 1));
+        }
+      }
+    }
+    return declaredParents.has(suffix);
+  };
 
   const budget = newBudget();
   for (const c of containers) {
@@ -151,7 +168,7 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     const hidden = credentialBearing(texts, credentials, policy.credentials);
     const reported = new Set<string>();
     for (const f of findExternalHosts(texts, policy.hosts, ctx)) {
-      if (declared(f.host)) continue;
+      if (f.under ? declaredUnder(f.host) : declared(f.host)) continue;
       if (!hidden.has(f.path)) judged.push(hostViolation(workload, c.name, f));
       else if (!reported.has(f.path)) {
         reported.add(f.path);

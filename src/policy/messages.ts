@@ -58,6 +58,18 @@ export function externalNameSnippet(namespace: string, host: string, port?: numb
 }
 
 export function hostViolation(obj: ObjectRef, container: string, f: HostFinding): Judged {
+  if (f.under) {
+    const pattern = `*.${f.host}`;
+    const violation: Violation = {
+      rule: 'undeclared-external-host',
+      container,
+      path: f.path,
+      message: `${describeObject(obj)}: container "${container}" reaches an undeclared external host under "${f.host}" at ${f.path}; ` +
+        'its leading labels come from a value that is not in the object (a variable or a placeholder), so no single ExternalName Service declares it. ' +
+        `Fix: write the full host name and declare it, or, if every host under ${f.host} is acceptable, add "${pattern}" to allowedHosts in the extguard configuration.`,
+    };
+    return { violation, warning: warningLine(violation, `undeclared external host "${pattern}" (built at run time); declare the full name or allow ${pattern}`) };
+  }
   const head = `${describeObject(obj)}: container "${container}" reaches undeclared external host "${f.host}" at ${f.path}.`;
   const message = isIp(f.host)
     ? `${head} Fix: reach it through a DNS name declared by an ExternalName Service, ` +

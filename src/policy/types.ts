@@ -51,6 +51,8 @@ export interface HostFinding {
   /** Lower-cased host name without trailing dot, or an IP literal (IPv6 without brackets). */
   host: string;
   port?: number;
+  /** The name's leading labels are only known at run time (`$(REGION).example.com`): some host under `host`. */
+  under?: boolean;
 }
 
 export interface CredentialSettings {

@@ -139,6 +139,36 @@ describe('bypasses closed', () => {
     });
   });
 
+  describe('hosts next to values only known at run time', () => {
+    const E = { name: 'E', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } };
+    const hostsOf = (j: Judgement): string[] => j.verdict.violations.map((v) => /host(?: under)? "([^"]+)"/.exec(v.message)?.[1] ?? '?');
+
+    it('an opaque part glued to a host does not hide it', () => {
+      expect(hostsOf(denied(podWith({ env: [E, { name: 'API_URL', value: 'https://api.partner-example.com$(E)/v1' }] })))).to.deep.equal(['api.partner-example.com']);
+      expect(hostsOf(denied(podWith({ env: [E], args: ['--upstream=$(E)api.partner-example.com:443'] })))).to.deep.equal(['api.partner-example.com']);
+    });
+
+    it('leading labels chosen at run time still name a host under the literal suffix', () => {
+      const j = denied(podWith({ env: [E, { name: 'API_URL', value: 'https://$(E).partner-example.com/v1' }], command: ['sh', '-c', 'curl https://$REGION.other-example.net/x'] }));
+      expect(hostsOf(j)).to.deep.equal(['partner-example.com', 'other-example.net']);
+      expect(j.verdict.warnings.join('\n')).to.contain('"*.partner-example.com"');
+    });
+
+    it('such a host is declared by a *.suffix allowedHosts entry, or by a declaration under the suffix', () => {
+      const obj = podWith({ env: [E, { name: 'API_URL', value: 'https://$(E).partner-example.com/v1' }] });
+      expect(judgeCreate(obj, catalogOf([]), policyOf('allowedHosts: ["*.partner-example.com"]\n')).verdict.allowed).to.equal(true);
+      const declared = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'eu', namespace: 'shop' }, spec: { type: 'ExternalName', externalName: 'eu.partner-example.com' } };
+      expect(judgeCreate(obj, catalogOf([declared])).verdict.allowed).to.equal(true);
+    });
+
+    it('in-cluster names and addresses built from variables stay internal', () => {
+      allowed(podWith({
+        env: [E, { name: 'DB_URL', value: 'postgres://$(E).$(E).svc.cluster.local:5432/app' }, { name: 'PEER', value: '$(E):8080' }, { name: 'H', value: '$(E).shop.svc' }],
+        args: ['--listen=$(E):9090'],
+      }));
+    });
+  });
+
   describe('credentials kept in ConfigMaps', () => {
     it('flags a sensitive name read from a ConfigMap, with the fix: move it into a Secret', () => {
       const j = denied(podWith({ env: [{ name: 'DB_PASSWORD', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'db-password' } } }] }));
