@@ -322,6 +322,20 @@ describe('extguard through a real kube-apiserver', function () {
       expect(r.code, r.stderr).to.equal(0);
     });
 
+    it('Namespaces and Services that do not touch what extguard guards are never blocked (matchConditions)', async () => {
+      let r = await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'e2e-while-down', labels: { team: 'a' } } });
+      expect(r.code, r.stderr).to.equal(0);
+      r = await cp.kubectl(['label', 'namespace', 'e2e-enforce', 'team=b', '--overwrite']);
+      expect(r.code, r.stderr).to.equal(0);
+      r = await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'while-down', namespace: 'e2e-enforce' }, spec: { ports: [{ port: 80 }], selector: { app: 'x' } } });
+      expect(r.code, r.stderr).to.equal(0);
+      // What extguard guards waits for it: the mode label, and a declaration.
+      r = await cp.kubectl(['label', 'namespace', 'e2e-enforce', 'extguard.io/mode=warn', '--overwrite']);
+      expect(r.stderr).to.match(/failed calling webhook "namespaces\.extguard\.io"/);
+      r = await apply(externalName('while-down-ext', 'e2e-enforce', 'api.partner-example.com'));
+      expect(r.stderr).to.match(/failed calling webhook "declarations\.extguard\.io"/);
+    });
+
     it("the README's uninstall removes both webhook configurations, and nothing is blocked after", async function () {
       this.timeout(60_000);
       await installation!.uninstall();

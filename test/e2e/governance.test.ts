@@ -1,0 +1,198 @@
+// The bypasses of issue 9, tried through a real kube-apiserver by a tenant: an RBAC-limited
+// user (impersonated with --as) who may edit workloads and Services in their namespaces, and
+// label Namespaces. Only extguard stands between them and switching the policy off.
+// extguard is installed from the shipped manifests (install.ts), webhook entries included.
+
+import { expect } from 'chai';
+import type { ControlPlane } from './cluster.ts';
+import { sharedControlPlane } from './hooks.ts';
+import { installSelfSigned, runInstalledPod, type Installation, type InstalledPod } from './install.ts';
+
+// Built at run time so the test source holds no credential-shaped literal.
+const SECRET = ['gov', 'Plain', 'Text', '-4e1d', 'Wq'].join('');
+const TENANT = ['--as=tenant-alice', '--as-group=tenants'];
+const NS = 'gov-tenant';
+
+const CONFIG = `defaultMode: enforce
+governance:
+  declarations:
+    allowedTargets: ["*.partner-example.com"]
+`;
+
+type Obj = Record<string, unknown>;
+
+const pod = (name: string, container: Obj): Obj => ({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS },
+  spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', ...container }] },
+});
+const externalName = (name: string, host: string): Obj =>
+  ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS }, spec: { type: 'ExternalName', externalName: host } });
+
+describe('governance and closed bypasses through a real kube-apiserver, as a tenant', function () {
+  let cp: ControlPlane;
+  let installation: Installation | undefined;
+  let hook: InstalledPod | undefined;
+  const asTenant = (args: string[], input?: Obj) => cp.kubectl([...args, ...TENANT], input ? { input: JSON.stringify(input) } : {});
+  const asAdmin = (args: string[], input?: Obj) => cp.kubectl(args, input ? { input: JSON.stringify(input) } : {});
+  const modeOf = async (ns: string): Promise<string | undefined> => {
+    const r = await asAdmin(['get', 'namespace', ns, '-o', 'json']);
+    expect(r.code, r.stderr).to.equal(0);
+    return JSON.parse(r.stdout).metadata.labels?.['extguard.io/mode'];
+  };
+  /** Denied by extguard, for `rule`, without the planted credential anywhere in the answer. */
+  const expectDenied = (r: { code: number | null; stdout: string; stderr: string }, rule: string): void => {
+    expect(r.code, `expected a denial for ${rule}: ${r.stdout}`).to.not.equal(0);
+    expect(r.stderr).to.contain('extguard denied');
+    expect(r.stderr).to.contain(`[${rule}]`);
+    expect(r.stdout + r.stderr).not.to.contain(SECRET);
+  };
+
+  before(async function () {
+    this.timeout(180_000);
+    cp = await sharedControlPlane();
+    const setup: Obj[] = [
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'extguard.io/mode': 'enforce' } } },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gov-labels', labels: { 'extguard.io/mode': 'enforce' } } },
+      // The built-in `edit` role is aggregated by kube-controller-manager, which does not run
+      // here, so the tenant's editing rights are spelled out.
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'gov-tenant-edit' },
+        rules: [
+          { apiGroups: [''], resources: ['pods', 'pods/ephemeralcontainers', 'services'], verbs: ['get', 'list', 'create', 'patch', 'update', 'delete'] },
+          { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'create', 'patch', 'update', 'delete'] },
+        ] },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'tenant-edit', namespace: NS },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'gov-tenant-edit' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'tenant-alice' }] },
+      // Enough to label and create Namespaces: RBAC would let the tenant switch the policy off.
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'gov-namespace-labeler' },
+        rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'create', 'patch', 'update'] }] },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'gov-namespace-labeler' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'gov-namespace-labeler' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'tenant-alice' }] },
+    ];
+    for (const o of setup) {
+      const r = await asAdmin(['apply', '-f', '-'], o);
+      expect(r.code, r.stderr).to.equal(0);
+    }
+    installation = await installSelfSigned(cp, { config: CONFIG });
+    hook = await runInstalledPod(cp);
+    // The API server picks up webhook configurations asynchronously: wait until each entry judges.
+    const probes: [string[], Obj | undefined][] = [
+      [['create', '--dry-run=server', '-f', '-'], pod('probe', { env: [{ name: 'DB_PASSWORD', value: SECRET }] })],
+      [['create', '--dry-run=server', '-f', '-'], externalName('probe', '169.254.169.254')],
+      [['label', '--dry-run=server', 'namespace', 'gov-labels', 'extguard.io/mode=off', '--overwrite'], undefined],
+    ];
+    const deadline = Date.now() + 60_000;
+    for (const [args, input] of probes) {
+      for (;;) {
+        const r = await asTenant(args, input);
+        if (r.code !== 0 && r.stderr.includes('extguard denied')) break;
+        if (Date.now() > deadline) throw new Error(`webhook never judged ${args.join(' ')}: ${r.stdout}${r.stderr}\n${hook.logs()}`);
+        await new Promise((res) => setTimeout(res, 250));
+      }
+    }
+  });
+
+  after(async function () {
+    this.timeout(30_000);
+    await hook?.stop();
+    await installation?.uninstall();
+  });
+
+  describe('the mode label', () => {
+    it('a tenant cannot switch a namespace off, nor to warn, nor remove the label', async () => {
+      expectDenied(await asTenant(['label', 'namespace', 'gov-labels', 'extguard.io/mode=off', '--overwrite']), 'mode-change-forbidden');
+      expectDenied(await asTenant(['label', 'namespace', 'gov-labels', 'extguard.io/mode=warn', '--overwrite']), 'mode-change-forbidden');
+      expectDenied(await asTenant(['label', 'namespace', 'gov-labels', 'extguard.io/mode-']), 'mode-change-forbidden');
+      expect(await modeOf('gov-labels')).to.equal('enforce');
+    });
+
+    it('a tenant cannot create a namespace that is already off, but can create one without the label', async () => {
+      expectDenied(await asTenant(['create', '-f', '-'], { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gov-escape', labels: { 'extguard.io/mode': 'off' } } }), 'mode-change-forbidden');
+      const r = await asTenant(['create', '-f', '-'], { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gov-plain', labels: { team: 'a' } } });
+      expect(r.code, r.stderr).to.equal(0);
+    });
+
+    it('a tenant can still change the other labels of the namespace', async () => {
+      const r = await asTenant(['label', 'namespace', 'gov-labels', 'team=payments', '--overwrite']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(await modeOf('gov-labels')).to.equal('enforce');
+    });
+
+    it('an admin (system:masters) can set and remove it', async () => {
+      let r = await asAdmin(['label', 'namespace', 'gov-labels', 'extguard.io/mode=off', '--overwrite']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(await modeOf('gov-labels')).to.equal('off');
+      // Once off, the label is still guarded: the workloads' "skip off" selector does not apply to Namespaces.
+      expectDenied(await asTenant(['label', 'namespace', 'gov-labels', 'extguard.io/mode-']), 'mode-change-forbidden');
+      r = await asAdmin(['label', 'namespace', 'gov-labels', 'extguard.io/mode-']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(await modeOf('gov-labels')).to.equal(undefined);
+    });
+  });
+
+  describe('declarations', () => {
+    it('no one may declare the metadata address or the API server', async () => {
+      expectDenied(await asTenant(['create', '-f', '-'], externalName('metadata', '169.254.169.254')), 'invalid-declaration');
+      expectDenied(await asTenant(['create', '-f', '-'], externalName('apiserver', 'kubernetes.default.svc.cluster.local')), 'invalid-declaration');
+      expectDenied(await asAdmin(['create', '-f', '-'], externalName('apiserver', 'kubernetes.default.svc.cluster.local')), 'invalid-declaration');
+    });
+
+    it('a tenant may declare an allowed target, not another one; an admin may', async () => {
+      expectDenied(await asTenant(['create', '-f', '-'], externalName('other', 'api.other-example.com')), 'undeclarable-host');
+      let r = await asTenant(['create', '-f', '-'], externalName('partner', 'api.partner-example.com'));
+      expect(r.code, r.stderr).to.equal(0);
+      // Retargeting an allowed declaration is a new declaration.
+      expectDenied(await asTenant(['patch', 'service', 'partner', '-n', NS, '--type=merge', '-p', '{"spec":{"externalName":"api.other-example.com"}}']), 'undeclarable-host');
+      r = await asAdmin(['create', '-f', '-'], externalName('other', 'api.other-example.com'));
+      expect(r.code, r.stderr).to.equal(0);
+      // Updating a declaration without changing its target is never blocked.
+      r = await asTenant(['label', 'service', 'other', '-n', NS, 'team=payments']);
+      expect(r.code, r.stderr).to.equal(0);
+    });
+
+    it('a tenant\'s ordinary Services are not affected', async () => {
+      const r = await asTenant(['create', '-f', '-'], { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: NS }, spec: { ports: [{ port: 80 }], selector: { app: 'web' } } });
+      expect(r.code, r.stderr).to.equal(0);
+    });
+  });
+
+  describe('container texts', () => {
+    it('an ephemeral container with a credential is denied, a clean one is added (kubectl debug)', async () => {
+      const r0 = await asAdmin(['create', '-f', '-'], pod('debug-me', {}));
+      expect(r0.code, r0.stderr).to.equal(0);
+      expectDenied(await asAdmin(['debug', 'debug-me', '-n', NS, '--image=busybox', '--container=leaky', `--env=DB_PASSWORD=${SECRET}`]), 'plaintext-credential');
+      const r = await asAdmin(['debug', 'debug-me', '-n', NS, '--image=busybox', '--container=clean', '--env=LOG_LEVEL=debug']);
+      expect(r.code, r.stderr).to.equal(0);
+      const stored = JSON.parse((await asAdmin(['get', 'pod', 'debug-me', '-n', NS, '-o', 'json'])).stdout);
+      expect(stored.spec.ephemeralContainers.map((c: Obj) => c['name'])).to.deep.equal(['clean']);
+    });
+
+    it('a password in a probe exec command is denied', async () => {
+      const r = await asTenant(['create', '-f', '-'], pod('probe-leak', { livenessProbe: { exec: { command: ['redis-cli', '-a', SECRET, 'ping'] } } }));
+      expectDenied(r, 'plaintext-credential');
+      expect(r.stderr).to.contain('spec.containers[0].livenessProbe.exec.command[2]');
+    });
+
+    it('the $(EMPTY) trick is denied; a reference to a secretKeyRef variable is admitted', async () => {
+      const deployment = (name: string, env: Obj[]): Obj => ({
+        apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: NS },
+        spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', env }] } } },
+      });
+      const r = await asTenant(['create', '-f', '-'], deployment('empty-trick', [{ name: 'EMPTY', value: '' }, { name: 'DB_PASSWORD', value: `$(EMPTY)${SECRET}` }]));
+      expectDenied(r, 'plaintext-credential');
+      expect(r.stderr).to.contain('spec.template.spec.containers[0].env[1].value');
+      const ok = await asTenant(['create', '-f', '-'], deployment('by-reference', [
+        { name: 'FROM_SECRET', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+        { name: 'DB_PASSWORD', value: '$(FROM_SECRET)' },
+      ]));
+      expect(ok.code, ok.stderr).to.equal(0);
+    });
+
+    it('a credential read from a ConfigMap is denied, with the fix', async () => {
+      const r = await asTenant(['create', '-f', '-'], pod('from-configmap', { env: [{ name: 'DB_PASSWORD', valueFrom: { configMapKeyRef: { name: 'app', key: 'db-password' } } }] }));
+      expectDenied(r, 'plaintext-credential');
+      expect(r.stderr).to.match(/ConfigMap.*move it into a Secret/);
+    });
+  });
+});
