@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import type { ControlPlane } from './cluster.ts';
 import { sharedControlPlane } from './hooks.ts';
-import { installSelfSigned, runInstalledPod, type Installation, type InstalledPod } from './install.ts';
+import { installSelfSigned, runInstalledPod, type InstalledPod } from './install.ts';
 
 // Built at run time so the test source holds no credential-shaped literal.
 const SECRET = ['gov', 'Plain', 'Text', '-4e1d', 'Wq'].join('');
@@ -30,7 +30,6 @@ const externalName = (name: string, host: string): Obj =>
 
 describe('governance and closed bypasses through a real kube-apiserver, as a tenant', function () {
   let cp: ControlPlane;
-  let installation: Installation | undefined;
   let hook: InstalledPod | undefined;
   const asTenant = (args: string[], input?: Obj) => cp.kubectl([...args, ...TENANT], input ? { input: JSON.stringify(input) } : {});
   const asAdmin = (args: string[], input?: Obj) => cp.kubectl(args, input ? { input: JSON.stringify(input) } : {});
@@ -74,7 +73,7 @@ describe('governance and closed bypasses through a real kube-apiserver, as a ten
       const r = await asAdmin(['apply', '-f', '-'], o);
       expect(r.code, r.stderr).to.equal(0);
     }
-    installation = await installSelfSigned(cp, { config: CONFIG });
+    await installSelfSigned(cp, { config: CONFIG });
     hook = await runInstalledPod(cp);
     // The API server picks up webhook configurations asynchronously: wait until each entry judges.
     const probes: [string[], Obj | undefined][] = [
@@ -93,10 +92,18 @@ describe('governance and closed bypasses through a real kube-apiserver, as a ten
     }
   });
 
+  // Like faults.test.ts: the namespace stays (no namespace controller runs here, so a deleted
+  // extguard-system would stay Terminating and the next installation could not use it).
   after(async function () {
-    this.timeout(30_000);
+    this.timeout(60_000);
     await hook?.stop();
-    await installation?.uninstall();
+    await asAdmin(['delete', 'mutatingwebhookconfiguration,validatingwebhookconfiguration', 'extguard', '--ignore-not-found']);
+    // The API server drops the configurations asynchronously.
+    const deadline = Date.now() + 30_000;
+    while ((await asAdmin(['label', '--dry-run=server', 'namespace', 'gov-labels', 'extguard.io/mode=warn', '--overwrite'])).code !== 0) {
+      if (Date.now() > deadline) throw new Error('the webhook configurations were not dropped');
+      await new Promise((res) => setTimeout(res, 250));
+    }
   });
 
   describe('the mode label', () => {
