@@ -98,8 +98,9 @@ export function expandReferences(input: string, vars: ReadonlyMap<string, Known>
 /** Longest `{{…}}` taken for template code: past it, or across a line, it is text. */
 const MAX_TEMPLATE_ACTION = 256;
 
-const isNameStart = (c: number): boolean => c === 95 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57);
+/** A shell or environment variable name's first character, and the rest (as char codes). */
+export const isNameStart = (c: number): boolean => c === 95 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+export const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57);
 
 /**
  * Placeholders become OPAQUE, so the rules judge the text around them:

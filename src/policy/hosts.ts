@@ -22,7 +22,7 @@
 import { BlockList, isIP } from 'node:net';
 import { parse as parseDomain } from 'tldts';
 import { forEachWord, trimEndChars, trimStartChars, urlSpans } from './scan.ts';
-import { OPAQUE } from '../objects/expand.ts';
+import { isNameChar, isNameStart, OPAQUE } from '../objects/expand.ts';
 import { argvGroups, argvWords, SEPARATOR } from './shell.ts';
 import type { HostFinding, HostSettings, ScannedText } from './types.ts';
 
@@ -129,9 +129,6 @@ function classify(raw: string, strength: Strength, settings: CompiledHostSetting
 }
 
 type Add = (raw: string, strength: Strength, port?: number, under?: boolean) => void;
-
-const isNameStart = (c: number): boolean => c === 95 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57);
 
 /** A shell's `$NAME` is a value chosen at run time, like OPAQUE: it becomes OPAQUE here. */
 function opaqueShellVars(word: string): string {
