@@ -11,8 +11,9 @@
 //   application.properties: .sh .py .properties are real TLDs), Java packages and class
 //   names (org.springframework.boot, com.example.Main), -Dsystem.property keys, e-mail
 //   addresses, and anything with a "/" (paths, image references, label keys).
-// - Cluster-internal: single labels, *.svc, *.svc.*, *.<clusterDomain>, localhost,
-//   `svc.<ns>` when <ns> is a namespace the catalog knows (redis.shop: .shop is also a TLD).
+// - Cluster-internal: single labels, *.svc, *.<clusterDomain>, localhost, and `svc.<ns>`
+//   when Service <svc> exists in <ns> (redis.shop: .shop is also a TLD, and a namespace
+//   named `com` must not make every x.com internal).
 // - IP literals are external unless loopback, unspecified, link-local, multicast, or inside
 //   internalCIDRs.
 // - A word holding a reference (`$VAR`, or OPAQUE: a value the object does not hold, see
@@ -32,8 +33,14 @@ export interface CompiledHostSettings {
 }
 
 export interface HostContext {
-  /** Namespaces known to exist (catalog + the request's namespace): `svc.<ns>` is internal. */
+  /** Namespaces known to exist (catalog + the request's namespace). */
   namespaces: ReadonlySet<string>;
+  /**
+   * Service `name` exists in `namespace`: only then is `name.namespace` internal. A namespace
+   * alone is not enough, or whoever may create namespace `com` would make every `x.com`
+   * internal for every tenant.
+   */
+  hasService(namespace: string, name: string): boolean;
 }
 
 export function compileHostSettings(s: HostSettings): CompiledHostSettings {
@@ -99,8 +106,8 @@ function isInternalName(h: string, settings: CompiledHostSettings, ctx: HostCont
   if (labels.length === 1) return true;
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
   if (h === settings.clusterSuffix || h.endsWith(`.${settings.clusterSuffix}`)) return true;
-  if (labels.includes('svc')) return true;
-  if (labels.length === 2 && ctx.namespaces.has(labels[1]!)) return true;
+  if (labels.at(-1) === 'svc') return true; // x.ns.svc; svc.evil.com is not
+  if (labels.length === 2 && ctx.hasService(labels[1]!, labels[0]!)) return true;
   if (h.endsWith('.home.arpa') || RESERVED_TLDS.has(labels.at(-1)!)) return true;
   return false;
 }

@@ -5,6 +5,7 @@
 import type { CatalogSnapshot } from '../catalog/snapshot.ts';
 import type { Config } from '../config/config.ts';
 import { newBudget } from '../objects/expand.ts';
+import { quoted } from '../objects/quote.ts';
 import { viewNamespace, viewService } from '../objects/subjects.ts';
 import { containerTexts, type ScannedText } from '../objects/texts.ts';
 import { viewWorkload, type ContainerView, type WorkloadView } from '../objects/workload.ts';
@@ -74,10 +75,12 @@ export function modeFor(namespace: string, catalog: CatalogSnapshot, config: Con
   const label = catalog.namespaceLabels(namespace)?.[MODE_LABEL];
   if (label === undefined) return { mode: config.defaultMode, exempt: false };
   if ((MODES as readonly string[]).includes(label)) return { mode: label as Mode, exempt: false };
+  // A typo must not fail open: `Enforce` or `enfrce` falling back to an audit default would
+  // switch the policy off by accident. Unknown values mean enforce.
   return {
-    mode: config.defaultMode,
+    mode: 'enforce',
     exempt: false,
-    labelProblem: `namespace ${namespace} has ${MODE_LABEL}="${label}", which is not one of ${MODES.join(', ')}; using ${config.defaultMode}`,
+    labelProblem: `namespace ${namespace} has ${MODE_LABEL}=${quoted(label)}, which is not one of ${MODES.join(', ')}; judging in enforce`,
   };
 }
 
@@ -210,7 +213,7 @@ function sameContainers(now: WorkloadView, before: WorkloadView): boolean {
 }
 
 function contextFor(catalog: CatalogSnapshot, namespace: string): HostContext {
-  return { namespaces: withNamespace(catalog.namespaces(), namespace) };
+  return { namespaces: withNamespace(catalog.namespaces(), namespace), hasService: (ns, name) => catalog.service(ns, name) !== undefined };
 }
 
 function verdictOf(mode: Mode, judged: readonly Judged[], notes: readonly string[], patch: JsonPatchOperation[]): Verdict {

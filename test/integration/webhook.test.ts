@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import fastJsonPatch from 'fast-json-patch';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { createCertificateSet } from '../../src/tls/files.ts';
 import { deployment, FAKE_PASSWORD, pod } from '../helpers/objects.ts';
 import { review, startWebhook, type TestWebhook } from '../helpers/webhook.ts';
@@ -144,6 +145,27 @@ describe('webhook over HTTPS', function () {
     it('keeps serving after all of that', async () => {
       expect((await hook.get('/healthz')).status).to.equal(200);
       expect((await hook.post('/validate', review(pod({ containers: [{}] })))).json().response.allowed).to.equal(true);
+    });
+  });
+
+  describe('TLS', () => {
+    /** The cipher a handshake settles on, or the error that ended it. */
+    const handshake = (opts: { ciphers?: string; maxVersion?: 'TLSv1.2' | 'TLSv1.3' }): Promise<string> => new Promise((resolve) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: hook.server.port, ca: hook.ca, servername: 'localhost', ...opts }, () => {
+        resolve(`${socket.getProtocol()} ${socket.getCipher().standardName}`);
+        socket.end();
+      });
+      socket.on('error', (err) => resolve(`error ${err.message}`));
+    });
+
+    it('negotiates TLS 1.3, and TLS 1.2 only with AEAD suites', async () => {
+      expect(await handshake({})).to.match(/^TLSv1\.3 TLS_/);
+      expect(await handshake({ maxVersion: 'TLSv1.2' })).to.match(/^TLSv1\.2 TLS_ECDHE_(ECDSA|RSA)_WITH_(AES_\d+_GCM|CHACHA20_POLY1305)/);
+    });
+
+    it('refuses CBC suites', async () => {
+      const cbc = 'ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA';
+      expect(await handshake({ maxVersion: 'TLSv1.2', ciphers: cbc })).to.match(/^error /);
     });
   });
 

@@ -3,7 +3,8 @@ import { compileHostSettings, findExternalHosts, hostMatches, normalizeHost } fr
 import type { ScannedText } from '../../src/policy/types.ts';
 
 const settings = compileHostSettings({ clusterDomain: 'cluster.local', internalCIDRs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'] });
-const ctx = { namespaces: new Set(['shop', 'payments']) };
+const SERVICES = new Set(['shop/redis', 'payments/api', 'com/attacker']);
+const ctx = { namespaces: new Set(['shop', 'payments', 'com']), hasService: (ns: string, name: string) => SERVICES.has(`${ns}/${name}`) };
 
 const env = (value: string, name = 'X'): ScannedText[] => [{ field: 'env', index: 0, envName: name, value, path: 'env[0].value' }];
 const argv = (...words: string[]): ScannedText[] => words.map((value, index) => ({ field: 'args', index, value, path: `args[${index}]` }));
@@ -103,8 +104,14 @@ describe('undeclared-external-host: finding external hosts', () => {
     expect(found.map((f) => f.path)).to.deep.equal(['env[0].value', 'args[1]']);
   });
 
-  it('treats a namespace-looking suffix as internal only for namespaces the catalog knows', () => {
-    expect(findExternalHosts(env('redis.shop'), settings, { namespaces: new Set() }).map((f) => f.host)).to.deep.equal(['redis.shop']);
+  it('treats name.namespace as internal only when that Service exists: a namespace is not a TLD for everyone', () => {
+    expect(findExternalHosts(env('redis.shop'), settings, { namespaces: new Set(['shop']), hasService: () => false }).map((f) => f.host)).to.deep.equal(['redis.shop']);
+    // Namespace `com` exists and holds Service `attacker`; attacker-site.com is still the public internet.
+    expect(hosts(env('https://attacker-site.com/x https://attacker.com/y https://cache.shop/z'))).to.deep.equal(['attacker-site.com', 'cache.shop']);
+  });
+
+  it('treats only a trailing svc label as the cluster suffix', () => {
+    expect(hosts(env('https://svc.evil-example.com/x https://a.svc.evil-example.com/ https://db.shop.svc/'))).to.deep.equal(['svc.evil-example.com', 'a.svc.evil-example.com']);
   });
 
   it('honours a custom cluster domain', () => {

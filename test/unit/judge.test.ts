@@ -38,10 +38,13 @@ describe('judge', () => {
       expect(judgeCreate(leaky('other'), catalogOf([])).verdict.mode).to.equal('enforce');
     });
 
-    it('an invalid mode label falls back to defaultMode and says so', () => {
-      const j = judgeCreate(leaky(), catalogOf([namespace('shop', 'block')]), policyOf('defaultMode: warn'));
-      expect(j.verdict.mode).to.equal('warn');
-      expect(j.verdict.warnings[0]).to.match(/extguard.io\/mode="block", which is not one of/);
+    it('an unknown mode label (a typo) means enforce, whatever defaultMode says, and says so', () => {
+      for (const label of ['block', 'Enforce', 'of']) {
+        const j = judgeCreate(leaky(), catalogOf([namespace('shop', label)]), policyOf('defaultMode: audit'));
+        expect(j.verdict.mode, label).to.equal('enforce');
+        expect(j.verdict.allowed).to.equal(false);
+        expect(j.verdict.warnings[0]).to.contain(`extguard.io/mode="${label}", which is not one of enforce, warn, audit, off; judging in enforce`);
+      }
     });
 
     it('exempt namespaces are never judged, whatever their label', () => {
