@@ -9,7 +9,7 @@ import { quoted } from '../objects/quote.ts';
 import { describeObject } from '../objects/workload.ts';
 import type { DeclarationView, NamespaceView } from '../objects/subjects.ts';
 import { MODE_LABEL } from './annotations.ts';
-import { hostMatches, normalizeHost, type CompiledHostSettings, type HostContext } from './hosts.ts';
+import { hostMatches, METADATA_HOSTS, normalizeHost, type CompiledHostSettings, type HostContext } from './hosts.ts';
 import { warningLine, type Judged } from './messages.ts';
 import type { RuleName, Violation } from './types.ts';
 
@@ -49,11 +49,6 @@ export function judgeNamespace(ns: NamespaceView, old: NamespaceView | undefined
     `only governance.modeAdmins may set, change or remove ${MODE_LABEL}`)];
 }
 
-/** Cloud metadata services: reaching them from a pod is the classic credential theft. */
-const METADATA_NAMES = new Set([
-  'metadata', 'metadata.google.internal', 'metadata.goog', 'metadata.azure.com', 'instance-data', 'instance-data.ec2.internal',
-  'metadata.tencentyun.com', 'metadata.platformequinix.com', 'metadata.packet.net', 'metadata.oraclecloud.com',
-]);
 /** Every label a number, decimal or hex: curl and glibc read 0x7f.1 or 2130706433 as an address. */
 const NUMERIC_LABEL = /^(?:0x[0-9a-f]*|[0-9]+)$/;
 
@@ -67,7 +62,7 @@ export function invalidTarget(target: string, hosts: CompiledHostSettings, ctx: 
   if (h === '') return 'it has no externalName';
   if (isIP(h) || h.split('.').every((l) => NUMERIC_LABEL.test(l))) return 'it is an IP address, and an ExternalName takes a DNS name';
   if (h === 'localhost' || h.endsWith('.localhost')) return 'it names this host (localhost)';
-  if (METADATA_NAMES.has(h)) return 'it names a cloud metadata service';
+  if (METADATA_HOSTS.has(h)) return 'it names a cloud metadata service';
   const labels = h.split('.');
   const cluster = hosts.clusterSuffix;
   if (labels.length === 1 || h === cluster || h.endsWith(`.${cluster}`) || labels.at(-1) === 'svc'

@@ -22,7 +22,7 @@
 
 import { BlockList, isIP } from 'node:net';
 import { parse as parseDomain } from 'tldts';
-import { forEachWord, trimEndChars, trimStartChars, urlSpans } from './scan.ts';
+import { forEachWord, identifierWords, trimEndChars, trimStartChars, urlSpans } from './scan.ts';
 import { isNameChar, isNameStart, OPAQUE } from '../objects/expand.ts';
 import { argvGroups, argvWords, SEPARATOR } from './shell.ts';
 import type { HostFinding, HostSettings, ScannedText } from './types.ts';
@@ -93,13 +93,55 @@ const HOST_PORT_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DIGITS_AND_DOTS = /^[0-9.]+$/;
 const UPPER = /[A-Z]/;
+const NUMERIC_LABEL = /^(?:0x[0-9a-f]*|[0-9]+)$/;
 /** Longest word that can still be a host: a 253-character name, a port, brackets, a trailing dot. */
 const MAX_HOST_WORD = 253 + 8;
 
 /** The host rule's regular expressions, for the ReDoS check in the tests. */
-export const HOST_REGEXES: readonly RegExp[] = [HOST_PORT_RE, LABEL, DIGITS_AND_DOTS, UPPER];
+export const HOST_REGEXES: readonly RegExp[] = [HOST_PORT_RE, LABEL, DIGITS_AND_DOTS, UPPER, NUMERIC_LABEL];
 
-type Strength = 'strong' | 'weak';
+/**
+ * How sure the context is that a word is a host: `url` (the host of a URL), `strong` (a
+ * `host:port`, a host-named variable, a network tool's argument), `weak` (any other word,
+ * where file names, Java classes and versions must be told apart).
+ */
+type Strength = 'url' | 'strong' | 'weak';
+
+/** Cloud metadata services: the node's and the account's credentials, one request away. */
+export const METADATA_HOSTS: ReadonlySet<string> = new Set([
+  '169.254.169.254', 'fd00:ec2::254', '100.100.100.200', '169.254.170.2',
+  'metadata', 'metadata.google.internal', 'metadata.goog', 'metadata.azure.com', 'instance-data', 'instance-data.ec2.internal',
+  'metadata.tencentyun.com', 'metadata.platformequinix.com', 'metadata.packet.net', 'metadata.oraclecloud.com',
+]);
+
+
+/**
+ * An IPv4 address in any form inet_aton and the WHATWG URL parser accept: 1 to 4 parts,
+ * each decimal, octal (leading 0) or hex (0x); the last part fills the remaining bytes
+ * (`134744072`, `0x8.0x8.0x8.0x8`, `010.010.010.010`, `8.8.2056`). Undefined when not one.
+ * Outside a URL only the forms no version string takes count: four parts, or a hex part.
+ */
+export function numericIPv4(h: string, strength: Strength): string | undefined {
+  const labels = h.split('.');
+  if (labels.length > 4 || !labels.every((l) => NUMERIC_LABEL.test(l))) return undefined;
+  if (strength !== 'url' && labels.length !== 4 && !labels.some((l) => l.startsWith('0x'))) return undefined;
+  const parts: number[] = [];
+  for (const l of labels) {
+    let n: number;
+    if (l.startsWith('0x')) n = l.length === 2 ? 0 : Number.parseInt(l.slice(2), 16);
+    else if (l.length > 1 && l.startsWith('0')) {
+      if (!/^[0-7]+$/.test(l)) return undefined;
+      n = Number.parseInt(l, 8);
+    } else n = Number(l);
+    if (!Number.isSafeInteger(n)) return undefined;
+    parts.push(n);
+  }
+  const last = parts.pop()!;
+  if (parts.some((p) => p > 255) || last >= 256 ** (4 - parts.length)) return undefined;
+  let value = last;
+  parts.forEach((p, i) => { value += p * 256 ** (3 - i); });
+  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
+}
 
 function isInternalName(h: string, settings: CompiledHostSettings, ctx: HostContext): boolean {
   const labels = h.split('.');
@@ -112,14 +154,31 @@ function isInternalName(h: string, settings: CompiledHostSettings, ctx: HostCont
   return false;
 }
 
+/** A single word a numeric IPv4 form could be: digits, or hex with 0x. */
+const mayBeNumericIPv4 = (raw: string, strength: Strength): boolean =>
+  (strength === 'url' && /^[0-9]+$/.test(raw)) || /^0[xX][0-9a-fA-F]*$/.test(raw);
+
+/** The candidate is worth classifying: a dot or colon, or a one-part numeric address. */
+function mayBeHost(raw: string, strength: Strength): boolean {
+  return raw.includes('.') || raw.includes(':') || mayBeNumericIPv4(raw, strength);
+}
+
 /** Returns the normalised external host, or undefined when the candidate is not one. */
 function classify(raw: string, strength: Strength, settings: CompiledHostSettings, ctx: HostContext): string | undefined {
   // A single label without a colon is a Service name (or not a host): the cheap, common case.
-  if (!raw.includes('.') && !raw.includes(':')) return undefined;
+  if (!mayBeHost(raw, strength)) return undefined;
   const h = normalizeHost(raw);
   if (h === '' || h.length > 253) return undefined;
+  // Reaching a metadata service needs an explicit allowedHosts entry: it is inside the node,
+  // but it hands out the node's and the cloud account's credentials.
+  if (METADATA_HOSTS.has(h)) return h;
   const family = isIP(h);
   if (family) return settings.internal.check(h, family === 4 ? 'ipv4' : 'ipv6') ? undefined : h;
+  const numeric = numericIPv4(h, strength);
+  if (numeric) {
+    if (METADATA_HOSTS.has(numeric)) return numeric;
+    return settings.internal.check(numeric, 'ipv4') ? undefined : numeric;
+  }
   if (DIGITS_AND_DOTS.test(h)) return undefined; // versions, decimals
   const labels = h.split('.');
   if (!labels.every((l) => LABEL.test(l))) return undefined;
@@ -166,16 +225,72 @@ function literalParts(raw: string, visit: (part: string, under: boolean) => void
   });
 }
 
+/** Where a word sits: what decides how much a bare name is trusted to be a host. */
+interface Position {
+  /** Strength of a bare name: `strong` under a host-named variable or after a network tool. */
+  bare: Strength;
+  /** The command is a network tool: `host/path` without a scheme names a host (curl evil.com/x). */
+  paths?: boolean;
+  /** The command logs in to a host: `user@host` names it (ssh tunnel@evil.com). */
+  login?: boolean;
+}
+const ANYWHERE: Position = { bare: 'weak' };
+const HOST_VALUE: Position = { bare: 'strong' };
+
+/** Name tokens that say a variable holds a host or an address (DB_HOST, API_ENDPOINT, KAFKA_BROKERS). */
+const HOST_NAME_TOKENS = new Set(['host', 'hosts', 'hostname', 'server', 'servers', 'endpoint', 'endpoints', 'url', 'urls', 'uri', 'addr', 'address', 'domain', 'upstream', 'remote', 'proxy', 'broker', 'brokers', 'dsn']);
+/** Commands whose arguments are hosts (nc evil.sh 4444: .sh is a TLD there, not a file). */
+const HOST_TOOLS = new Set(['nc', 'ncat', 'netcat', 'telnet', 'ping', 'ping6', 'dig', 'nslookup', 'host', 'traceroute', 'socat', 'ftp', 'lftp', 'mosh', 'ssh', 'sftp', 'ssh-keyscan', 'openssl']);
+/** Commands that take a URL and accept it without a scheme (curl evil.com/x). */
+const URL_TOOLS = new Set(['curl', 'wget', 'http', 'https', 'xh', 'aria2c']);
+/** Commands that log in to `user@host`. */
+const LOGIN_TOOLS = new Set(['ssh', 'sftp', 'mosh', 'scp', 'rsync', 'autossh', 'sshpass']);
+
+function toolPosition(program: string): Position {
+  const name = program.slice(program.lastIndexOf('/') + 1);
+  return {
+    bare: HOST_TOOLS.has(name) ? 'strong' : 'weak',
+    ...(URL_TOOLS.has(name) ? { paths: true } : {}),
+    ...(LOGIN_TOOLS.has(name) ? { login: true } : {}),
+  };
+}
+
+/**
+ * `user@host` forms. With a colon after the host it is a host whatever the command
+ * (`git@evil.com:org/repo.git`, `scp f u@evil.com:`, `jdbc:oracle:thin:@evil.com:1521`); after
+ * ssh-like commands it is one anyway. Anything else with an "@" is an e-mail address.
+ */
+function userAtHost(raw: string, add: Add, pos: Position): void {
+  let rest = raw.slice(raw.lastIndexOf('@') + 1);
+  if (rest.startsWith('//')) rest = rest.slice(2); // jdbc:oracle:thin:@//host:port/service
+  const colon = rest.indexOf(':');
+  const slash = rest.indexOf('/');
+  if (colon > 0 && (slash < 0 || colon < slash)) {
+    const port = /^[0-9]{1,5}(?![0-9])/.exec(rest.slice(colon + 1));
+    add(rest.slice(0, colon), 'strong', port ? Number(port[0]) : undefined);
+  } else if (pos.login) {
+    add(slash < 0 ? rest : rest.slice(0, slash), 'strong');
+  }
+}
+
 /** One word outside a URL: `host`, `host:port`, `[v6]:port`, `--flag=host`, `tcp:host:port`. */
-function visitWord(raw: string, add: Add, under = false): void {
+function visitWord(raw: string, add: Add, pos: Position, under = false): void {
   if (raw.length > MAX_HOST_WORD + 64) return;
-  if (raw.includes('@') || raw.includes('/') || raw.includes('\\')) return;
-  if (raw.startsWith('-D')) return; // -Dsystem.property.key (its value is the next word after '=')
   if (raw.includes('$')) raw = opaqueShellVars(raw);
   if (raw.includes(OPAQUE)) {
-    literalParts(raw, (part, partUnder) => { if (!part.includes(OPAQUE)) visitWord(part, add, partUnder); });
+    literalParts(raw, (part, partUnder) => visitWord(part, add, pos, partUnder));
     return;
   }
+  if (raw.includes('@')) { userAtHost(raw, add, pos); return; }
+  if (raw.includes('\\')) return;
+  const slash = raw.indexOf('/');
+  if (slash >= 0) {
+    // Paths, image references and label keys are not hosts, except where a network tool takes
+    // `host/path` without a scheme.
+    if (!pos.paths || slash === 0 || raw.startsWith('.') || raw.startsWith('~') || raw.startsWith('-')) return;
+    raw = raw.slice(0, slash);
+  }
+  if (raw.startsWith('-D')) return; // -Dsystem.property.key (its value is the next word after '=')
   let word = trimStartChars(raw, '-');
   if (word.length >= 4 && word.slice(0, 4).toLowerCase() === 'tcp:') word = word.slice(4);
   word = trimEndChars(word, '.:');
@@ -183,31 +298,31 @@ function visitWord(raw: string, add: Add, under = false): void {
   const hp = HOST_PORT_RE.exec(word);
   if (hp) add(hp[1]!, 'strong', Number(hp[2]), under);
   else if (word.includes(':') && isIP(trimEndChars(trimStartChars(word, '['), ']')) === 6) add(word, 'strong', undefined, under);
-  else if (word.includes('.')) add(word, 'weak', undefined, under);
+  else if (word.includes('.') || (pos.bare === 'strong' && word.startsWith('0x'))) add(word, slash >= 0 ? 'strong' : pos.bare, undefined, under);
 }
 
 /**
  * Words of a text that might be hosts, with how strongly the context says so. The whole text
  * is read, however long: nothing past a cap goes unjudged.
  */
-function candidates(value: string, add: Add): void {
+function candidates(value: string, add: Add, pos: Position = ANYWHERE): void {
   const spans = value.includes('://') ? urlSpans(value) : [];
   for (const u of spans) {
     if (u.host === '') continue;
     const host = u.host.includes('$') ? opaqueShellVars(u.host) : u.host;
-    if (!host.includes(OPAQUE)) add(host, 'strong', u.port);
-    else literalParts(host, (part, under) => add(trimEndChars(part, '.'), 'strong', u.port, under));
+    if (!host.includes(OPAQUE)) add(host, 'url', u.port);
+    else literalParts(host, (part, under) => add(trimEndChars(part, '.'), 'url', u.port, under));
   }
-  forEachWord(value, spans, (raw) => visitWord(raw, add));
+  forEachWord(value, spans, (raw) => visitWord(raw, add, pos));
 }
 
 export function findExternalHosts(texts: readonly ScannedText[], settings: CompiledHostSettings, ctx: HostContext): HostFinding[] {
   const out: HostFinding[] = [];
   const seen = new Set<string>();
-  const scan = (t: ScannedText, value: string): void => {
+  const scan = (t: ScannedText, value: string, pos: Position): void => {
     const tried = new Set<string>(); // a text that repeats one word pays for it once
     candidates(value, (raw, strength, port, under) => {
-      if (!raw.includes('.') && !raw.includes(':')) return; // a single label: a Service name, or no host
+      if (!mayBeHost(raw, strength)) return; // a single label: a Service name, or no host
       const attempt = `${strength}${port ?? ''}${under ? '*' : ''}\u0000${raw}`;
       if (tried.has(attempt)) return;
       tried.add(attempt);
@@ -220,14 +335,22 @@ export function findExternalHosts(texts: readonly ScannedText[], settings: Compi
       if (port !== undefined && port > 0 && port < 65536) finding.port = port;
       if (under) finding.under = true;
       out.push(finding);
-    });
+    }, pos);
   };
-  for (const t of texts) if (t.field === 'env' || t.field === 'header') scan(t, t.value);
+  for (const t of texts) {
+    if (t.field !== 'env' && t.field !== 'header') continue;
+    scan(t, t.value, t.envName !== undefined && identifierWords(t.envName).some((w) => HOST_NAME_TOKENS.has(w)) ? HOST_VALUE : ANYWHERE);
+  }
   // Scripts are split into shell words so quoting does not hide a host; `-h host` pairs need no
-  // special case because every word is scanned.
+  // special case because every word is scanned. The command's program decides how far a bare
+  // word is trusted to be a host.
   for (const group of argvGroups(texts)) {
+    let pos = ANYWHERE;
+    let start = true;
     for (const { word, text } of argvWords(group)) {
-      if (word !== SEPARATOR) scan(group[text]!, word);
+      if (word === SEPARATOR) { start = true; pos = ANYWHERE; continue; }
+      scan(group[text]!, word, pos);
+      if (start && !word.includes('=')) { pos = toolPosition(word); start = false; }
     }
   }
   return out;

@@ -3,6 +3,7 @@
 
 import { describeObject, type WorkloadView } from '../objects/workload.ts';
 import { trimEndChars } from './scan.ts';
+import { METADATA_HOSTS } from './hosts.ts';
 import type { CredentialFinding, HostFinding, Violation } from './types.ts';
 
 type ObjectRef = Pick<WorkloadView, 'kind' | 'namespace' | 'name'>;
@@ -71,7 +72,10 @@ export function hostViolation(obj: ObjectRef, container: string, f: HostFinding)
     return { violation, warning: warningLine(violation, `undeclared external host "${pattern}" (built at run time); declare the full name or allow ${pattern}`) };
   }
   const head = `${describeObject(obj)}: container "${container}" reaches undeclared external host "${f.host}" at ${f.path}.`;
-  const message = isIp(f.host)
+  const message = METADATA_HOSTS.has(f.host)
+    ? `${head} It is a cloud metadata service, which hands out the node's and the cloud account's credentials. ` +
+      `Fix: remove it; if this workload must reach it, a cluster administrator can add "${f.host}" to allowedHosts in the extguard configuration.`
+    : isIp(f.host)
     ? `${head} Fix: reach it through a DNS name declared by an ExternalName Service, ` +
       'or, if the address is inside your network, add its range to internalCIDRs in the extguard configuration.'
     : `${head} Fix: declare it, then refer to the Service name instead of the host:\n${externalNameSnippet(obj.namespace, f.host, f.port)}`;
