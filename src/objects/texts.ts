@@ -4,10 +4,11 @@
 // literal assembled from references is judged whole. The rules only ever see these texts.
 
 import { expandReferences, maskPlaceholders, type ExpansionBudget, type Known } from './expand.ts';
-import { ShapeError, type ContainerView } from './workload.ts';
+import { ShapeError, type ContainerView, type WorkloadView } from './workload.ts';
 
 /** Where a text lives inside one container. */
-export type ScannedField = 'env' | 'command' | 'args' | 'exec' | 'header';
+/** `host`: a field that holds nothing but a host or an address (httpGet.host, nfs.server...). */
+export type ScannedField = 'env' | 'command' | 'args' | 'exec' | 'header' | 'host';
 
 /**
  * One string a rule may inspect. Values from valueFrom never become a ScannedText: what the
@@ -120,6 +121,13 @@ export function containerTexts(c: ContainerView, budget: ExpansionBudget): Conta
     strings(exec?.['command'], `${c.path}.${at}.exec.command`)
       .forEach((raw, i) => argvText('exec', raw, i, `${c.path}.${at}.exec.command[${i}]`, at));
   }
+  // The kubelet connects to these from the node, as written.
+  for (const { at, handler } of hs) {
+    for (const kind of ['httpGet', 'tcpSocket'] as const) {
+      const h = object(handler[kind], `${c.path}.${at}.${kind}`);
+      hostText(texts, h?.['host'], `${c.path}.${at}.${kind}.host`, budget);
+    }
+  }
   for (const { at, handler } of hs) {
     const http = object(handler['httpGet'], `${c.path}.${at}.httpGet`);
     const headers = http?.['httpHeaders'];
@@ -135,4 +143,50 @@ export function containerTexts(c: ContainerView, budget: ExpansionBudget): Conta
     });
   }
   return { texts, fromConfigMap };
+}
+
+/** A field that is a host, judged as written (no $(VAR) expansion: references are opaque). */
+function hostText(texts: ScannedText[], value: unknown, path: string, budget: ExpansionBudget, index = 0): void {
+  if (value === undefined || value === null) return;
+  if (typeof value !== 'string') throw new ShapeError(`${path}: expected a string`);
+  const v = maskPlaceholders(expandReferences(value, NO_VARS, budget));
+  if (v !== '') texts.push({ field: 'host', index, value: v, path });
+}
+
+/** Volume sources whose fields name a server outside the Pod: field -> single host or list. */
+const NETWORK_VOLUMES: readonly [string, string, 'one' | 'list'][] = [
+  ['nfs', 'server', 'one'], ['iscsi', 'targetPortal', 'one'], ['iscsi', 'portals', 'list'], ['gitRepo', 'repository', 'one'],
+  ['cephfs', 'monitors', 'list'], ['rbd', 'monitors', 'list'], ['quobyte', 'registry', 'one'], ['scaleIO', 'gateway', 'one'],
+];
+
+/**
+ * Pod-level fields that send traffic somewhere: hostAliases (a name pinned to an address,
+ * past any declaration), dnsConfig.nameservers, and network volumes, which the node mounts.
+ */
+export function podTexts(view: WorkloadView, budget: ExpansionBudget): ScannedText[] {
+  const texts: ScannedText[] = [];
+  const spec = view.podSpec;
+  const at = view.specPath;
+  const aliases = spec['hostAliases'];
+  if (aliases !== undefined && aliases !== null) {
+    if (!Array.isArray(aliases)) throw new ShapeError(`${at}.hostAliases: expected a list`);
+    aliases.forEach((a: unknown, i) => hostText(texts, object(a, `${at}.hostAliases[${i}]`)?.['ip'], `${at}.hostAliases[${i}].ip`, budget, i));
+  }
+  const dns = object(spec['dnsConfig'], `${at}.dnsConfig`);
+  strings(dns?.['nameservers'], `${at}.dnsConfig.nameservers`).forEach((ns, i) => hostText(texts, ns, `${at}.dnsConfig.nameservers[${i}]`, budget, i));
+  const volumes = spec['volumes'];
+  if (volumes !== undefined && volumes !== null) {
+    if (!Array.isArray(volumes)) throw new ShapeError(`${at}.volumes: expected a list`);
+    volumes.forEach((v: unknown, i) => {
+      const volume = object(v, `${at}.volumes[${i}]`);
+      for (const [source, field, shape] of NETWORK_VOLUMES) {
+        const src = object(volume?.[source], `${at}.volumes[${i}].${source}`);
+        if (!src) continue;
+        const path = `${at}.volumes[${i}].${source}.${field}`;
+        if (shape === 'one') hostText(texts, src[field], path, budget, i);
+        else strings(src[field], path).forEach((h, j) => hostText(texts, h, `${path}[${j}]`, budget, j));
+      }
+    });
+  }
+  return texts;
 }

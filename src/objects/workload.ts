@@ -48,6 +48,10 @@ export interface WorkloadView {
   /** Object metadata first, then the pod template's metadata (for template kinds). */
   annotationSources: AnnotationSource[];
   containers: ContainerView[];
+  /** The pod spec itself (read-only), for pod-level fields: hostAliases, dnsConfig, volumes. */
+  podSpec: Readonly<Json>;
+  /** Dotted path of the pod spec: spec, spec.template.spec... */
+  specPath: string;
 }
 
 /** The object claims a covered kind but its shape cannot be read. Message carries the field path. */
@@ -143,6 +147,8 @@ export function viewWorkload(object: unknown, requestNamespace?: string): Worklo
     deleting: metadata['deletionTimestamp'] != null,
     annotationSources,
     containers,
+    podSpec: node,
+    specPath,
   };
 }
 

@@ -338,8 +338,10 @@ export function findExternalHosts(texts: readonly ScannedText[], settings: Compi
     }, pos);
   };
   for (const t of texts) {
-    if (t.field !== 'env' && t.field !== 'header') continue;
-    scan(t, t.value, t.envName !== undefined && identifierWords(t.envName).some((w) => HOST_NAME_TOKENS.has(w)) ? HOST_VALUE : ANYWHERE);
+    if (t.field === 'host') scan(t, t.value, HOST_VALUE);
+    else if (t.field === 'env' || t.field === 'header') {
+      scan(t, t.value, t.envName !== undefined && identifierWords(t.envName).some((w) => HOST_NAME_TOKENS.has(w)) ? HOST_VALUE : ANYWHERE);
+    }
   }
   // Scripts are split into shell words so quoting does not hide a host; `-h host` pairs need no
   // special case because every word is scanned. The command's program decides how far a bare

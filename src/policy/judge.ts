@@ -7,7 +7,7 @@ import type { Config } from '../config/config.ts';
 import { newBudget } from '../objects/expand.ts';
 import { quoted } from '../objects/quote.ts';
 import { viewNamespace, viewService } from '../objects/subjects.ts';
-import { containerTexts, type ScannedText } from '../objects/texts.ts';
+import { containerTexts, podTexts, type ContainerTexts, type ScannedText } from '../objects/texts.ts';
 import { viewWorkload, type ContainerView, type WorkloadView } from '../objects/workload.ts';
 import { MODE_LABEL } from './annotations.ts';
 import { compileCredentialSettings, findConfigMapCredentials, findCredentials, hasSensitiveName, type CompiledCredentialSettings } from './credentials.ts';
@@ -163,19 +163,23 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
   };
 
   const budget = newBudget();
-  for (const c of containers) {
-    const { texts, fromConfigMap } = containerTexts(c, budget);
+  // Pod-level fields first (hostAliases, dnsConfig, network volumes), under container "";
+  // an ephemeral-containers request cannot change them.
+  const holders: { name: string; texts: () => ContainerTexts }[] = ephemeral ? [] : [{ name: '', texts: () => ({ texts: podTexts(workload, budget), fromConfigMap: [] }) }];
+  for (const c of containers) holders.push({ name: c.name, texts: () => containerTexts(c, budget) });
+  for (const h of holders) {
+    const { texts, fromConfigMap } = h.texts();
     const credentials = [...findCredentials(texts, policy.credentials), ...findConfigMapCredentials(fromConfigMap, policy.credentials)];
-    for (const f of credentials) judged.push(credentialViolation(workload, c.name, f));
+    for (const f of credentials) judged.push(credentialViolation(workload, h.name, f));
     if (texts.length === 0) continue;
     const hidden = credentialBearing(texts, credentials, policy.credentials);
     const reported = new Set<string>();
     for (const f of findExternalHosts(texts, policy.hosts, ctx)) {
       if (f.under ? declaredUnder(f.host) : declared(f.host)) continue;
-      if (!hidden.has(f.path)) judged.push(hostViolation(workload, c.name, f));
+      if (!hidden.has(f.path)) judged.push(hostViolation(workload, h.name, f));
       else if (!reported.has(f.path)) {
         reported.add(f.path);
-        judged.push(hiddenHostViolation(workload, c.name, f.path));
+        judged.push(hiddenHostViolation(workload, h.name, f.path));
       }
     }
   }

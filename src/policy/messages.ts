@@ -14,6 +14,9 @@ export interface Judged {
   warning: string;
 }
 
+/** Who holds a finding: a container, or the pod spec itself (hostAliases, volumes...). */
+const holder = (container: string): string => (container ? `container "${container}"` : 'the pod spec');
+
 /** The one-line form used for AdmissionResponse warnings: rule, where, short reason. */
 export function warningLine(v: Pick<Violation, 'rule' | 'container' | 'path'>, reason: string): string {
   const where = v.container ? `container "${v.container}" ${v.path}` : v.path;
@@ -26,9 +29,9 @@ export function credentialViolation(obj: ObjectRef, container: string, f: Creden
     container,
     path: f.path,
     message: f.fromConfigMap
-      ? `${describeObject(obj)}: container "${container}" reads a credential from a ConfigMap at ${f.path} (${f.what}); ` +
+      ? `${describeObject(obj)}: ${holder(container)} reads a credential from a ConfigMap at ${f.path} (${f.what}); ` +
         'anyone who may read ConfigMaps in the namespace can read it. Fix: move it into a Secret and use env[].valueFrom.secretKeyRef.'
-      : `${describeObject(obj)}: container "${container}" has a plaintext credential at ${f.path} (${f.what}). ` +
+      : `${describeObject(obj)}: ${holder(container)} has a plaintext credential at ${f.path} (${f.what}). ` +
         'Fix: keep it in a Secret and reference it with env[].valueFrom.secretKeyRef, ' +
         'or declare the endpoint as an ExternalName Service with extguard.io/secret and annotate the workload with extguard.io/inject.',
   };
@@ -65,13 +68,13 @@ export function hostViolation(obj: ObjectRef, container: string, f: HostFinding)
       rule: 'undeclared-external-host',
       container,
       path: f.path,
-      message: `${describeObject(obj)}: container "${container}" reaches an undeclared external host under "${f.host}" at ${f.path}; ` +
+      message: `${describeObject(obj)}: ${holder(container)} reaches an undeclared external host under "${f.host}" at ${f.path}; ` +
         'its leading labels come from a value that is not in the object (a variable or a placeholder), so no single ExternalName Service declares it. ' +
         `Fix: write the full host name and declare it, or, if every host under ${f.host} is acceptable, add "${pattern}" to allowedHosts in the extguard configuration.`,
     };
     return { violation, warning: warningLine(violation, `undeclared external host "${pattern}" (built at run time); declare the full name or allow ${pattern}`) };
   }
-  const head = `${describeObject(obj)}: container "${container}" reaches undeclared external host "${f.host}" at ${f.path}.`;
+  const head = `${describeObject(obj)}: ${holder(container)} reaches undeclared external host "${f.host}" at ${f.path}.`;
   const message = METADATA_HOSTS.has(f.host)
     ? `${head} It is a cloud metadata service, which hands out the node's and the cloud account's credentials. ` +
       `Fix: remove it; if this workload must reach it, a cluster administrator can add "${f.host}" to allowedHosts in the extguard configuration.`
@@ -93,7 +96,7 @@ export function hiddenHostViolation(obj: ObjectRef, container: string, path: str
     rule: 'undeclared-external-host',
     container,
     path,
-    message: `${describeObject(obj)}: container "${container}" reaches an undeclared external host at ${path}; ` +
+    message: `${describeObject(obj)}: ${holder(container)} reaches an undeclared external host at ${path}; ` +
       'the host is not shown because that value holds a credential or is used as one. ' +
       'Fix: move the credential into a Secret, declare the host with an ExternalName Service and refer to the Service name.',
   };

@@ -169,6 +169,43 @@ describe('bypasses closed', () => {
     });
   });
 
+  describe('fields that reach a host and were never read (issue 14)', () => {
+    const spec = (extra: Json): Json => { const p: Json = pod({ containers: [{}] }); Object.assign(p['spec'], extra); return p; };
+    const cases: [string, Json, string][] = [
+      ['a probe httpGet.host (the kubelet connects from the node)', podWith({ readinessProbe: { httpGet: { host: 'status.partner-example.com', port: 443, path: '/' } } }), 'spec.containers[0].readinessProbe.httpGet.host'],
+      ['a probe tcpSocket.host', podWith({ livenessProbe: { tcpSocket: { host: '203.0.113.10', port: 5432 } } }), 'spec.containers[0].livenessProbe.tcpSocket.host'],
+      ['a lifecycle httpGet.host', podWith({ lifecycle: { preStop: { httpGet: { host: 'hooks.partner-example.com', port: 443 } } } }), 'spec.containers[0].lifecycle.preStop.httpGet.host'],
+      ['hostAliases pinning a name to a public address', spec({ hostAliases: [{ ip: '203.0.113.7', hostnames: ['api.declared-example.com'] }] }), 'spec.hostAliases[0].ip'],
+      ['dnsConfig nameservers', spec({ dnsPolicy: 'None', dnsConfig: { nameservers: ['10.0.0.10', '8.8.8.8'] } }), 'spec.dnsConfig.nameservers[1]'],
+      ['an NFS server', spec({ volumes: [{ name: 'v', nfs: { server: 'nfs.partner-example.com', path: '/x' } }] }), 'spec.volumes[0].nfs.server'],
+      ['an iSCSI portal', spec({ volumes: [{ name: 'v', iscsi: { targetPortal: '203.0.113.20:3260', iqn: 'iqn.x', lun: 0, portals: ['203.0.113.21:3260'] } }] }), 'spec.volumes[0].iscsi.targetPortal'],
+      ['a gitRepo volume', spec({ volumes: [{ name: 'v', gitRepo: { repository: 'https://git.partner-example.com/org/repo.git' } }] }), 'spec.volumes[0].gitRepo.repository'],
+      ['Ceph monitors', spec({ volumes: [{ name: 'v', cephfs: { monitors: ['ceph.partner-example.com:6789'] } }] }), 'spec.volumes[0].cephfs.monitors[0]'],
+    ];
+    for (const [what, obj, path] of cases) {
+      it(what, () => {
+        const j = denied(obj);
+        expect(rules(j)).to.include(`undeclared-external-host ${path}`);
+      });
+    }
+
+    it('a password in a gitRepo URL is a credential, and the pod spec is named as its holder', () => {
+      const j = denied(spec({ volumes: [{ name: 'v', gitRepo: { repository: `https://bot:${FAKE_PASSWORD}@git.partner-example.com/r.git` } }] }));
+      expect(rules(j)).to.include('plaintext-credential spec.volumes[0].gitRepo.repository');
+      expect(j.verdict.violations[0]!.message).to.contain('the pod spec has a plaintext credential');
+      expect(JSON.stringify(j.verdict)).not.to.contain(FAKE_PASSWORD);
+    });
+
+    it('leaves in-cluster probes, aliases, resolvers and volumes alone', () => {
+      allowed(spec({
+        hostAliases: [{ ip: '10.1.2.3', hostnames: ['legacy'] }, { ip: '127.0.0.1', hostnames: ['local'] }],
+        dnsConfig: { nameservers: ['10.96.0.10'] },
+        volumes: [{ name: 'v', nfs: { server: 'nfs.storage.svc.cluster.local', path: '/' } }, { name: 'w', nfs: { server: '192.168.1.5', path: '/' } }],
+        containers: [{ name: 'app', image: 'x', readinessProbe: { httpGet: { port: 8080, path: '/ready' } }, livenessProbe: { tcpSocket: { host: 'localhost', port: 1 } } }],
+      }));
+    });
+  });
+
   describe('credentials kept in ConfigMaps', () => {
     it('flags a sensitive name read from a ConfigMap, with the fix: move it into a Secret', () => {
       const j = denied(podWith({ env: [{ name: 'DB_PASSWORD', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'db-password' } } }] }));
