@@ -125,15 +125,17 @@ program
   .argument('[paths...]', 'files or directories of YAML/JSON manifests, or - for stdin')
   .option('--config <file>', 'cluster configuration (YAML)')
   .option('--declarations <file>', 'YAML of Services and Namespaces that count as cluster state')
+  .option('--trust-inputs', 'let ExternalName Services and Namespace mode labels among the inputs count as cluster state (by default they cannot lower the verdict)')
   .option('--cluster', 'judge the workloads running in the cluster (kubeconfig) instead of files')
   .option('--kubeconfig <file>', 'with --cluster: kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)')
   .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-  .action(async (paths: string[], o: { config?: string; declarations?: string; cluster?: boolean; kubeconfig?: string; format: 'text' | 'json' }) => {
+  .action(async (paths: string[], o: { config?: string; declarations?: string; trustInputs?: boolean; cluster?: boolean; kubeconfig?: string; format: 'text' | 'json' }) => {
     const policy = policyFrom(o.config);
     if (o.cluster && paths.length) throw new InputError('give either --cluster or manifest paths, not both');
     if (!o.cluster && !paths.length) throw new InputError('check needs manifest paths, or --cluster');
     const inputs = o.cluster ? await clusterDocuments(o.kubeconfig) : readManifests(paths);
-    const report = checkManifests(inputs, declarationsFrom(o.declarations), policy);
+    // The cluster's own objects are its state; files are what the gate is gating.
+    const report = checkManifests(inputs, declarationsFrom(o.declarations), policy, o.cluster === true || o.trustInputs === true);
     process.stdout.write(o.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatText(report));
     process.exitCode = report.summary.denied > 0 ? EXIT_DENIED : EXIT_OK;
   });
@@ -144,8 +146,9 @@ program
   .argument('<paths...>', 'files or directories of YAML/JSON manifests, or - for stdin')
   .option('--config <file>', 'cluster configuration (YAML)')
   .option('--declarations <file>', 'YAML of Services and Namespaces that count as cluster state')
-  .action((paths: string[], o: { config?: string; declarations?: string }) => {
-    const { yaml, notes } = mutateManifests(readManifests(paths), declarationsFrom(o.declarations), policyFrom(o.config));
+  .option('--trust-inputs', 'let Namespace mode labels among the inputs count as cluster state')
+  .action((paths: string[], o: { config?: string; declarations?: string; trustInputs?: boolean }) => {
+    const { yaml, notes } = mutateManifests(readManifests(paths), declarationsFrom(o.declarations), policyFrom(o.config), o.trustInputs === true);
     for (const n of notes) process.stderr.write(`warning: ${n}\n`);
     process.stdout.write(yaml);
   });

@@ -78,6 +78,12 @@ export function readManifests(paths: readonly string[], stdin?: () => string): M
 
 /** Services and Namespaces among the documents become cluster state. */
 export function catalogFromDocuments(docs: readonly ManifestDocument[]): CatalogSnapshot {
+  const { services, namespaces } = recordsFromDocuments(docs);
+  return buildSnapshot(services, namespaces);
+}
+
+/** The Service and Namespace records among the documents. */
+export function recordsFromDocuments(docs: readonly ManifestDocument[]): { services: ServiceRecord[]; namespaces: NamespaceRecord[] } {
   const services: ServiceRecord[] = [];
   const namespaces: NamespaceRecord[] = [];
   for (const { object } of docs) {
@@ -90,5 +96,5 @@ export function catalogFromDocuments(docs: readonly ManifestDocument[]): Catalog
       if (n) namespaces.push(n);
     }
   }
-  return buildSnapshot(services, namespaces);
+  return { services, namespaces };
 }

@@ -10,6 +10,8 @@ export interface ServiceRecord {
   externalName?: string;
   ports: number[];
   annotations: Readonly<Record<string, string>>;
+  /** false: known (for injection and `name.namespace`), but its externalName declares nothing (an untrusted input of `check`). */
+  declares?: false;
 }
 
 export interface NamespaceRecord {
@@ -64,7 +66,7 @@ export function buildSnapshot(serviceRecords: Iterable<ServiceRecord>, namespace
   for (const s of services) {
     byKey.set(`${s.namespace}/${s.name}`, s);
     known.add(s.namespace);
-    if (s.type === 'ExternalName' && s.externalName) {
+    if (s.type === 'ExternalName' && s.externalName && s.declares !== false) {
       let set = names.get(s.namespace);
       if (!set) names.set(s.namespace, (set = new Set()));
       set.add(normalizeDnsName(s.externalName));

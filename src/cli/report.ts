@@ -3,9 +3,41 @@
 
 import fastJsonPatch from 'fast-json-patch';
 import { stringify } from 'yaml';
-import { catalogFromDocuments, type ManifestDocument } from '../catalog/files.ts';
-import { judge, type Policy } from '../policy/judge.ts';
-import type { JsonPatchOperation, Mode, Violation } from '../policy/types.ts';
+import { catalogFromDocuments, recordsFromDocuments, type ManifestDocument } from '../catalog/files.ts';
+import { buildSnapshot, type CatalogSnapshot, type NamespaceRecord } from '../catalog/snapshot.ts';
+import { MODE_LABEL } from '../policy/annotations.ts';
+import { judge, modeFor, type Policy } from '../policy/judge.ts';
+import { MODES, type JsonPatchOperation, type Mode, type Violation } from '../policy/types.ts';
+
+/** How strict a mode is: an input may raise the mode a namespace gets, never lower it. */
+const STRICTNESS: Record<Mode, number> = { off: 0, audit: 1, warn: 2, enforce: 3 };
+
+/**
+ * The cluster state `check` and `mutate` judge with. `--declarations` (and the cluster itself,
+ * for `check --cluster`) is trusted. The inputs are what a CI gate is gating, so they must not
+ * lower their own verdict: their ExternalName Services are known (for injection) but declare
+ * nothing, and a Namespace among them keeps its mode label only when it is stricter than the
+ * mode the trusted state gives (`mode: off` next to a bad workload changes nothing). With
+ * `trustInputs`, inputs count like declarations.
+ */
+export function catalogFor(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs: boolean): CatalogSnapshot {
+  if (trustInputs) return catalogFromDocuments([...declarations, ...inputs]);
+  const trusted = catalogFromDocuments(declarations);
+  const input = recordsFromDocuments(inputs);
+  const namespaces = input.namespaces.map((n): NamespaceRecord => {
+    const label = n.labels[MODE_LABEL];
+    const trustedMode = modeFor(n.name, trusted, policy.config).mode;
+    // An unknown value means enforce (see modeFor), so it is never weaker.
+    const stricter = label !== undefined && (!(MODES as readonly string[]).includes(label) || STRICTNESS[label as Mode] > STRICTNESS[trustedMode]);
+    return { name: n.name, labels: stricter ? { [MODE_LABEL]: label! } : {} };
+  });
+  const records = trusted.records();
+  // Trusted records come last, so they win over an input of the same name.
+  return buildSnapshot(
+    [...input.services.map((s) => ({ ...s, declares: false as const })), ...records.services],
+    [...namespaces, ...records.namespaces],
+  );
+}
 
 export interface CheckResult {
   apiVersion: string;
@@ -28,8 +60,8 @@ export interface CheckReport {
  * Judges every workload, ExternalName Service and Namespace among `inputs`; state = Services and
  * Namespaces in inputs + declarations. Throws ShapeError on an unreadable object.
  */
-export function checkManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy): CheckReport {
-  const catalog = catalogFromDocuments([...declarations, ...inputs]);
+export function checkManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs = false): CheckReport {
+  const catalog = catalogFor(inputs, declarations, policy, trustInputs);
   const results: CheckResult[] = [];
   for (const { object, source } of inputs) {
     let j;
@@ -79,8 +111,8 @@ export function formatText(report: CheckReport): string {
 }
 
 /** The documents as the mutating webhook would leave them, as multi-document YAML. */
-export function mutateManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy): { yaml: string; notes: string[] } {
-  const catalog = catalogFromDocuments([...declarations, ...inputs]);
+export function mutateManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs = false): { yaml: string; notes: string[] } {
+  const catalog = catalogFor(inputs, declarations, policy, trustInputs);
   const notes: string[] = [];
   const docs = inputs.map(({ object, source }) => {
     const j = judge({ operation: 'CREATE', object, dryRun: true }, catalog, policy);

@@ -56,15 +56,18 @@ describe('extguard CLI (built binary)', function () {
       expect(r.stdout).not.to.contain('hunter2');
     });
 
-    it('counts ExternalName Services and Namespaces among the inputs as cluster state, and lists them with the workloads', () => {
-      const file = join(dir, 'all.yaml');
+    const teamManifests = (file: string): string => {
       writeFileSync(file, [
         'apiVersion: v1\nkind: Namespace\nmetadata: {name: team, labels: {extguard.io/mode: warn}}',
         'apiVersion: v1\nkind: Service\nmetadata: {name: crm, namespace: team}\nspec: {type: ExternalName, externalName: crm.example.com}',
         'apiVersion: batch/v1\nkind: Job\nmetadata: {name: sync, namespace: team}\nspec: {template: {spec: {restartPolicy: Never, containers: [{name: s, image: x, args: ["--url=https://crm.example.com/api", "--other=https://undeclared.example.net"]}]}}}',
         'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}',
       ].join('\n---\n'));
-      const r = run(['check', '--format', 'json', file]);
+      return file;
+    };
+
+    it('with --trust-inputs, counts ExternalName Services and Namespaces among the inputs as cluster state, and lists them with the workloads', () => {
+      const r = run(['check', '--trust-inputs', '--format', 'json', teamManifests(join(dir, 'all.yaml'))]);
       expect(r.code).to.equal(0);
       const report = JSON.parse(r.stdout);
       expect(report.results.map((x: any) => `${x.kind} ${x.name} ${x.allowed}`)).to.deep.equal(['Namespace team true', 'Service crm true', 'Job sync true']);
@@ -72,6 +75,25 @@ describe('extguard CLI (built binary)', function () {
       expect(job.mode).to.equal('warn');
       expect(job.violations.map((v: any) => v.message)).to.satisfy((m: string[]) => m.length === 1 && m[0]!.includes('undeclared.example.net'));
       expect(report.summary).to.deep.equal({ objects: 3, denied: 0, warned: 1, mutated: 0 });
+    });
+
+    it('by default, lets nothing among the inputs lower their own verdict: a mode:off Namespace or a declaration next to a bad workload', () => {
+      const file = teamManifests(join(dir, 'gate.yaml'));
+      const r = run(['check', '--format', 'json', file]);
+      expect(r.code).to.equal(1);
+      const job = JSON.parse(r.stdout).results.find((x: any) => x.kind === 'Job');
+      expect([job.mode, job.allowed]).to.deep.equal(['enforce', false]);
+      expect(job.violations.map((v: any) => v.path)).to.deep.equal(['spec.template.spec.containers[0].args[0]', 'spec.template.spec.containers[0].args[1]']);
+      // The same declarations given as trusted state (--declarations) do count.
+      const decl = join(dir, 'decl.yaml');
+      writeFileSync(decl, 'apiVersion: v1\nkind: Service\nmetadata: {name: crm, namespace: team}\nspec: {type: ExternalName, externalName: crm.example.com}\n');
+      const trusted = JSON.parse(run(['check', '--format', 'json', '--declarations', decl, file]).stdout).results.find((x: any) => x.kind === 'Job');
+      expect(trusted.violations.map((v: any) => v.path)).to.deep.equal(['spec.template.spec.containers[0].args[1]']);
+      // A stricter label among the inputs still applies: raising is always allowed.
+      writeFileSync(file, readFileSync(file, 'utf8').replace('extguard.io/mode: warn', 'extguard.io/mode: enforce'));
+      writeFileSync(join(dir, 'audit.yaml'), 'defaultMode: audit\n');
+      const strict = run(['check', '--format', 'json', '--config', join(dir, 'audit.yaml'), file]);
+      expect(JSON.parse(strict.stdout).results.find((x: any) => x.kind === 'Job').mode).to.equal('enforce');
     });
 
     it('catches a declaration no one may make before it is applied (invalid-declaration), and does not let it declare', () => {
