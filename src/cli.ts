@@ -14,6 +14,7 @@ import { ExpansionLimitError } from './objects/expand.ts';
 import { ShapeError } from './objects/workload.ts';
 import { createLogger } from './log.ts';
 import { compilePolicy, type Policy } from './policy/judge.ts';
+import { DEFAULT_BODY_LIMIT } from './server/app.ts';
 import { DEFAULT_EDGE_LIMITS, EdgeLimitsError } from './server/edge.ts';
 import { DEFAULT_JUDGE_TIMEOUT_MS, DEFAULT_JUDGE_WORKERS, serve } from './server/serve.ts';
 import { issueServingCertificate, serviceDnsNames } from './tls/files.ts';
@@ -83,7 +84,8 @@ program
   .option('--config <file>', 'cluster configuration (YAML), hot reloaded')
   .option('--kubeconfig <file>', 'watch Services and Namespaces of this cluster')
   .option('--declarations <file>', 'YAML of Services and Namespaces to serve without a cluster')
-  .addOption(new Option('--max-body-bytes <n>', 'largest AdmissionReview accepted').default(8 * 1024 * 1024).argParser(positiveInt))
+  .addOption(new Option('--max-body-bytes <n>', 'largest AdmissionReview accepted (default: a 3 MiB object twice, plus the review)').default(DEFAULT_BODY_LIMIT).argParser(positiveInt))
+  .addOption(new Option('--max-inflight-bytes <n>', 'admission body bytes read and parsed at once; beyond it a request gets 503 (default: twice --max-body-bytes plus 4 MiB)').argParser(positiveInt))
   .addOption(new Option('--shutdown-timeout <seconds>', 'how long in-flight requests may finish after SIGTERM').default(20).argParser(positiveInt))
   .addOption(new Option('--headers-timeout <ms>', "cut a connection that has not sent a request's headers within this time").default(DEFAULT_EDGE_LIMITS.headersTimeoutMs).argParser(positiveInt))
   .addOption(new Option('--request-timeout <ms>', 'cut a connection that has not sent a whole request within this time').default(DEFAULT_EDGE_LIMITS.requestTimeoutMs).argParser(positiveInt))
@@ -91,7 +93,7 @@ program
   .addOption(new Option('--judge-workers <n>', 'worker threads that judge reviews, off the thread that serves HTTP').default(DEFAULT_JUDGE_WORKERS).argParser(intBetween(1, 16)))
   // Above 30 s the API server has given up anyway (its webhook timeout is at most 30 s).
   .addOption(new Option('--judge-timeout <ms>', 'answer a review not judged within this time (enforce denies, warn/audit allow with a warning); keep it below the webhook timeoutSeconds').default(DEFAULT_JUDGE_TIMEOUT_MS).argParser(intBetween(50, 30_000)))
-  .action(async (o: { port: number; metricsPort: number; bindAddress: string; tlsCert?: string; tlsKey?: string; config?: string; kubeconfig?: string; declarations?: string; maxBodyBytes: number; shutdownTimeout: number; headersTimeout: number; requestTimeout: number; tlsHandshakeTimeout: number; judgeWorkers: number; judgeTimeout: number }) => {
+  .action(async (o: { port: number; metricsPort: number; bindAddress: string; tlsCert?: string; tlsKey?: string; config?: string; kubeconfig?: string; declarations?: string; maxBodyBytes: number; maxInflightBytes?: number; shutdownTimeout: number; headersTimeout: number; requestTimeout: number; tlsHandshakeTimeout: number; judgeWorkers: number; judgeTimeout: number }) => {
     const logger = createLogger();
     // Inside a Pod with neither flag, the cluster is the one we run in.
     const inCluster = !o.kubeconfig && !o.declarations && process.env['KUBERNETES_SERVICE_HOST'] !== undefined;
@@ -106,6 +108,7 @@ program
       ...(o.declarations ? { declarations: o.declarations } : {}),
       inCluster,
       bodyLimit: o.maxBodyBytes,
+      ...(o.maxInflightBytes ? { inflightBytes: o.maxInflightBytes } : {}),
       shutdownTimeoutMs: o.shutdownTimeout * 1000,
       edge: { headersTimeoutMs: o.headersTimeout, requestTimeoutMs: o.requestTimeout, handshakeTimeoutMs: o.tlsHandshakeTimeout },
       judgeWorkers: o.judgeWorkers,

@@ -29,10 +29,23 @@ export interface AppOptions {
   judge: JudgePool;
   /** The judge pool's deadline, quoted in answers given without a judgement. */
   deadlineMs: number;
+  /** Budget of admission body bytes in flight (defaultInflightBytes). */
+  inflightBytes?: number;
 }
 
-/** 3 MiB objects are the API server's own limit; an UPDATE review carries object and oldObject. */
-export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
+/**
+ * What the API server can send: objects up to its 3 MiB request limit, twice in an UPDATE
+ * review (object and oldObject), plus the review's own fields.
+ */
+export const DEFAULT_BODY_LIMIT = 6 * 1024 * 1024 + 64 * 1024;
+
+/**
+ * Bytes of admission bodies being read and parsed at once. A parsed body costs several times
+ * its size in heap, and the bodies are the sender's to size: past this budget a request is
+ * refused with 503 before its body is read, so a burst of large reviews cannot exhaust the
+ * memory limit (the API server then applies the webhook's failurePolicy to that one request).
+ */
+export const defaultInflightBytes = (bodyLimit: number): number => 2 * bodyLimit + 4 * 1024 * 1024;
 
 export function createWebhookApp(state: WebhookState, opts: AppOptions): express.Express {
   const { logger, metrics } = opts;
@@ -50,10 +63,24 @@ export function createWebhookApp(state: WebhookState, opts: AppOptions): express
 
   // Raw: the text is parsed here once to answer bad input, and handed as text to a judge worker.
   const jsonBody = express.raw({ limit: opts.bodyLimit, type: ['application/json', 'application/*+json'] });
+  const budget = opts.inflightBytes ?? defaultInflightBytes(opts.bodyLimit);
+  let inflight = 0;
   for (const endpoint of ['mutate', 'validate'] as const) {
     app.post(`/${endpoint}`, (req, res, next) => {
       (res.locals as Record<string, unknown>)['endpoint'] = endpoint;
       (res.locals as Record<string, unknown>)['start'] = process.hrtime.bigint();
+      // A body without Content-Length (chunked) is counted at the largest size it may reach.
+      const declared = Number(req.headers['content-length']);
+      const size = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, opts.bodyLimit + 1) : opts.bodyLimit;
+      if (inflight + size > budget && inflight > 0) {
+        metrics.unjudged.inc({ endpoint, reason: 'overloaded', allowed: 'false' });
+        logger.warn({ endpoint, bytes: size, inflightBytes: inflight, budgetBytes: budget }, 'refused: too many admission bytes in flight');
+        finish(req, res, 503);
+        res.status(503).set('Retry-After', '1').json({ error: `overloaded: ${inflight} bytes of admission requests in flight, budget ${budget}` });
+        return;
+      }
+      inflight += size;
+      res.once('close', () => { inflight -= size; });
       next();
     }, jsonBody, (req, res) => admit(endpoint, req, res));
     app.all(`/${endpoint}`, (_req, res) => { res.status(405).set('Allow', 'POST').json({ error: `use POST for /${endpoint}` }); });

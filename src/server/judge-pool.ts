@@ -30,6 +30,8 @@ export interface JudgePoolOptions {
   onRestart?(reason: UnjudgedReason): void;
   /** The worker script; tests substitute one that can be made to hang. */
   workerUrl?: URL;
+  /** Old-generation heap limit per worker, MiB (DEFAULT_WORKER_HEAP_MB). */
+  heapMb?: number;
 }
 
 export type JudgeResult =
@@ -55,6 +57,8 @@ interface Slot {
 
 // Type stripping runs the .ts entry in tests; the build runs the .js next to this file.
 const DEFAULT_WORKER = new URL(import.meta.url.endsWith('.ts') ? './judge-worker.ts' : './judge-worker.js', import.meta.url);
+/** Old-generation heap per judge worker: a 6 MiB review parses to well under this. */
+export const DEFAULT_WORKER_HEAP_MB = 80;
 /** A worker that dies on start would otherwise be respawned in a tight loop. */
 const RESPAWN_BACKOFF_MS = 1000;
 
@@ -103,7 +107,9 @@ export class JudgePool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(this.opts.workerUrl ?? DEFAULT_WORKER);
+    // Its own heap limit: a judgement that allocates without bound ends this thread (answered
+    // as crashed), not the process.
+    const worker = new Worker(this.opts.workerUrl ?? DEFAULT_WORKER, { resourceLimits: { maxOldGenerationSizeMb: this.opts.heapMb ?? DEFAULT_WORKER_HEAP_MB } });
     const slot: Slot = { worker };
     worker.on('message', (m: FromWorker) => this.answered(slot, m));
     // An uncaught error ends the thread; 'exit' follows and replaces it.

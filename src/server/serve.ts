@@ -41,6 +41,8 @@ export interface ServeOptions {
   /** Judge worker threads (default 2) and the deadline of a review, queue time included (default 2000 ms). */
   judgeWorkers?: number;
   judgeTimeoutMs?: number;
+  /** Admission body bytes read and parsed at once; past it requests get 503 (defaultInflightBytes). */
+  inflightBytes?: number;
   /** Tests only: a worker script standing in for judge-worker.ts. */
   judgeWorkerUrl?: URL;
 }
@@ -110,7 +112,7 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
       policy: () => policy,
       notReady: () => (shuttingDown ? ['shutting down'] : catalog.notReady()),
     },
-    { logger, metrics, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, judge, deadlineMs },
+    { logger, metrics, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, judge, deadlineMs, ...(opts.inflightBytes ? { inflightBytes: opts.inflightBytes } : {}) },
   );
 
   const https: HttpsServer = createHttpsServer({ ...tlsOptions, ...edgeServerOptions(edge) }, app);
