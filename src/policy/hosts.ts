@@ -21,6 +21,7 @@
 //   in the object was already expanded, so `https://$(HOST)/` is judged with HOST's value.
 
 import { BlockList, isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { parse as parseDomain } from 'tldts';
 import { forEachWord, identifierWords, trimEndChars, trimStartChars, urlSpans } from './scan.ts';
 import { isNameChar, isNameStart, OPAQUE } from '../objects/expand.ts';
@@ -94,11 +95,15 @@ const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DIGITS_AND_DOTS = /^[0-9.]+$/;
 const UPPER = /[A-Z]/;
 const NUMERIC_LABEL = /^(?:0x[0-9a-f]*|[0-9]+)$/;
+/** A host that a client would percent-decode or IDNA-map before resolving it. */
+const NEEDS_IDNA = /[^\x00-\x7f]|%/;
+/** `http:evil.com`, `http:\\evil.com`: special schemes take any run of slashes and backslashes, or none (WHATWG). */
+const SPECIAL_SCHEME = /^(?:https?|wss?|ftp):/i;
 /** Longest word that can still be a host: a 253-character name, a port, brackets, a trailing dot. */
 const MAX_HOST_WORD = 253 + 8;
 
 /** The host rule's regular expressions, for the ReDoS check in the tests. */
-export const HOST_REGEXES: readonly RegExp[] = [HOST_PORT_RE, LABEL, DIGITS_AND_DOTS, UPPER, NUMERIC_LABEL];
+export const HOST_REGEXES: readonly RegExp[] = [HOST_PORT_RE, LABEL, DIGITS_AND_DOTS, UPPER, NUMERIC_LABEL, NEEDS_IDNA, SPECIAL_SCHEME];
 
 /**
  * How sure the context is that a word is a host: `url` (the host of a URL), `strong` (a
@@ -158,16 +163,23 @@ function isInternalName(h: string, settings: CompiledHostSettings, ctx: HostCont
 const mayBeNumericIPv4 = (raw: string, strength: Strength): boolean =>
   (strength === 'url' && /^[0-9]+$/.test(raw)) || /^0[xX][0-9a-fA-F]*$/.test(raw);
 
-/** The candidate is worth classifying: a dot or colon, or a one-part numeric address. */
+/** The candidate is worth classifying: a dot or colon, a one-part numeric address, or a dot IDNA may map. */
 function mayBeHost(raw: string, strength: Strength): boolean {
-  return raw.includes('.') || raw.includes(':') || mayBeNumericIPv4(raw, strength);
+  return raw.includes('.') || raw.includes(':') || mayBeNumericIPv4(raw, strength) || NEEDS_IDNA.test(raw);
 }
 
 /** Returns the normalised external host, or undefined when the candidate is not one. */
 function classify(raw: string, strength: Strength, settings: CompiledHostSettings, ctx: HostContext): string | undefined {
   // A single label without a colon is a Service name (or not a host): the cheap, common case.
   if (!mayBeHost(raw, strength)) return undefined;
-  const h = normalizeHost(raw);
+  let h = normalizeHost(raw);
+  if (NEEDS_IDNA.test(h)) {
+    // As a client resolves it (WHATWG host parsing): percent-decoded, then IDNA-mapped, so
+    // `%65vil.com`, `evil。com` (an ideographic full stop) and `exämple.com` are real hosts.
+    let decoded = h;
+    try { if (h.includes('%')) decoded = decodeURIComponent(h); } catch { return undefined; }
+    h = normalizeHost(domainToASCII(decoded));
+  }
   if (h === '' || h.length > 253) return undefined;
   // Reaching a metadata service needs an explicit allowedHosts entry: it is inside the node,
   // but it hands out the node's and the cloud account's credentials.
@@ -273,6 +285,18 @@ function userAtHost(raw: string, add: Add, pos: Position): void {
   }
 }
 
+/** The rest of `http:evil.com` or `http:\\\\evil.com` (no "://", which urlSpans reads): its host, as a URL's. */
+function schemeWithoutSlashes(rest: string, add: Add, under: boolean): void {
+  rest = trimStartChars(rest, '/\\');
+  let end = 0;
+  while (end < rest.length && !'/\\?#'.includes(rest[end]!)) end++;
+  const authority = rest.slice(0, end);
+  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
+  const hp = HOST_PORT_RE.exec(hostPort);
+  if (hp) add(hp[1]!, 'url', Number(hp[2]), under);
+  else if (hostPort !== '') add(hostPort, 'url', undefined, under);
+}
+
 /** One word outside a URL: `host`, `host:port`, `[v6]:port`, `--flag=host`, `tcp:host:port`. */
 function visitWord(raw: string, add: Add, pos: Position, under = false): void {
   if (raw.length > MAX_HOST_WORD + 64) return;
@@ -281,6 +305,8 @@ function visitWord(raw: string, add: Add, pos: Position, under = false): void {
     literalParts(raw, (part, partUnder) => visitWord(part, add, pos, partUnder));
     return;
   }
+  const scheme = SPECIAL_SCHEME.exec(raw);
+  if (scheme) { schemeWithoutSlashes(raw.slice(scheme[0].length), add, under); return; }
   if (raw.includes('@')) { userAtHost(raw, add, pos); return; }
   if (raw.includes('\\')) return;
   const slash = raw.indexOf('/');
@@ -298,7 +324,7 @@ function visitWord(raw: string, add: Add, pos: Position, under = false): void {
   const hp = HOST_PORT_RE.exec(word);
   if (hp) add(hp[1]!, 'strong', Number(hp[2]), under);
   else if (word.includes(':') && isIP(trimEndChars(trimStartChars(word, '['), ']')) === 6) add(word, 'strong', undefined, under);
-  else if (word.includes('.') || (pos.bare === 'strong' && word.startsWith('0x'))) add(word, slash >= 0 ? 'strong' : pos.bare, undefined, under);
+  else if (word.includes('.') || NEEDS_IDNA.test(word) || (pos.bare === 'strong' && word.startsWith('0x'))) add(word, slash >= 0 ? 'strong' : pos.bare, undefined, under);
 }
 
 /**

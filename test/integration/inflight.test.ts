@@ -3,7 +3,8 @@
 // given back when a request ends, and the server keeps answering.
 
 import { expect } from 'chai';
-import { request as httpsRequest, type ClientRequest } from 'node:https';
+import type { ClientRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { pod } from '../helpers/objects.ts';
 import { review, startWebhook, type TestWebhook } from '../helpers/webhook.ts';
 

