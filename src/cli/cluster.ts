@@ -25,14 +25,15 @@ export async function readCluster(kc: KubeConfig): Promise<ManifestDocument[]> {
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   const batch = kc.makeApiClient(BatchV1Api);
-  const [namespaces, services, pods, deployments, replicaSets, statefulSets, daemonSets, jobs, cronJobs] = await Promise.all([
+  const [namespaces, services, pods, controllers, podTemplates, deployments, replicaSets, statefulSets, daemonSets, jobs, cronJobs] = await Promise.all([
     core.listNamespace(), core.listServiceForAllNamespaces(), core.listPodForAllNamespaces(),
+    core.listReplicationControllerForAllNamespaces(), core.listPodTemplateForAllNamespaces(),
     apps.listDeploymentForAllNamespaces(), apps.listReplicaSetForAllNamespaces(), apps.listStatefulSetForAllNamespaces(), apps.listDaemonSetForAllNamespaces(),
     batch.listJobForAllNamespaces(), batch.listCronJobForAllNamespaces(),
   ]);
   // Every workload that could own another; an owner that is not one of them judges nothing.
   const owners = new Set<string>();
-  for (const list of [deployments, replicaSets, statefulSets, daemonSets, jobs, cronJobs]) {
+  for (const list of [deployments, replicaSets, statefulSets, daemonSets, jobs, cronJobs, controllers]) {
     for (const item of list.items as Meta[]) if (item.metadata?.uid) owners.add(item.metadata.uid);
   }
   return [
@@ -44,6 +45,8 @@ export async function readCluster(kc: KubeConfig): Promise<ManifestDocument[]> {
     ...withKind(replicaSets, 'apps/v1', 'ReplicaSet', 'cluster', owners),
     ...withKind(cronJobs, 'batch/v1', 'CronJob', 'cluster', owners),
     ...withKind(jobs, 'batch/v1', 'Job', 'cluster', owners),
+    ...withKind(controllers, 'v1', 'ReplicationController', 'cluster', owners),
+    ...withKind(podTemplates, 'v1', 'PodTemplate', 'cluster', owners),
     ...withKind(pods, 'v1', 'Pod', 'cluster', owners),
   ];
 }

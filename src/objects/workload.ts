@@ -8,6 +8,8 @@ type Json = Record<string, unknown>;
 /** Location of the pod template's spec, per kind (keys are `group/Kind`, core group is ""). */
 const POD_SPEC_LOCATION: Record<string, readonly string[]> = {
   '/Pod': ['spec'],
+  '/ReplicationController': ['spec', 'template', 'spec'],
+  '/PodTemplate': ['template', 'spec'],
   'apps/Deployment': ['spec', 'template', 'spec'],
   'apps/ReplicaSet': ['spec', 'template', 'spec'],
   'apps/StatefulSet': ['spec', 'template', 'spec'],
@@ -16,7 +18,7 @@ const POD_SPEC_LOCATION: Record<string, readonly string[]> = {
   'batch/CronJob': ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
 };
 
-export const COVERED_KINDS = ['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'] as const;
+export const COVERED_KINDS = ['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicationController', 'PodTemplate'] as const;
 
 export type ContainerList = 'containers' | 'initContainers' | 'ephemeralContainers';
 

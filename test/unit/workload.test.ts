@@ -13,6 +13,8 @@ describe('workload view', () => {
     { kind: 'DaemonSet', apiVersion: 'apps/v1', specPath: 'spec.template.spec', pointer: '/spec/template/spec' },
     { kind: 'Job', apiVersion: 'batch/v1', specPath: 'spec.template.spec', pointer: '/spec/template/spec' },
     { kind: 'CronJob', apiVersion: 'batch/v1', specPath: 'spec.jobTemplate.spec.template.spec', pointer: '/spec/jobTemplate/spec/template/spec' },
+    { kind: 'ReplicationController', apiVersion: 'v1', specPath: 'spec.template.spec', pointer: '/spec/template/spec' },
+    { kind: 'PodTemplate', apiVersion: 'v1', specPath: 'template.spec', pointer: '/template/spec' },
   ];
   for (const k of kinds) {
     it(`finds containers and initContainers of a ${k.kind} at ${k.specPath}`, () => {
@@ -20,6 +22,7 @@ describe('workload view', () => {
       let obj: Record<string, unknown>;
       if (k.kind === 'Pod') obj = { apiVersion: k.apiVersion, kind: k.kind, metadata: { name: 'o' }, spec };
       else if (k.kind === 'CronJob') obj = { apiVersion: k.apiVersion, kind: k.kind, metadata: { name: 'o' }, spec: { jobTemplate: { spec: { template: { spec } } } } };
+      else if (k.kind === 'PodTemplate') obj = { apiVersion: k.apiVersion, kind: k.kind, metadata: { name: 'o' }, template: { spec } };
       else obj = { apiVersion: k.apiVersion, kind: k.kind, metadata: { name: 'o' }, spec: { template: { spec } } };
       const view = viewWorkload(obj, 'ns1')!;
       expect(view.containers.map((c) => [c.name, c.list, c.path, c.pointer])).to.deep.equal([
