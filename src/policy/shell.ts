@@ -19,7 +19,9 @@ export function shellWords(script: string): string[] {
     const ch = script[i]!;
     if (quote) {
       if (ch === quote) quote = undefined;
-      else if (ch === '\\' && quote === '"' && i + 1 < script.length) cur += script[++i];
+      // In double quotes a backslash escapes only $ ` " \ and newline; before anything else it
+      // stays (POSIX), so "http://evil.com\@ok.com" keeps the backslash curl sees.
+      else if (ch === '\\' && quote === '"' && i + 1 < script.length && '$`"\\\n'.includes(script[i + 1]!)) cur += script[++i];
       else cur += ch;
       continue;
     }

