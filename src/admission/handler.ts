@@ -30,7 +30,9 @@ export function handleAdmission(endpoint: Endpoint, request: AdmissionRequest, c
         namespace: request.namespace,
         subResource: request.subResource,
         dryRun: request.dryRun === true,
-        ...(request.userInfo ? { requester: { username: request.userInfo.username ?? '', groups: request.userInfo.groups ?? [] } } : {}),
+        // Always a requester in the webhook: a review without userInfo is judged as nobody's,
+        // never as an administrator's (only `check`, with no requester at all, is).
+        requester: { username: request.userInfo?.username ?? '', groups: request.userInfo?.groups ?? [] },
       },
       catalog,
       policy,

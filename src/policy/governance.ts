@@ -65,7 +65,8 @@ export function invalidTarget(target: string, hosts: CompiledHostSettings, ctx: 
   if (METADATA_HOSTS.has(h)) return 'it names a cloud metadata service';
   const labels = h.split('.');
   const cluster = hosts.clusterSuffix;
-  if (labels.length === 1 || h === cluster || h.endsWith(`.${cluster}`) || labels.at(-1) === 'svc'
+  // cluster.local too, whatever clusterDomain says: DNS servers commonly answer for it as well.
+  if (labels.length === 1 || h === cluster || h.endsWith(`.${cluster}`) || h === 'cluster.local' || h.endsWith('.cluster.local') || labels.at(-1) === 'svc'
     || h === 'kubernetes.default' || (labels.length === 2 && ctx.namespaces.has(labels[1]!))) {
     return 'it names a cluster-internal address, which a declaration would expose as an external one';
   }

@@ -95,7 +95,9 @@ export function judge(input: AdmissionInput, catalog: CatalogSnapshot, policy: P
     return { exempt: false, verdict: ALLOW_ALL('off') };
   }
   const update = input.operation === 'UPDATE' && input.oldObject != null;
-  const ns = input.subResource ? undefined : viewNamespace(input.object);
+  // Every Namespace subresource counts: namespaces/status and namespaces/finalize updates keep
+  // metadata changes, so the mode label can be changed through them too.
+  const ns = viewNamespace(input.object);
   if (ns) {
     const judged = judgeNamespace(ns, update ? viewNamespace(input.oldObject) : undefined, input.requester, policy.config);
     // Always enforced: a label that turned its own check off would protect nothing.
