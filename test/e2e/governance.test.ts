@@ -64,7 +64,7 @@ describe('governance and closed bypasses through a real kube-apiserver, as a ten
         subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'tenant-alice' }] },
       // Enough to label and create Namespaces: RBAC would let the tenant switch the policy off.
       { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'gov-namespace-labeler' },
-        rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'create', 'patch', 'update'] }] },
+        rules: [{ apiGroups: [''], resources: ['namespaces', 'namespaces/status', 'namespaces/finalize'], verbs: ['get', 'list', 'create', 'patch', 'update'] }] },
       { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'gov-namespace-labeler' },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'gov-namespace-labeler' },
         subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'tenant-alice' }] },
@@ -111,6 +111,15 @@ describe('governance and closed bypasses through a real kube-apiserver, as a ten
       expectDenied(await asTenant(['label', 'namespace', 'gov-labels', 'extguard.io/mode=off', '--overwrite']), 'mode-change-forbidden');
       expectDenied(await asTenant(['label', 'namespace', 'gov-labels', 'extguard.io/mode=warn', '--overwrite']), 'mode-change-forbidden');
       expectDenied(await asTenant(['label', 'namespace', 'gov-labels', 'extguard.io/mode-']), 'mode-change-forbidden');
+      expect(await modeOf('gov-labels')).to.equal('enforce');
+    });
+
+    it('nor through the namespaces/status and namespaces/finalize subresources, which keep label changes', async () => {
+      for (const sub of ['status', 'finalize']) {
+        const ns = JSON.parse((await asAdmin(['get', 'namespace', 'gov-labels', '-o', 'json'])).stdout);
+        ns.metadata.labels['extguard.io/mode'] = 'off';
+        expectDenied(await asTenant(['replace', '--raw', `/api/v1/namespaces/gov-labels/${sub}`, '-f', '-'], ns), 'mode-change-forbidden');
+      }
       expect(await modeOf('gov-labels')).to.equal('enforce');
     });
 

@@ -72,5 +72,20 @@ export function namespace(name: string, mode?: string): Json {
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(mode ? { labels: { 'extguard.io/mode': mode } } : {}) } };
 }
 
+/** A Namespace with arbitrary labels, for the mode-label governance rule. */
+export function labelledNamespace(name: string, labels: Record<string, string>): Json {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } };
+}
+
+/** A plain ClusterIP Service: declares nothing. */
+export function clusterIPService(name: string, opts: { namespace?: string; labels?: Record<string, string> } = {}): Json {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: opts.namespace ?? 'shop', ...(opts.labels ? { labels: opts.labels } : {}) },
+    spec: { type: 'ClusterIP', ports: [{ port: 80 }] },
+  };
+}
+
 /** A fake secret built at run time, so the test file itself holds no credential-shaped literal. */
 export const FAKE_PASSWORD = ['s3cr', 'et-', 'Passw0rd', '!x'].join('');

@@ -19,6 +19,25 @@ describe('configuration', () => {
     });
   });
 
+  it('fills the governance defaults around a partial governance section', () => {
+    const cfg = parseConfig('governance: {declarations: {allowedTargets: ["*.partner-example.com"]}}');
+    expect(cfg.governance).to.deep.equal({
+      modeAdmins: { groups: ['system:masters'], users: [] },
+      declarations: { allowedTargets: ['*.partner-example.com'], admins: { groups: ['system:masters'], users: [] } },
+    });
+  });
+
+  it('takes a configured admin list as the whole list: it replaces system:masters, it does not add to it', () => {
+    const cfg = parseConfig('governance: {modeAdmins: {users: [ops-bot]}, declarations: {admins: {groups: [net-admins]}}}');
+    expect(cfg.governance.modeAdmins).to.deep.equal({ users: ['ops-bot'], groups: [] });
+    expect(cfg.governance.declarations.admins).to.deep.equal({ groups: ['net-admins'], users: [] });
+  });
+
+  it('accepts exact names, *.suffix wildcards and a trailing dot in allowedTargets', () => {
+    const targets = ['db.example.com', '*.partner-example.com', 'api.example.com.'];
+    expect(parseConfig(`governance: {declarations: {allowedTargets: ${JSON.stringify(targets)}}}`).governance.declarations.allowedTargets).to.deep.equal(targets);
+  });
+
   it('accepts the example configuration', () => {
     const cfg = parseConfig(readFileSync(new URL('../../examples/config.yaml', import.meta.url), 'utf8'));
     expect(cfg.credentials.extraPatterns[0]!.name).to.equal('example-corp token');
@@ -31,6 +50,15 @@ describe('configuration', () => {
     ['a namespace that is not a DNS label', 'exemptNamespaces: [Kube_System]', /exemptNamespaces\.0: must match pattern/],
     ['a list where a string belongs', 'clusterDomain: [a]', /clusterDomain: must be string/],
     ['an extra pattern without a regex', 'credentials: {extraPatterns: [{name: x}]}', /credentials\.extraPatterns\.0: must have required property 'pattern'/],
+    ['an unknown key under governance', 'governance: {modeAdmin: {groups: [ops]}}', /governance: must NOT have additional properties "modeAdmin"/],
+    ['an unknown key under governance.modeAdmins', 'governance: {modeAdmins: {group: [ops]}}', /governance\.modeAdmins: must NOT have additional properties "group"/],
+    ['an unknown key under governance.declarations', 'governance: {declarations: {allowedHosts: [db.example.com]}}', /governance\.declarations: must NOT have additional properties "allowedHosts"/],
+    ['an unknown key under governance.declarations.admins', 'governance: {declarations: {admins: {user: [bob]}}}', /governance\.declarations\.admins: must NOT have additional properties "user"/],
+    ['an allowedTargets entry with a space', 'governance: {declarations: {allowedTargets: ["db.example.com api.example.com"]}}', /governance\.declarations\.allowedTargets\.0: must match pattern/],
+    ['an allowedTargets entry that is a URL', 'governance: {declarations: {allowedTargets: [db.example.com, "https://api.example.com/"]}}', /governance\.declarations\.allowedTargets\.1: must match pattern/],
+    ['an allowedTargets entry with a path', 'governance: {declarations: {allowedTargets: ["api.example.com/v1"]}}', /governance\.declarations\.allowedTargets\.0: must match pattern/],
+    ['an empty mode admin group', 'governance: {modeAdmins: {groups: [""]}}', /governance\.modeAdmins\.groups\.0: must NOT have fewer than 1 characters/],
+    ['a single group where a list belongs', 'governance: {modeAdmins: {groups: system:masters}}', /governance\.modeAdmins\.groups: must be array/],
     ['not a mapping', '- a\n- b', /expected a YAML mapping/],
     ['broken YAML', 'defaultMode: [', /not valid YAML/],
   ];
