@@ -85,7 +85,7 @@ program
   .option('--kubeconfig <file>', 'watch Services and Namespaces of this cluster')
   .option('--declarations <file>', 'YAML of Services and Namespaces to serve without a cluster')
   .addOption(new Option('--max-body-bytes <n>', 'largest AdmissionReview accepted (default: a 3 MiB object twice, plus the review)').default(DEFAULT_BODY_LIMIT).argParser(positiveInt))
-  .addOption(new Option('--max-inflight-bytes <n>', 'admission body bytes read and parsed at once; beyond it a request gets 503 (default: twice --max-body-bytes plus 4 MiB)').argParser(positiveInt))
+  .addOption(new Option('--max-inflight-bytes <n>', 'admission body bytes read and parsed at once; beyond it a request gets 503 (default: --max-body-bytes plus 4 MiB)').argParser(positiveInt))
   .addOption(new Option('--shutdown-timeout <seconds>', 'how long in-flight requests may finish after SIGTERM').default(20).argParser(positiveInt))
   .addOption(new Option('--headers-timeout <ms>', "cut a connection that has not sent a request's headers within this time").default(DEFAULT_EDGE_LIMITS.headersTimeoutMs).argParser(positiveInt))
   .addOption(new Option('--request-timeout <ms>', 'cut a connection that has not sent a whole request within this time').default(DEFAULT_EDGE_LIMITS.requestTimeoutMs).argParser(positiveInt))
