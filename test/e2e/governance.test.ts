@@ -4,6 +4,7 @@
 // extguard is installed from the shipped manifests (install.ts), webhook entries included.
 
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import type { ControlPlane } from './cluster.ts';
 import { sharedControlPlane } from './hooks.ts';
 import { installSelfSigned, runInstalledPod, type InstalledPod } from './install.ts';
@@ -209,6 +210,101 @@ describe('governance and closed bypasses through a real kube-apiserver, as a ten
       const r = await asTenant(['create', '-f', '-'], pod('from-configmap', { env: [{ name: 'DB_PASSWORD', valueFrom: { configMapKeyRef: { name: 'app', key: 'db-password' } } }] }));
       expectDenied(r, 'plaintext-credential');
       expect(r.stderr).to.match(/ConfigMap.*move it into a Secret/);
+    });
+  });
+
+  // Each test below gets namespaces of its own (deleted ones stay Terminating here), carrying
+  // the planted credential in an annotation: a denial that echoed the object would show it.
+  describe('in fresh namespaces, with a credential planted in every object judged', () => {
+    let fresh = 0;
+    const PLANTED = { 'e2e.extguard.io/note': SECRET };
+    const tenantNamespace = async (labels: Record<string, string> = { 'extguard.io/mode': 'enforce' }): Promise<string> => {
+      const name = `gov-fresh-${++fresh}`;
+      for (const o of [
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels, annotations: PLANTED } },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'tenant-edit', namespace: name },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'gov-tenant-edit' },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'tenant-alice' }] },
+      ]) {
+        const r = await asAdmin(['create', '-f', '-'], o);
+        expect(r.code, r.stderr).to.equal(0);
+      }
+      return name;
+    };
+    const service = (namespace: string, name: string, spec: Obj): Obj =>
+      ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace, annotations: PLANTED }, spec });
+
+    it('a denied mode change names the requester and the change, and echoes nothing else of the Namespace', async () => {
+      const ns = await tenantNamespace();
+      const r = await asTenant(['label', 'namespace', ns, 'extguard.io/mode=audit', '--overwrite']);
+      expectDenied(r, 'mode-change-forbidden');
+      expect(r.stderr).to.contain('user "tenant-alice"').and.contain('changes extguard.io/mode from "enforce" to "audit"');
+      // A whole Namespace, planted annotation included, as kubectl replace sends it. (Not apply:
+      // a failed apply prints the patch it sent, annotation and all, whatever the webhook says.)
+      const manifest = JSON.parse((await asAdmin(['get', 'namespace', ns, '-o', 'json'])).stdout);
+      manifest.metadata.labels['extguard.io/mode'] = 'off';
+      expectDenied(await asTenant(['replace', '-f', '-'], manifest), 'mode-change-forbidden');
+      expect(await modeOf(ns)).to.equal('enforce');
+    });
+
+    it('a tenant cannot change the label of a namespace that is off either, nor lift it to enforce', async () => {
+      const ns = await tenantNamespace({ 'extguard.io/mode': 'off' });
+      expectDenied(await asTenant(['label', 'namespace', ns, 'extguard.io/mode=warn', '--overwrite']), 'mode-change-forbidden');
+      expectDenied(await asTenant(['label', 'namespace', ns, 'extguard.io/mode=enforce', '--overwrite']), 'mode-change-forbidden');
+      expect(await modeOf(ns)).to.equal('off');
+    });
+
+    it('a declaration ending in a dot is the same name: still refused', async () => {
+      const ns = await tenantNamespace();
+      const ext = (name: string, host: string) => service(ns, name, { type: 'ExternalName', externalName: host });
+      expectDenied(await asTenant(['create', '-f', '-'], ext('apiserver', 'kubernetes.default.svc.cluster.local.')), 'invalid-declaration');
+      expectDenied(await asTenant(['create', '-f', '-'], ext('other', 'api.other-example.com.')), 'undeclarable-host');
+      const r = await asTenant(['create', '-f', '-'], ext('partner', 'api.partner-example.com.'));
+      expect(r.code, r.stderr).to.equal(0);
+    });
+
+    it('a ClusterIP Service turned into an ExternalName one is judged (the condition reads the new object)', async () => {
+      const ns = await tenantNamespace();
+      let r = await asTenant(['create', '-f', '-'], service(ns, 'db', { ports: [{ port: 5432 }], selector: { app: 'db' } }));
+      expect(r.code, r.stderr).to.equal(0);
+      const turn = (host: string) => asTenant(['patch', 'service', 'db', '-n', ns, '--type=merge', '-p',
+        JSON.stringify({ spec: { type: 'ExternalName', externalName: host, clusterIP: null, clusterIPs: null, selector: null } })]);
+      expectDenied(await turn('169.254.169.254'), 'invalid-declaration');
+      expectDenied(await turn('api.other-example.com'), 'undeclarable-host');
+      const svc = JSON.parse((await asAdmin(['get', 'service', 'db', '-n', ns, '-o', 'json'])).stdout);
+      expect(svc.spec.type).to.equal('ClusterIP');
+      r = await turn('db.partner-example.com');
+      expect(r.code, r.stderr).to.equal(0);
+    });
+
+    it('ephemeral containers added by the tenant through pods/ephemeralcontainers: each new one is judged', async () => {
+      const ns = await tenantNamespace();
+      let r = await asTenant(['create', '-f', '-'], { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'app', namespace: ns, annotations: PLANTED },
+        spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1.0' }] } });
+      expect(r.code, r.stderr).to.equal(0);
+      const add = (container: Obj) => asTenant(['patch', 'pod', 'app', '-n', ns, '--subresource=ephemeralcontainers', '--type=strategic', '-p',
+        JSON.stringify({ spec: { ephemeralContainers: [{ image: 'busybox:1.36', ...container }] } })]);
+      r = await add({ name: 'leaky', env: [{ name: 'DB_PASSWORD', value: SECRET }] });
+      expectDenied(r, 'plaintext-credential');
+      expect(r.stderr).to.contain('container "leaky"').and.contain('spec.ephemeralContainers[0].env[0].value');
+      r = await add({ name: 'clean', env: [{ name: 'LOG_LEVEL', value: 'debug' }] });
+      expect(r.code, r.stderr).to.equal(0);
+      // The clean one is stored; a JSON patch appends a leaky one after it (a strategic merge
+      // patch would put the new one first), and only that one is judged, at its own index.
+      r = await asTenant(['patch', 'pod', 'app', '-n', ns, '--subresource=ephemeralcontainers', '--type=json', '-p',
+        JSON.stringify([{ op: 'add', path: '/spec/ephemeralContainers/-', value: { name: 'late', image: 'busybox:1.36', command: ['redis-cli', '-a', SECRET, 'ping'] } }])]);
+      expectDenied(r, 'plaintext-credential');
+      expect(r.stderr).to.contain('container "late"').and.contain('spec.ephemeralContainers[1].command[2]').and.not.contain('container "clean"');
+      // kubectl debug goes the same way.
+      expectDenied(await asTenant(['debug', 'app', '-n', ns, '--image=busybox:1.36', '--container=debugger', `--env=API_TOKEN=${SECRET}`]), 'plaintext-credential');
+      const stored = JSON.parse((await asAdmin(['get', 'pod', 'app', '-n', ns, '-o', 'json'])).stdout);
+      expect(stored.spec.ephemeralContainers.map((c: Obj) => c['name'])).to.deep.equal(['clean']);
+    });
+
+    it('no planted credential reached the webhook logs or the API server audit log', () => {
+      expect(hook!.logs()).to.contain('mode-change-forbidden');
+      expect(hook!.logs()).not.to.contain(SECRET);
+      expect(readFileSync(cp.auditLogPath, 'utf8')).not.to.contain(SECRET);
     });
   });
 });
