@@ -79,8 +79,11 @@ function handlers(c: ContainerView): Handler[] {
 
 /**
  * The texts of one container, in the order the kubelet builds them: env first (each value
- * expanded with the variables defined before it), then command and args, probe and lifecycle
- * exec commands (expanded with the whole environment), then HTTP headers (sent as written).
+ * expanded with the variables defined before it), then command and args (expanded with the
+ * whole environment), then probe and lifecycle exec commands, then HTTP headers (sent as
+ * written). The kubelet expands probe commands with static values only and lifecycle commands
+ * not at all; they are expanded here like command and args anyway, a superset: the literal
+ * parts are judged either way, and a value assembled through $(VAR) is judged whole.
  */
 export function containerTexts(c: ContainerView, budget: ExpansionBudget): ContainerTexts {
   const texts: ScannedText[] = [];
