@@ -2,6 +2,7 @@
 // every endpoint speaks in (the controller-runtime vocabulary: allowed, denied, errored).
 // Nothing else in the tree assembles an AdmissionReview.
 
+import { isObject } from '../objects/json.ts';
 import { quoted } from '../objects/quote.ts';
 import type { JsonPatchOperation } from '../policy/types.ts';
 
@@ -52,7 +53,6 @@ export class ReviewError extends Error {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 
 export function decodeReview(body: unknown): AdmissionRequest {

@@ -2,6 +2,8 @@
 // declarations) and Namespace labels (for modes). Built by the informer source or from files;
 // the judge only ever reads it.
 
+import { isObject } from '../objects/json.ts';
+
 export interface ServiceRecord {
   namespace: string;
   name: string;
@@ -87,8 +89,6 @@ export function buildSnapshot(serviceRecords: Iterable<ServiceRecord>, namespace
 
 export const EMPTY_CATALOG: CatalogSnapshot = buildSnapshot([], []);
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function stringMap(v: unknown): Record<string, string> {
   if (!isObject(v)) return {};

@@ -2,10 +2,9 @@
 // label) and ExternalName Services (declarations). Like workload.ts, this only reads shapes;
 // what is allowed is policy's to say.
 
+import { isObject, type Json } from './json.ts';
 import { ShapeError } from './workload.ts';
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export interface NamespaceView {
   kind: 'Namespace';

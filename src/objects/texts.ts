@@ -3,6 +3,7 @@
 // kubelet sends. Values are expanded the way the kubelet expands them (expand.ts), so a
 // literal assembled from references is judged whole. The rules only ever see these texts.
 
+import { isObject, type Json } from './json.ts';
 import { expandReferences, maskPlaceholders, type ExpansionBudget, type Known } from './expand.ts';
 import { ShapeError, type ContainerView, type WorkloadView } from './workload.ts';
 
@@ -41,8 +42,6 @@ export interface ContainerTexts {
   fromConfigMap: ConfigMapSourced[];
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const NO_VARS: ReadonlyMap<string, Known> = new Map();
 const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;

@@ -1,9 +1,9 @@
 // The one place that knows where the pod spec lives in each covered kind. Rules only see
 // containers and paths, never the kind.
 
+import { isObject, type Json } from './json.ts';
 import { quoted } from './quote.ts';
 
-type Json = Record<string, unknown>;
 
 /** Location of the pod template's spec, per kind (keys are `group/Kind`, core group is ""). */
 const POD_SPEC_LOCATION: Record<string, readonly string[]> = {
@@ -61,9 +61,6 @@ export class ShapeError extends Error {
   override name = 'ShapeError';
 }
 
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 export function groupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');

@@ -19,7 +19,7 @@ import { RE2JS } from 're2js';
 import { OPAQUE } from '../objects/expand.ts';
 import type { ConfigMapSourced } from '../objects/texts.ts';
 import { identifierWords, urlSpans } from './scan.ts';
-import { argvGroups, argvWords, SEPARATOR } from './shell.ts';
+import { argvGroups, argvWords, programName, SEPARATOR } from './shell.ts';
 import type { CredentialFinding, CredentialSettings, ScannedText } from './types.ts';
 
 /** An organisation's own token format, run on RE2: linear in the text whatever the pattern. */
@@ -226,7 +226,7 @@ function inArgv(words: readonly { word: string; text: number }[], s: CompiledCre
     if (startOfCommand) {
       mysql = MYSQL_CLIENTS.test(word);
       curl = CURL_LIKE.test(word);
-      const program = word.slice(word.lastIndexOf('/') + 1);
+      const program = programName(word);
       shortFlag = PASSWORD_SHORT_FLAGS.get(program);
       login = LOGIN_TOOLS.has(program);
       startOfCommand = false;

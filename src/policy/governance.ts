@@ -9,7 +9,7 @@ import { quoted } from '../objects/quote.ts';
 import { describeObject } from '../objects/workload.ts';
 import type { DeclarationView, NamespaceView } from '../objects/subjects.ts';
 import { MODE_LABEL } from './annotations.ts';
-import { hostMatches, METADATA_HOSTS, normalizeHost, type CompiledHostSettings, type HostContext } from './hosts.ts';
+import { hostMatches, METADATA_HOSTS, normalizeHost, NUMERIC_LABEL, type CompiledHostSettings, type HostContext } from './hosts.ts';
 import { warningLine, type Judged } from './messages.ts';
 import type { RuleName, Violation } from './types.ts';
 
@@ -49,8 +49,6 @@ export function judgeNamespace(ns: NamespaceView, old: NamespaceView | undefined
     `only governance.modeAdmins may set, change or remove ${MODE_LABEL}`)];
 }
 
-/** Every label a number, decimal or hex: curl and glibc read 0x7f.1 or 2130706433 as an address. */
-const NUMERIC_LABEL = /^(?:0x[0-9a-f]*|[0-9]+)$/;
 
 /**
  * Why an externalName may not be declared by anyone, or undefined when it may. These targets
@@ -60,6 +58,7 @@ const NUMERIC_LABEL = /^(?:0x[0-9a-f]*|[0-9]+)$/;
 export function invalidTarget(target: string, hosts: CompiledHostSettings, ctx: HostContext): string | undefined {
   const h = normalizeHost(target);
   if (h === '') return 'it has no externalName';
+  // Every label a number, decimal or hex: curl and glibc read 0x7f.1 or 2130706433 as an address.
   if (isIP(h) || h.split('.').every((l) => NUMERIC_LABEL.test(l))) return 'it is an IP address, and an ExternalName takes a DNS name';
   if (h === 'localhost' || h.endsWith('.localhost')) return 'it names this host (localhost)';
   if (METADATA_HOSTS.has(h)) return 'it names a cloud metadata service';
@@ -67,7 +66,7 @@ export function invalidTarget(target: string, hosts: CompiledHostSettings, ctx: 
   const cluster = hosts.clusterSuffix;
   // cluster.local too, whatever clusterDomain says: DNS servers commonly answer for it as well.
   if (labels.length === 1 || h === cluster || h.endsWith(`.${cluster}`) || h === 'cluster.local' || h.endsWith('.cluster.local') || labels.at(-1) === 'svc'
-    || h === 'kubernetes.default' || (labels.length === 2 && ctx.namespaces.has(labels[1]!))) {
+    || h === 'kubernetes.default' || (labels.length === 2 && ctx.hasNamespace(labels[1]!))) {
     return 'it names a cluster-internal address, which a declaration would expose as an external one';
   }
   return undefined;

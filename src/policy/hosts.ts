@@ -16,16 +16,17 @@
 //   named `com` must not make every x.com internal).
 // - IP literals are external unless loopback, unspecified, link-local, multicast, or inside
 //   internalCIDRs.
-// - A word holding a reference (`$VAR`, or OPAQUE: a value the object does not hold, see
-//   objects/expand.ts) carries no literal host and is skipped; `$(VAR)` of a variable written
-//   in the object was already expanded, so `https://$(HOST)/` is judged with HOST's value.
+// - A reference (`$VAR`, or OPAQUE: a value the object does not hold, see objects/expand.ts)
+//   carries no host itself; the literal text around it is still judged, and a run-time prefix
+//   (`$(REGION).example.com`) names a host under the literal suffix. `$(VAR)` of a variable
+//   written in the object was already expanded, so `https://$(HOST)/` is judged with its value.
 
 import { BlockList, isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { parse as parseDomain } from 'tldts';
 import { forEachWord, identifierWords, trimEndChars, trimStartChars, urlSpans } from './scan.ts';
 import { isNameChar, isNameStart, OPAQUE } from '../objects/expand.ts';
-import { argvGroups, argvWords, SEPARATOR } from './shell.ts';
+import { argvGroups, argvWords, programName, SEPARATOR } from './shell.ts';
 import type { HostFinding, HostSettings, ScannedText } from './types.ts';
 
 export interface CompiledHostSettings {
@@ -34,8 +35,8 @@ export interface CompiledHostSettings {
 }
 
 export interface HostContext {
-  /** Namespaces known to exist (catalog + the request's namespace). */
-  namespaces: ReadonlySet<string>;
+  /** The namespace is known to exist (in the catalog, or the request's own). */
+  hasNamespace(name: string): boolean;
   /**
    * Service `name` exists in `namespace`: only then is `name.namespace` internal. A namespace
    * alone is not enough, or whoever may create namespace `com` would make every `x.com`
@@ -94,7 +95,8 @@ const HOST_PORT_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DIGITS_AND_DOTS = /^[0-9.]+$/;
 const UPPER = /[A-Z]/;
-const NUMERIC_LABEL = /^(?:0x[0-9a-f]*|[0-9]+)$/;
+/** A label of a numeric IPv4 form: decimal, octal or 0x hex. */
+export const NUMERIC_LABEL = /^(?:0x[0-9a-f]*|[0-9]+)$/;
 /** A host that a client would percent-decode or IDNA-map before resolving it. */
 const NEEDS_IDNA = /[^\x00-\x7f]|%/;
 /** `http:evil.com`, `http:\\evil.com`: special schemes take any run of slashes and backslashes, or none (WHATWG). */
@@ -118,7 +120,6 @@ export const METADATA_HOSTS: ReadonlySet<string> = new Set([
   'metadata', 'metadata.google.internal', 'metadata.goog', 'metadata.azure.com', 'instance-data', 'instance-data.ec2.internal',
   'metadata.tencentyun.com', 'metadata.platformequinix.com', 'metadata.packet.net', 'metadata.oraclecloud.com',
 ]);
-
 
 /**
  * An IPv4 address in any form inet_aton and the WHATWG URL parser accept: 1 to 4 parts,
@@ -168,10 +169,8 @@ function mayBeHost(raw: string, strength: Strength): boolean {
   return raw.includes('.') || raw.includes(':') || mayBeNumericIPv4(raw, strength) || NEEDS_IDNA.test(raw);
 }
 
-/** Returns the normalised external host, or undefined when the candidate is not one. */
+/** Returns the normalised external host, or undefined when the candidate is not one (callers filter with mayBeHost first). */
 function classify(raw: string, strength: Strength, settings: CompiledHostSettings, ctx: HostContext): string | undefined {
-  // A single label without a colon is a Service name (or not a host): the cheap, common case.
-  if (!mayBeHost(raw, strength)) return undefined;
   let h = normalizeHost(raw);
   if (NEEDS_IDNA.test(h)) {
     // As a client resolves it (WHATWG host parsing): percent-decoded, then IDNA-mapped, so
@@ -259,7 +258,7 @@ const URL_TOOLS = new Set(['curl', 'wget', 'http', 'https', 'xh', 'aria2c']);
 const LOGIN_TOOLS = new Set(['ssh', 'sftp', 'mosh', 'scp', 'rsync', 'autossh', 'sshpass']);
 
 function toolPosition(program: string): Position {
-  const name = program.slice(program.lastIndexOf('/') + 1);
+  const name = programName(program);
   return {
     bare: HOST_TOOLS.has(name) ? 'strong' : 'weak',
     ...(URL_TOOLS.has(name) ? { paths: true } : {}),

@@ -141,11 +141,11 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
   const injection = ephemeral ? { patch: [], violations: [], warnings: [] } : planInjection(workload, catalog, config.sharedNamespace);
   const judged: Judged[] = [...injection.violations];
   const ctx = contextFor(catalog, workload.namespace);
+  // Declarations count from the workload's namespace and the shared one.
+  const declaring = [workload.namespace, ...(config.sharedNamespace !== undefined ? [config.sharedNamespace] : [])];
   const declared = (host: string): boolean =>
     config.allowedHosts.some((pattern) => hostMatches(host, pattern)) ||
-    ((catalog.externalNames(workload.namespace).has(host) ||
-      (config.sharedNamespace !== undefined && catalog.externalNames(config.sharedNamespace).has(host))) &&
-      invalidTarget(host, policy.hosts, ctx) === undefined);
+    (declaring.some((ns) => catalog.externalNames(ns).has(host)) && invalidTarget(host, policy.hosts, ctx) === undefined);
   // A host built at run time under `suffix`: a `*.` allowedHosts entry covering it, or a
   // declaration the namespace made under it (the team already reaches hosts there). The
   // parents of every declared name are collected once, on the first such host.
@@ -154,7 +154,7 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     if (config.allowedHosts.some((pattern) => pattern.startsWith('*.') && hostMatches(`x.${suffix}`, pattern))) return true;
     if (!declaredParents) {
       declaredParents = new Set();
-      for (const ns of [workload.namespace, ...(config.sharedNamespace !== undefined ? [config.sharedNamespace] : [])]) {
+      for (const ns of declaring) {
         for (const name of catalog.externalNames(ns)) {
           if (invalidTarget(name, policy.hosts, ctx) !== undefined) continue;
           for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) declaredParents.add(name.slice(dot + 1));
@@ -164,27 +164,27 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     return declaredParents.has(suffix);
   };
 
-  const budget = newBudget();
-  // Pod-level fields first (hostAliases, dnsConfig, network volumes), under container "";
-  // an ephemeral-containers request cannot change them.
-  const holders: { name: string; texts: () => ContainerTexts }[] = ephemeral ? [] : [{ name: '', texts: () => ({ texts: podTexts(workload, budget), fromConfigMap: [] }) }];
-  for (const c of containers) holders.push({ name: c.name, texts: () => containerTexts(c, budget) });
-  for (const h of holders) {
-    const { texts, fromConfigMap } = h.texts();
+  /** Both rules over the texts of one holder: a container, or the pod spec itself (""). */
+  const judgeTexts = (holder: string, { texts, fromConfigMap }: ContainerTexts): void => {
     const credentials = [...findCredentials(texts, policy.credentials), ...findConfigMapCredentials(fromConfigMap, policy.credentials)];
-    for (const f of credentials) judged.push(credentialViolation(workload, h.name, f));
-    if (texts.length === 0) continue;
+    for (const f of credentials) judged.push(credentialViolation(workload, holder, f));
+    if (texts.length === 0) return;
     const hidden = credentialBearing(texts, credentials, policy.credentials);
     const reported = new Set<string>();
     for (const f of findExternalHosts(texts, policy.hosts, ctx)) {
       if (f.under ? declaredUnder(f.host) : declared(f.host)) continue;
-      if (!hidden.has(f.path)) judged.push(hostViolation(workload, h.name, f));
+      if (!hidden.has(f.path)) judged.push(hostViolation(workload, holder, f));
       else if (!reported.has(f.path)) {
         reported.add(f.path);
-        judged.push(hiddenHostViolation(workload, h.name, f.path));
+        judged.push(hiddenHostViolation(workload, holder, f.path));
       }
     }
-  }
+  };
+  const budget = newBudget();
+  // Pod-level fields first (hostAliases, dnsConfig, network volumes); an ephemeral-containers
+  // request cannot change them.
+  if (!ephemeral) judgeTexts('', { texts: podTexts(workload, budget), fromConfigMap: [] });
+  for (const c of containers) judgeTexts(c.name, containerTexts(c, budget));
   const notes = labelProblem ? [labelProblem, ...injection.warnings] : injection.warnings;
   return { subject, workload, exempt, verdict: verdictOf(mode, judged, notes, injection.patch) };
 }
@@ -219,7 +219,11 @@ function sameContainers(now: WorkloadView, before: WorkloadView): boolean {
 }
 
 function contextFor(catalog: CatalogSnapshot, namespace: string): HostContext {
-  return { namespaces: withNamespace(catalog.namespaces(), namespace), hasService: (ns, name) => catalog.service(ns, name) !== undefined };
+  // Predicates over the catalog: nothing is copied per request.
+  return {
+    hasNamespace: (name) => name === namespace || catalog.namespaces().has(name),
+    hasService: (ns, name) => catalog.service(ns, name) !== undefined,
+  };
 }
 
 function verdictOf(mode: Mode, judged: readonly Judged[], notes: readonly string[], patch: JsonPatchOperation[]): Verdict {
@@ -234,10 +238,6 @@ function verdictOf(mode: Mode, judged: readonly Judged[], notes: readonly string
     patch,
     auditAnnotations: violations.length ? auditAnnotations(mode, judged) : {},
   };
-}
-
-function withNamespace(known: ReadonlySet<string>, namespace: string): ReadonlySet<string> {
-  return known.has(namespace) ? known : new Set([...known, namespace]);
 }
 
 /** Audit annotation values are bounded; they carry rule and location, never the finding's text. */

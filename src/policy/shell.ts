@@ -40,6 +40,11 @@ export function shellWords(script: string): string[] {
   return words;
 }
 
+/** The program a command runs: `/usr/bin/curl` -> `curl`. */
+export function programName(word: string): string {
+  return word.slice(word.lastIndexOf('/') + 1);
+}
+
 /** Shells whose `-c` argument is a script. */
 const SHELLS = /(^|\/)(ba|da|z|k|a)?sh$/;
 /** Short option clusters such as -c, -ec, -xec: all lower-case letters (checked without a regex). */

@@ -1,7 +1,11 @@
 // Runs the built `extguard serve` as a child process, the way a container runs it, and
 // waits for the log line that carries the port it bound.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { Agent } from 'node:https';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,6 +45,52 @@ export async function startServeProcess(args: string[], opts: { timeoutMs?: numb
     stop: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;
+    },
+  };
+}
+
+/** The built `serve` on loopback with a certificate pair from `extguard certs`, as a container runs it. */
+export interface TlsServeProcess {
+  proc: ServeProcess;
+  /** Temp dir holding the pair (ca.crt, tls.crt, tls.key) and the files given at start. */
+  dir: string;
+  /** Trusts the pair's CA; one keep-alive connection. */
+  agent: Agent;
+  metrics(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates the certificates and `files` in a temp dir, then starts `serve` with the pair, ports
+ * 0, loopback, and `args(dir)`.
+ */
+export async function startTlsServeProcess(files: Record<string, string>, args: (dir: string) => string[]): Promise<TlsServeProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'extguard-serve-'));
+  const r = spawnSync(process.execPath, [bin, 'certs', '--out-dir', dir, '--ip', '127.0.0.1', '--dns-name', 'localhost'], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`extguard certs failed: ${r.stderr}`);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  const proc = await startServeProcess([
+    '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'),
+    '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1', ...args(dir),
+  ]);
+  const metricsPort = Number(/"metricsPort":(\d+)/.exec(proc.logs())![1]);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: readFileSync(join(dir, 'ca.crt')) });
+  return {
+    proc,
+    dir,
+    agent,
+    metrics: () => new Promise((resolve, reject) => {
+      httpGet({ host: '127.0.0.1', port: metricsPort, path: '/metrics' }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => { text += c; });
+        res.on('end', () => resolve(text));
+      }).on('error', reject);
+    }),
+    async stop() {
+      agent.destroy();
+      await proc.stop();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -6,15 +6,11 @@
 
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { get as httpGet } from 'node:http';
-import { Agent, request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
+import { request as httpsRequest, type Agent } from 'node:https';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { credential, echoes, fuzzParams, junk, MARK, NAMESPACES, objectText, plantedContainer, str, weirdString, workloadText, type JsonText } from '../helpers/fuzz.ts';
-import { bin, root, startServeProcess, type ServeProcess } from '../helpers/process.ts';
+import { root, startTlsServeProcess, type ServeProcess, type TlsServeProcess } from '../helpers/process.ts';
 
 const BODY_LIMIT = 256 * 1024;
 /**
@@ -162,30 +158,19 @@ function expectAnswer(sent: Sent, got: Answer): void {
 
 describe('server properties (fast-check, built binary over TLS)', function () {
   this.timeout(CAMPAIGN_LIMIT_MS + 60_000);
-  let dir: string;
+  let server: TlsServeProcess;
   let proc: ServeProcess;
   let agent: Agent;
-  let metricsPort: number;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'extguard-fuzz-'));
-    const r = spawnSync(process.execPath, [bin, 'certs', '--out-dir', dir, '--ip', '127.0.0.1', '--dns-name', 'localhost'], { cwd: root, encoding: 'utf8' });
-    expect(r.status, r.stderr).to.equal(0);
-    writeFileSync(join(dir, 'config.yaml'), 'defaultMode: enforce\nsharedNamespace: external-services\ncredentials:\n  sensitiveNames: [pin]\n');
-    proc = await startServeProcess([
-      '--declarations', join(root, 'examples', 'catalog.yaml'), '--config', join(dir, 'config.yaml'),
-      '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'),
-      '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1', '--max-body-bytes', String(BODY_LIMIT),
-    ]);
-    metricsPort = Number(/"metricsPort":(\d+)/.exec(proc.logs())![1]);
-    agent = new Agent({ keepAlive: true, maxSockets: 1, ca: readFileSync(join(dir, 'ca.crt')) });
+    server = await startTlsServeProcess(
+      { 'config.yaml': 'defaultMode: enforce\nsharedNamespace: external-services\ncredentials:\n  sensitiveNames: [pin]\n' },
+      (dir) => ['--declarations', join(root, 'examples', 'catalog.yaml'), '--config', join(dir, 'config.yaml'), '--max-body-bytes', String(BODY_LIMIT)],
+    );
+    ({ proc, agent } = server);
   });
 
-  after(async () => {
-    agent?.destroy();
-    await proc?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(async () => { await server?.stop(); });
 
   const send = (s: Sent): Promise<Answer> => new Promise((resolve, reject) => {
     const req = httpsRequest({ host: '127.0.0.1', port: proc.port, path: s.path, method: 'POST', servername: 'localhost', agent, headers: s.headers }, (res) => {
@@ -232,14 +217,7 @@ describe('server properties (fast-check, built binary over TLS)', function () {
     expect(healthz.text).to.equal('ok');
     expect(proc.child.exitCode).to.equal(null);
 
-    const metrics = await new Promise<string>((resolve, reject) => {
-      httpGet({ host: '127.0.0.1', port: metricsPort, path: '/metrics' }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => { text += c; });
-        res.on('end', () => resolve(text));
-      }).on('error', reject);
-    });
+    const metrics = await server.metrics();
     expect(metrics).to.contain('extguard_admission_requests_total');
     expect(metrics, 'no 5xx was counted').not.to.match(/extguard_admission_requests_total\{[^}]*code="5\d\d"/);
     const logs = proc.logs();

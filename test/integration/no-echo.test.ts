@@ -6,13 +6,11 @@
 
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { get as httpGet } from 'node:http';
-import { Agent, request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { request as httpsRequest, type Agent } from 'node:https';
 import { join } from 'node:path';
 import { echoes } from '../helpers/fuzz.ts';
-import { bin, root, startServeProcess, type ServeProcess } from '../helpers/process.ts';
+import { bin, root, startTlsServeProcess, type ServeProcess, type TlsServeProcess } from '../helpers/process.ts';
 
 // Assembled at run time: the test source holds nothing a scanner would take for a credential.
 const HOST_PW = ['summer', '2024', 'vault', '.io'].join('');
@@ -62,30 +60,18 @@ function expectNoEcho(channel: string, text: string): void {
 
 describe('no output channel echoes a credential shaped like a host, an address or a URL', function () {
   this.timeout(60_000);
-  let dir: string;
+  let server: TlsServeProcess;
   let proc: ServeProcess;
   let agent: Agent;
-  let metricsPort: number;
+  let dir: string;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'extguard-echo-'));
-    const r = spawnSync(process.execPath, [bin, 'certs', '--out-dir', dir, '--ip', '127.0.0.1', '--dns-name', 'localhost'], { cwd: root, encoding: 'utf8' });
-    expect(r.status, r.stderr).to.equal(0);
-    writeFileSync(join(dir, 'declarations.yaml'), ['warn', 'audit'].map((m) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns-${m}\n  labels:\n    extguard.io/mode: ${m}\n`).join('---\n'));
-    proc = await startServeProcess([
-      '--declarations', join(dir, 'declarations.yaml'),
-      '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'),
-      '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1',
-    ]);
-    metricsPort = Number(/"metricsPort":(\d+)/.exec(proc.logs())![1]);
-    agent = new Agent({ keepAlive: true, maxSockets: 1, ca: readFileSync(join(dir, 'ca.crt')) });
+    const declarations = ['warn', 'audit'].map((m) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns-${m}\n  labels:\n    extguard.io/mode: ${m}\n`).join('---\n');
+    server = await startTlsServeProcess({ 'declarations.yaml': declarations }, (d) => ['--declarations', join(d, 'declarations.yaml')]);
+    ({ proc, agent, dir } = server);
   });
 
-  after(async () => {
-    agent?.destroy();
-    await proc?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(async () => { await server?.stop(); });
 
   const post = (path: string, body: unknown): Promise<string> => new Promise((resolve, reject) => {
     const req = httpsRequest({ host: '127.0.0.1', port: proc.port, path, method: 'POST', servername: 'localhost', agent, headers: { 'content-type': 'application/json' } }, (res) => {
@@ -119,13 +105,7 @@ describe('no output channel echoes a credential shaped like a host, an address o
   }
 
   it('leaves nothing in the logs or /metrics', async () => {
-    const metrics = await new Promise<string>((resolve, reject) => {
-      httpGet({ host: '127.0.0.1', port: metricsPort, path: '/metrics' }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => { body += c.toString(); });
-        res.on('end', () => resolve(body));
-      }).on('error', reject);
-    });
+    const metrics = await server.metrics();
     expect(metrics).to.match(/extguard_violations_total\{[^}]*rule="plaintext-credential"/);
     expect(proc.logs()).to.contain('spec.containers[0].livenessProbe.exec.command[2]');
     expectNoEcho('/metrics', metrics);

@@ -4,7 +4,8 @@ import type { ScannedText } from '../../src/policy/types.ts';
 
 const settings = compileHostSettings({ clusterDomain: 'cluster.local', internalCIDRs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'] });
 const SERVICES = new Set(['shop/redis', 'payments/api', 'com/attacker']);
-const ctx = { namespaces: new Set(['shop', 'payments', 'com']), hasService: (ns: string, name: string) => SERVICES.has(`${ns}/${name}`) };
+const NAMESPACES = new Set(['shop', 'payments', 'com']);
+const ctx = { hasNamespace: (name: string) => NAMESPACES.has(name), hasService: (ns: string, name: string) => SERVICES.has(`${ns}/${name}`) };
 
 const env = (value: string, name = 'X'): ScannedText[] => [{ field: 'env', index: 0, envName: name, value, path: 'env[0].value' }];
 const argv = (...words: string[]): ScannedText[] => words.map((value, index) => ({ field: 'args', index, value, path: `args[${index}]` }));
@@ -138,7 +139,7 @@ describe('undeclared-external-host: finding external hosts', () => {
   });
 
   it('treats name.namespace as internal only when that Service exists: a namespace is not a TLD for everyone', () => {
-    expect(findExternalHosts(env('redis.shop'), settings, { namespaces: new Set(['shop']), hasService: () => false }).map((f) => f.host)).to.deep.equal(['redis.shop']);
+    expect(findExternalHosts(env('redis.shop'), settings, { hasNamespace: (name: string) => name === 'shop', hasService: () => false }).map((f) => f.host)).to.deep.equal(['redis.shop']);
     // Namespace `com` exists and holds Service `attacker`; attacker-site.com is still the public internet.
     expect(hosts(env('https://attacker-site.com/x https://attacker.com/y https://cache.shop/z'))).to.deep.equal(['attacker-site.com', 'cache.shop']);
   });
