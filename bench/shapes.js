@@ -24,7 +24,7 @@ export function deployment(podSpec, name = 'worst') {
 const IMAGE = 'registry.example.com/shop/worst:1.0.0';
 const app = (fields) => ({ name: 'app', image: IMAGE, ...fields });
 const withContainer = (fields) => JSON.stringify(deployment({ containers: [app(fields)] }));
-const fill = (unit, bytes = FILL) => unit.repeat(Math.floor(bytes / unit.length));
+const fill = (unit, bytes = FILL) => unit.repeat(Math.floor(bytes / Buffer.byteLength(unit)));
 const size = (bytes) => (bytes >= 1024 * KiB ? `${bytes / (1024 * KiB)} MiB` : `${bytes / KiB} KiB`);
 
 /** A mix of what real env lists hold: literal passwords, hosts, references, secretKeyRefs. */
@@ -62,7 +62,7 @@ function deepUnknownField(depth) {
   return text.replace(marker, '['.repeat(depth) + ']'.repeat(depth));
 }
 
-const RUN_CHARS = ['.', ':', '-', '/', '@', '='];
+const RUN_CHARS = ['.', ':', '-', '/', '@', '=', '%', '$', 'é'];
 // Half-finished URLs and tokens: each starts a pattern (URL, userinfo, token format, reference,
 // shell flag) that never completes, so a backtracking regex retries it from every position.
 const PARTIALS = [
@@ -82,8 +82,8 @@ export function shapes() {
     ...[64 * KiB, FILL].map((n) => ({ name: `env-value-dots-${size(n)}`, what: `one env value of ${size(n)} of "."`, text: () => withContainer({ env: [{ name: 'DATA', value: '.'.repeat(n) }] }) })),
     ...[8 * KiB, 64 * KiB].map((n) => ({ name: `env-name-${size(n)}`, what: `one env name "AAAA…" of ${size(n)} with a literal value`, text: () => withContainer({ env: [{ name: 'A'.repeat(n), value: 'x' }] }) })),
     ...RUN_CHARS.flatMap((c) => [
-      { name: `run-${c}-env`, what: `env value: ${size(FILL)} of "${c}"`, text: () => withContainer({ env: [{ name: 'DATA', value: c.repeat(FILL) }] }) },
-      { name: `run-${c}-args`, what: `args entry: ${size(FILL)} of "${c}"`, text: () => withContainer({ args: [c.repeat(FILL)] }) },
+      { name: `run-${c}-env`, what: `env value: ${size(FILL)} of "${c}"`, text: () => withContainer({ env: [{ name: 'DATA', value: fill(c) }] }) },
+      { name: `run-${c}-args`, what: `args entry: ${size(FILL)} of "${c}"`, text: () => withContainer({ args: [fill(c)] }) },
     ]),
     ...PARTIALS.map(([name, unit]) => ({
       name: `partial-${name}`,
@@ -111,6 +111,7 @@ export function shapes() {
     { name: 'expansion-fanout', what: '1000 env vars each $(BIG), BIG 1000 characters: 1 MB expanded', text: () => withContainer({ env: [{ name: 'BIG', value: 'ab1.'.repeat(250) }, ...Array.from({ length: 1000 }, (_, i) => ({ name: `USE_${i}`, value: '$(BIG)' }))] }) },
     { name: 'expansion-args-refs', what: `args: one entry of ${size(FILL)} of "$(A)" with A=""`, text: () => withContainer({ env: [{ name: 'A', value: '' }], args: [fill('$(A)')] }) },
     { name: 'template-braces', what: `env value: ${size(FILL)} of "{{x}}${'$'}{Y}"`, text: () => withContainer({ env: [{ name: 'DB_PASSWORD', value: fill('{{x}}${Y}') }] }) },
+    ...[['percent', '%41'], ['idna', 'é.']].map(([name, unit]) => ({ name: `url-host-${name}`, what: `one URL whose host is ${size(FILL)} of "${unit}"`, text: () => withContainer({ env: [{ name: 'API_URL', value: `https://${fill(unit)}/x` }] }) })),
     { name: 'probe-script-100k-words', what: 'livenessProbe exec sh -c script of 100k words', text: () => withContainer({ livenessProbe: { exec: { command: ['sh', '-c', script(100_000)] } } }) },
   ];
 }

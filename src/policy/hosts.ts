@@ -172,6 +172,9 @@ function mayBeHost(raw: string, strength: Strength): boolean {
 /** Returns the normalised external host, or undefined when the candidate is not one (callers filter with mayBeHost first). */
 function classify(raw: string, strength: Strength, settings: CompiledHostSettings, ctx: HostContext): string | undefined {
   let h = normalizeHost(raw);
+  // No host is longer, even with every character a percent-encoded 4-byte UTF-8 sequence
+  // (12 characters): a huge word is never decoded or mapped.
+  if (h.length > 12 * 253) return undefined;
   if (NEEDS_IDNA.test(h)) {
     // As a client resolves it (WHATWG host parsing): percent-decoded, then IDNA-mapped, so
     // `%65vil.com`, `evil。com` (an ideographic full stop) and `exämple.com` are real hosts.
