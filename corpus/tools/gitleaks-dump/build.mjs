@@ -166,20 +166,25 @@ for (const rule of dump.rules) {
     stats[expect] += 1;
   };
   const formatOwn = !needsName(rule);
+  // Client and access ids name an account; they do not authenticate (the guide's *_ID
+  // settings). Their cases are negatives, under an id name.
+  const idKind = /-(client-id|access-id|user-api-id)$/.exec(rule.rule)?.[1];
+  const suffix = idKind ? `_${idKind.toUpperCase().replaceAll('-', '_')}` : '_TOKEN';
+  const ID_WHY = 'an account or client id: it names, it does not authenticate';
 
   // True positives made from the rule's sample secrets.
   const samples = [];
   for (const s of rule.samples) if (!samples.some((x) => x.secret === s.secret)) samples.push(s);
   samples.slice(0, 2).forEach((s, i) => {
-    const ph = placeholder(s.secret) ?? SAMPLE_NOTES[rule.rule];
+    const ph = placeholder(s.secret) ?? SAMPLE_NOTES[rule.rule] ?? (idKind && ID_WHY);
     const expect = ph ? 'admit' : 'deny';
     if (formatOwn) push('tp', { env: { [NEUTRAL[i]]: s.secret } }, expect, ph);
-    const upper = `${s.identifier.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}_TOKEN`;
+    const upper = `${s.identifier.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}${suffix}`;
     if (i === 0 || !formatOwn) {
       if (ENV_NAME.test(upper)) push('tp', { env: { [upper]: s.secret } }, expect, ph);
-      else push('tp', { env: { [CONFIG]: `${s.identifier}_token: ${s.secret}` } }, expect, ph);
+      else push('tp', { env: { [CONFIG]: `${s.identifier}${suffix.toLowerCase()}: ${s.secret}` } }, expect, ph);
     }
-    if (i === 0) push('tp', { env: { [CONFIG]: `{"config.ini": "${s.identifier.toUpperCase()}_TOKEN=${s.secret}\\nBACKUP_ENABLED=true"}` } }, expect, ph);
+    if (i === 0) push('tp', { env: { [CONFIG]: `{"config.ini": "${s.identifier.toUpperCase()}${suffix}=${s.secret}\\nBACKUP_ENABLED=true"}` } }, expect, ph);
   });
 
   // True positives written out in the rule file.
@@ -192,7 +197,7 @@ for (const rule of dump.rules) {
   for (const t of literal.slice(0, limit)) {
     const o = TP_OVERRIDES[`${rule.rule}#${t.index}`] ?? {};
     const secret = token(t);
-    const ph = placeholder(t.value);
+    const ph = placeholder(t.value) ?? (idKind && ID_WHY);
     const none = secret?.startsWith('eyJhbGciOiJub25lIn0') ? jwtNone : undefined;
     const label = o.label ?? none?.label ?? (ph ? 'admit' : 'deny');
     const why = o.why ?? none?.why ?? ph;
