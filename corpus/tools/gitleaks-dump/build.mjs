@@ -63,6 +63,7 @@ const placeholder = (text) => PLACEHOLDERS.find(([re]) => re.test(text))?.[1];
 // under a neutral name.
 const TP_OVERRIDES = {
   'gcp-service-account#1': { label: 'admit', why: 'the marker line of a key file, with no key in it' },
+  'kubernetes-secret-yaml#3': { label: 'admit', why: 'the Secret holds only a CA certificate, which is public' },
 };
 const jwtNone = { label: 'admit', neutral: 'admit', why: 'unsigned (alg none) JWT: no secret, anyone can mint it' };
 const otherCloudflare = { label: 'deny', why: 'another Cloudflare credential under its own name: an fp only for this rule' };
@@ -154,15 +155,15 @@ const cases = [];
 const stats = { deny: 0, admit: 0 };
 for (const rule of dump.rules) {
   const from = rule.file;
-  let n = 0;
+  const n = { tp: 0, fp: 0 };
   const seen = new Set();
   const push = (kind, body, expect, why) => {
     const key = JSON.stringify(body);
     if (seen.has(key)) return;
     seen.add(key);
-    n += 1;
+    n[kind] += 1;
     const peer = kind === 'tp' ? 'deny' : 'admit';
-    cases.push({ id: `${rule.rule}-${kind}-${n}`, from, ...body, expect, peer, why: expect === peer ? undefined : why });
+    cases.push({ id: `${rule.rule}-${kind}-${n[kind]}`, from, ...body, expect, peer, why: expect === peer ? undefined : why });
     stats[expect] += 1;
   };
   const formatOwn = !needsName(rule);
