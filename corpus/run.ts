@@ -107,8 +107,9 @@ export function score(s: Source): Outcome {
   let pPos = 0; let pTp = 0; let pNeg = 0; let pFp = 0;
   for (const c of s.cases) {
     const object = c.object ?? podOf(c, s.encoding === 'reversed');
-    const metadata = (object['metadata'] ?? {}) as Json;
-    const namespace = typeof metadata['namespace'] === 'string' ? metadata['namespace'] : 'corpus';
+    // Every object is judged in one unexempt namespace: the corpus measures the rules, not the
+    // configuration (kube-system is exempt by default).
+    const namespace = 'corpus';
     const j = judge({ operation: 'CREATE', object, namespace, dryRun: false }, catalog, policy);
     const found = j.verdict.violations.filter((v) => scored.has(v.rule)).map((v) => `${v.rule} ${v.path}`);
     if (Array.isArray(c.expect)) {

@@ -1,99 +1,45 @@
-// plaintext-credential: literal credentials in env values, command and args.
+// plaintext-credential: literal credentials in env values, command and args, probe and hook
+// commands and headers.
 //
 // Facts learned from detect-secrets (keyword + high-entropy plugins), gitleaks (token format
-// rules), secretlint and KICS/Polaris (env-name keyword checks). Their common false positives
-// are settings that merely contain a keyword (TOKEN_TTL, PASSWORD_POLICY, SECRET_NAME,
-// PASSWORD_FILE), references, paths and numbers; we avoid them by:
-// - matching names by token (DB_PASSWORD, dbPassword, db.password), never by substring
-//   ("bypass", "passport" and "monkey" are not credentials);
-// - treating a name whose tokens include a setting word (ttl, timeout, file, path, url, name,
-//   header, policy, ...) as a setting, not a credential;
-// - never flagging values that are references ($VAR, or OPAQUE: a value the object does not
-//   hold, see objects/expand.ts), empty, numbers, booleans, durations, absolute or relative
-//   paths, or obvious placeholders (<password>, ***); literal text next to a reference is
-//   still judged, since `$(EMPTY)hunter2` delivers hunter2;
-// - recognising well-known token formats whatever the variable is called.
-// A finding carries the location and the kind of credential, never the value.
+// rules), secretlint and KICS/Polaris/kube-linter (env-name keyword checks), and measured on
+// their own test fixtures (corpus/). A finding carries the location and the kind of
+// credential, never the value. The parts:
+// - names.ts: which names (variables, flags, headers, keys) designate a credential;
+// - literals.ts: which values are literals rather than references, placeholders or settings;
+// - formats.ts: token formats recognised whatever the name;
+// - structured.ts: keys inside JSON/YAML/properties/key=value values, userinfo, base64;
+// - here: how each field is read, and command lines (flags, tools, assignments).
 
 import { RE2JS } from 're2js';
-import { OPAQUE } from '../objects/expand.ts';
 import type { ConfigMapSourced } from '../objects/texts.ts';
+import { findFormat, hasJwt } from './formats.ts';
+import { afterAuthScheme, isAuthMechanism, isLiteralSecret } from './literals.ts';
+import { isAuthName, isConnectionStringName, isSensitiveName as isSensitiveNameWith } from './names.ts';
 import { identifierWords, urlSpans } from './scan.ts';
 import { argvGroups, argvWords, programName, SEPARATOR } from './shell.ts';
+import { base64Texts, inStructure } from './structured.ts';
 import type { CredentialFinding, CredentialSettings, ScannedText } from './types.ts';
+
+export { isLiteralSecret } from './literals.ts';
 
 /** An organisation's own token format, run on RE2: linear in the text whatever the pattern. */
 interface ExtraPattern { name: string; regex: { test(text: string): boolean } }
 
 export interface CompiledCredentialSettings {
-  sensitive: ReadonlySet<string>;
   extraNames: readonly string[];
   extraPatterns: readonly ExtraPattern[];
 }
 
-const SENSITIVE_TOKENS = ['password', 'passwd', 'pwd', 'pass', 'secret', 'token', 'apikey', 'passphrase', 'credential', 'credentials', 'privatekey', 'secretkey', 'accesskey', 'authtoken'];
-/** Keywords long enough to recognise when glued to a prefix: PGPASSWORD, WEBHOOKSECRET, AUTHTOKEN. */
-const GLUED_SUFFIXES = ['password', 'passwd', 'passphrase', 'secret', 'token', 'apikey'];
-/** Pairs of adjacent tokens that together name a credential. */
-const SENSITIVE_PAIRS = ['api_key', 'access_key', 'private_key', 'secret_key', 'client_secret', 'auth_token', 'signing_key', 'encryption_key', 'master_key', 'account_key', 'session_key', 'app_key', 'license_key'];
-/** Tokens that make a name a setting about a credential rather than the credential itself. */
-const SETTING_TOKENS = new Set([
-  'ttl', 'timeout', 'expiry', 'expires', 'expiration', 'expire', 'length', 'len', 'policy', 'policies', 'name', 'names', 'file', 'files',
-  'path', 'dir', 'directory', 'url', 'uri', 'endpoint', 'header', 'type', 'enabled', 'enable', 'disabled', 'disable', 'algorithm', 'algo',
-  'ref', 'id', 'mode', 'format', 'size', 'count', 'retries', 'interval', 'age', 'lifetime', 'version', 'prefix', 'field', 'stdin',
-  'min', 'max', 'minimum', 'maximum', 'hash', 'rotation', 'refresh', 'required', 'require', 'location', 'mount', 'volume', 'store',
-  'provider', 'issuer', 'audience', 'scope', 'scopes', 'cache', 'reset', 'strength', 'complexity', 'hint', 'label', 'keys', 'duration', 'delay',
-]);
-
-// Token formats. Only presence matters (test, not extraction), so a minimum length is written
-// as an exact count ({20}, not {20,}): the same strings match, and nothing rescans a long run.
-// Prefixes and lengths are facts published by the issuers and collected by gitleaks.
-export const FORMATS: readonly { what: string; regex: RegExp }[] = [
-  { what: 'PEM private key', regex: /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY( BLOCK)?-----/ },
-  { what: 'AWS access key ID', regex: /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/ },
-  { what: 'GitHub token', regex: /\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{40})/ },
-  { what: 'GitLab token', regex: /\bglpat-[A-Za-z0-9_-]{20}/ },
-  { what: 'Slack token', regex: /\bxox[abposr]-[A-Za-z0-9-]{10}/ },
-  { what: 'Slack webhook URL', regex: /hooks\.slack\.com\/services\/T[A-Za-z0-9_]{6,}\/B[A-Za-z0-9_]{6,}\/[A-Za-z0-9_]{16}/ },
-  { what: 'Stripe secret key', regex: /\b(?:sk|rk)_live_[A-Za-z0-9]{20}/ },
-  { what: 'npm token', regex: /\bnpm_[A-Za-z0-9]{36}\b/ },
-  { what: 'SendGrid API key', regex: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/ },
-  { what: 'Google API key', regex: /\bAIza[0-9A-Za-z_-]{35}\b/ },
-  // Legacy keys are sk-<20>T3BlbkFJ<20>; project, service-account and admin keys put 58 or 74
-  // characters before the marker.
-  { what: 'OpenAI API key', regex: /\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{58,74}|[A-Za-z0-9]{20})T3BlbkFJ/ },
-  { what: 'Azure storage account key', regex: /AccountKey=[A-Za-z0-9+/]{40}/ },
-];
-
-/** A JWT: three base64url segments, the first two JSON objects ("eyJ" is base64 of '{"'). */
-const JWT_TAIL = /\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8}/g;
-
 // Keyword-anchored scans: each regex finds where a value starts, a sticky regex reads the value,
 // and the next search resumes after it, so no character is read by two attempts.
-const CONN_KEY = /(?:^|[;\s])(?:password|pwd)\s*=\s*/gi;
 const AUTH_KEY = /\bauthorization\s*[:=]\s*(?:bearer|basic|token)\s+/gi;
 const API_KEY_KEY = /\bx-api-key\s*:\s*/gi;
-const CONN_VALUE = /'[^']*'|"[^"]*"|[^;\s]+/y;
-const HEADER_VALUE = /[^\s"',;]+/y;
-
-/** A whole value that names a variable some program expands: $VAR, %VAR%. */
-const REFERENCE = /^(?:\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_]+%)$/;
-/** An authentication scheme word written next to a reference: `Bearer $(TOKEN)`. */
-const AUTH_SCHEME = /^(?:bearer|basic|token|digest|negotiate)$/i;
-const ALNUM = /[A-Za-z0-9]/;
-const PLACEHOLDER = /^(?:<[^>]*>|\*+|x{3,}|X{3,}|\.{3,}|-+|redacted|\[redacted\]|none|null|nil|undefined|n\/a|todo|empty|secret|password|token)$/i;
-const NUMBER = /^[-+]?\d+(?:\.\d+)?$/;
-const BOOLEAN = /^(?:true|false|yes|no|on|off|enabled|disabled)$/i;
-const DURATION = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|w|y|sec|secs|min|mins|hours?|days?)$/i;
-const PATHLIKE = /^(?:\/|\.\.?\/|~\/|[A-Za-z]:\\)\S*$/;
-const HEADER_NAME = /^(?:x-[a-z0-9-]+|authorization|proxy-authorization|cookie)$/i;
-const URL_ONLY = /^[a-z][a-z0-9+.-]*:\/\/\S+$/i;
+/** A header value: a `<placeholder>` as one unit, or a run up to a separator. */
+const HEADER_VALUE = /<[^<>\n]{0,64}>|[^\s"',;]+/y;
 
 /** Every regular expression of this rule, for the ReDoS check in the tests. */
-export const CREDENTIAL_REGEXES: readonly RegExp[] = [
-  ...FORMATS.map((f) => f.regex), JWT_TAIL, CONN_KEY, AUTH_KEY, API_KEY_KEY, CONN_VALUE, HEADER_VALUE,
-  REFERENCE, AUTH_SCHEME, ALNUM, PLACEHOLDER, NUMBER, BOOLEAN, DURATION, PATHLIKE, HEADER_NAME, URL_ONLY,
-];
+export const CREDENTIAL_REGEXES: readonly RegExp[] = [AUTH_KEY, API_KEY_KEY, HEADER_VALUE];
 
 export function compileCredentialSettings(s: CredentialSettings): CompiledCredentialSettings {
   const extraPatterns = s.extraPatterns.map(({ name, pattern }) => {
@@ -103,58 +49,15 @@ export function compileCredentialSettings(s: CredentialSettings): CompiledCreden
       throw new Error(`credentials.extraPatterns "${name}": not a valid RE2 regular expression (RE2 runs in linear time, so it has no lookaround and no backreferences): ${(err as Error).message}`);
     }
   });
-  const extraNames = s.sensitiveNames.map((n) => tokens(n).join('_')).filter((n) => n !== '');
-  return { sensitive: new Set(SENSITIVE_TOKENS), extraNames, extraPatterns };
+  const extraNames = s.sensitiveNames.map((n) => identifierWords(n).join('_')).filter((n) => n !== '');
+  return { extraNames, extraPatterns };
 }
 
 /** DB_PASSWORD, dbPassword, db-password, db.password -> ["db", "password"]. */
 export const tokens = identifierWords;
 
 /** The name designates a credential (not a setting about one). */
-export function isSensitiveName(name: string, s: CompiledCredentialSettings): boolean {
-  const t = tokens(name);
-  if (t.length === 0 || t.some((x) => SETTING_TOKENS.has(x))) return false;
-  if (t.some((x) => s.sensitive.has(x) || GLUED_SUFFIXES.some((k) => x.endsWith(k)))) return true;
-  const joined = `_${t.join('_')}_`;
-  return SENSITIVE_PAIRS.some((p) => joined.includes(`_${p}_`)) || s.extraNames.some((p) => joined.includes(`_${p}_`));
-}
-
-function unquote(v: string): string {
-  const q = v[0];
-  return v.length >= 2 && (q === '"' || q === "'") && v.endsWith(q) ? v.slice(1, -1) : v;
-}
-
-/** The value is a literal that could be a credential (not a reference, path, number...). */
-export function isLiteralSecret(raw: string): boolean {
-  if (!raw.includes(OPAQUE)) return isWholeLiteral(raw);
-  // Literal parts next to a value the object does not hold are judged on their own: the
-  // kubelet delivers them, and `$(EMPTY)hunter2` must not pass as a reference.
-  for (const part of raw.split(OPAQUE)) {
-    const p = part.trim();
-    if (ALNUM.test(p) && !AUTH_SCHEME.test(p) && isWholeLiteral(p)) return true;
-  }
-  return false;
-}
-
-function isWholeLiteral(raw: string): boolean {
-  // No length limit: padding must not hide a password, and a long literal under a sensitive
-  // name (a private key in SSH_KEY_PASSPHRASE...) is still a credential.
-  const v = unquote(raw.trim());
-  if (v === '') return false;
-  return !(REFERENCE.test(v) || PLACEHOLDER.test(v) || NUMBER.test(v) || BOOLEAN.test(v) || DURATION.test(v) || PATHLIKE.test(v) || HEADER_NAME.test(v) || URL_ONLY.test(v));
-}
-
-function hasJwt(text: string): boolean {
-  JWT_TAIL.lastIndex = 0;
-  for (let m = JWT_TAIL.exec(text); m; m = JWT_TAIL.exec(text)) {
-    // The first segment is the run of base64url characters before the dot; the runs before
-    // different dots are disjoint, so walking back stays linear.
-    let s = m.index;
-    while (s > 0 && /[A-Za-z0-9_-]/.test(text[s - 1]!)) s--;
-    if (m.index - s >= 11 && text.startsWith('eyJ', s) && (s === 0 || !/\w/.test(text[s - 1]!))) return true;
-  }
-  return false;
-}
+export const isSensitiveName = (name: string, s: CompiledCredentialSettings): boolean => isSensitiveNameWith(name, s);
 
 /** The first value after `key` (a global regex) that is a literal secret. */
 function literalAfter(text: string, key: RegExp, value: RegExp): boolean {
@@ -168,19 +71,40 @@ function literalAfter(text: string, key: RegExp, value: RegExp): boolean {
   return false;
 }
 
-/** Credential embedded in a free text (any field): formats, URLs, connection strings, headers. */
-function inText(text: string, s: CompiledCredentialSettings): string | undefined {
-  for (const f of FORMATS) if (f.regex.test(text)) return f.what;
-  if (text.includes('.eyJ') && hasJwt(text)) return 'JWT';
+/**
+ * Credential embedded in a free text (any field): formats, URLs, key=value pairs and
+ * structured values, headers; then the same inside base64 runs that decode to text.
+ */
+function inText(text: string, s: CompiledCredentialSettings, decode = true): string | undefined {
+  const format = findFormat(text);
+  if (format) return format;
+  if (hasJwt(text)) return 'JWT';
   for (const p of s.extraPatterns) if (p.regex.test(text)) return `matches pattern "${p.name}"`;
   if (text.includes('://') && text.includes('@')) {
     for (const u of urlSpans(text)) {
       if (u.password !== undefined && u.user !== undefined && !u.user.includes(':') && isLiteralSecret(u.password)) return 'password in URL';
     }
   }
-  if (literalAfter(text, CONN_KEY, CONN_VALUE)) return 'password in connection string';
+  const structured = inStructure(text, s);
+  if (structured) return structured;
   if (literalAfter(text, AUTH_KEY, HEADER_VALUE) || literalAfter(text, API_KEY_KEY, HEADER_VALUE)) return 'credential in an HTTP header';
+  if (decode) {
+    for (const decoded of base64Texts(text)) {
+      const found = inText(decoded, s, false);
+      if (found) return `${found} (base64-encoded)`;
+    }
+  }
   return undefined;
+}
+
+/** A value under a sensitive variable name: the whole value is the credential. */
+function underSensitiveName(name: string, value: string, s: CompiledCredentialSettings): string | undefined {
+  // A connection string is a list of settings; only its credential keys make it one.
+  if (isConnectionStringName(name) && /[=;]/.test(value)) return undefined;
+  if (!isSensitiveName(name, s)) return undefined;
+  const credential = afterAuthScheme(value);
+  if (isAuthName(name) && isAuthMechanism(credential)) return undefined;
+  return isLiteralSecret(credential) ? 'sensitive variable name with a literal value' : undefined;
 }
 
 const MYSQL_CLIENTS = /(^|\/)(mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|mysqlimport|mysqlshow)$/;
@@ -197,6 +121,33 @@ const FLAG = /^--?([A-Za-z][A-Za-z0-9_.-]*)(?:=(.*))?$/s;
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
 const USER_PASSWORD = /^[^:\s]+:./s;
 
+type Word = { word: string; text: number };
+
+/** The words of one command, up to its separator. */
+function commandWords(words: readonly Word[], from: number): Word[] {
+  const out: Word[] = [];
+  for (let i = from; i < words.length && words[i]!.word !== SEPARATOR; i++) out.push(words[i]!);
+  return out;
+}
+
+/** Tools that take a password as a positional argument, and which one. */
+const POSITIONAL_PASSWORDS: Record<string, (args: Word[], s: CompiledCredentialSettings) => Word | undefined> = {
+  // htpasswd -b[c…] FILE USER PASSWORD; with -n there is no FILE: htpasswd -nb USER PASSWORD.
+  htpasswd: (args) => {
+    const flags = args.filter((a) => a.word.startsWith('-')).map((a) => a.word.slice(1)).join('');
+    if (!flags.includes('b')) return undefined;
+    const positional = args.filter((a) => !a.word.startsWith('-'));
+    const pw = positional[flags.includes('n') ? 1 : 2];
+    return pw && isLiteralSecret(pw.word) ? pw : undefined;
+  },
+  // aws configure set [profile.]aws_secret_access_key VALUE
+  aws: (args, s) => {
+    if (args[0]?.word !== 'configure' || args[1]?.word !== 'set') return undefined;
+    const [key, value] = [args[2], args[3]];
+    return key && value && isSensitiveName(key.word, s) && isLiteralSecret(value.word) ? value : undefined;
+  },
+};
+
 /** The argv regular expressions, for the ReDoS check in the tests. */
 export const ARGV_REGEXES: readonly RegExp[] = [MYSQL_CLIENTS, CURL_LIKE, FLAG, ASSIGNMENT, USER_PASSWORD];
 
@@ -204,7 +155,7 @@ export const ARGV_REGEXES: readonly RegExp[] = [MYSQL_CLIENTS, CURL_LIKE, FLAG, 
  * Credentials passed on a command line: --password=x, --token x, -pSECRET (mysql), -u user:pw
  * (curl), a tool's password flag (redis-cli -a x, sshpass -p x, docker login -p x), NAME=x inline.
  */
-function inArgv(words: readonly { word: string; text: number }[], s: CompiledCredentialSettings): Map<number, string> {
+function inArgv(words: readonly Word[], s: CompiledCredentialSettings): Map<number, string> {
   const found = new Map<number, string>();
   // Classified once per command: testing the program on every word would rescan a long one.
   let mysql = false;
@@ -230,6 +181,8 @@ function inArgv(words: readonly { word: string; text: number }[], s: CompiledCre
       shortFlag = PASSWORD_SHORT_FLAGS.get(program);
       login = LOGIN_TOOLS.has(program);
       startOfCommand = false;
+      const positional = POSITIONAL_PASSWORDS[program]?.(commandWords(words, i + 1), s);
+      if (positional !== undefined) found.set(positional.text, 'password on the command line');
     }
     if (login && word === 'login') shortFlag = '-p';
     if (shortFlag !== undefined && word === shortFlag && next && next.word !== SEPARATOR && !next.word.startsWith('-') && isLiteralSecret(next.word)) {
@@ -263,9 +216,7 @@ const AUTH_HEADERS = new Set(['authorization', 'proxy-authorization']);
 function inHeader(name: string, value: string, s: CompiledCredentialSettings): string | undefined {
   const lower = name.trim().toLowerCase();
   if (AUTH_HEADERS.has(lower)) {
-    const space = value.trim().indexOf(' ');
-    const credential = space > 0 && AUTH_SCHEME.test(value.trim().slice(0, space)) ? value.trim().slice(space + 1) : value;
-    if (isLiteralSecret(credential)) return 'credential in an HTTP header';
+    if (isLiteralSecret(afterAuthScheme(value))) return 'credential in an HTTP header';
   } else if (isSensitiveName(name, s) && isLiteralSecret(value)) {
     return 'credential in an HTTP header';
   }
@@ -283,8 +234,8 @@ export function findCredentials(texts: readonly ScannedText[], s: CompiledCreden
   const found = new Map<ScannedText, string>();
   for (const t of texts) {
     let what: string | undefined;
-    if (t.field === 'env' && t.envName !== undefined && isSensitiveName(t.envName, s) && isLiteralSecret(t.value)) {
-      what = 'sensitive variable name with a literal value';
+    if (t.field === 'env' && t.envName !== undefined) {
+      what = underSensitiveName(t.envName, t.value, s);
     } else if (t.field === 'header' && t.envName !== undefined) {
       what = inHeader(t.envName, t.value, s);
     }

@@ -65,6 +65,11 @@ export function compileHostSettings(s: HostSettings): CompiledHostSettings {
   internal.addAddress('::', 'ipv6');
   internal.addSubnet('fe80::', 10, 'ipv6');
   internal.addSubnet('ff00::', 8, 'ipv6');
+  // Documentation ranges (RFC 5737, RFC 3849): examples in manifests, routed nowhere.
+  internal.addSubnet('192.0.2.0', 24, 'ipv4');
+  internal.addSubnet('198.51.100.0', 24, 'ipv4');
+  internal.addSubnet('203.0.113.0', 24, 'ipv4');
+  internal.addSubnet('2001:db8::', 32, 'ipv6');
   return { clusterSuffix: normalizeHost(s.clusterDomain), internal };
 }
 
@@ -299,6 +304,9 @@ function schemeWithoutSlashes(rest: string, add: Add, under: boolean): void {
   else if (hostPort !== '') add(hostPort, 'url', undefined, under);
 }
 
+/** socat and similar address types before `host:port`: tcp:, tcp-connect:, openssl:, socks4a:… */
+const SOCKET_ADDRESS = /^(?:tcp[46]?|udp[46]?|sctp|(?:tcp[46]?|udp[46]?|sctp|openssl|ssl)-connect|udp-sendto|openssl|ssl|proxy|socks[45]?a?):/i;
+
 /** One word outside a URL: `host`, `host:port`, `[v6]:port`, `--flag=host`, `tcp:host:port`. */
 function visitWord(raw: string, add: Add, pos: Position, under = false): void {
   if (raw.length > MAX_HOST_WORD + 64) return;
@@ -318,9 +326,11 @@ function visitWord(raw: string, add: Add, pos: Position, under = false): void {
     if (!pos.paths || slash === 0 || raw.startsWith('.') || raw.startsWith('~') || raw.startsWith('-')) return;
     raw = raw.slice(0, slash);
   }
-  if (raw.startsWith('-D')) return; // -Dsystem.property.key (its value is the next word after '=')
+  // -Dsystem.property.key and --flag.name: a name, whose value is the next word after '='.
+  if (raw.startsWith('-D') || raw.startsWith('--')) return;
   let word = trimStartChars(raw, '-');
-  if (word.length >= 4 && word.slice(0, 4).toLowerCase() === 'tcp:') word = word.slice(4);
+  const address = SOCKET_ADDRESS.exec(word);
+  if (address) word = word.slice(address[0].length);
   word = trimEndChars(word, '.:');
   if (word.length > MAX_HOST_WORD) return;
   const hp = HOST_PORT_RE.exec(word);

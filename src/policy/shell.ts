@@ -1,5 +1,5 @@
 // A small shell word splitter for `sh -c` scripts: enough to see flags and values the way the
-// shell would pass them (quotes, escapes, ; && || | and newlines as separators). It does not
+// shell would pass them (quotes, escapes, comments, ; && || | and newlines as separators). It does not
 // expand anything: `$VAR` stays literal, which is what the rules need to recognise references.
 
 export const SEPARATOR = '\u0000';
@@ -26,6 +26,14 @@ export function shellWords(script: string): string[] {
       continue;
     }
     if (ch === '"' || ch === "'") { quote = ch; inWord = true; continue; }
+    // A comment runs to the end of the line. It reaches nothing, so it yields no word; the
+    // credential rule still reads the whole script text, since a password in a comment is
+    // stored in the cluster all the same.
+    if (ch === '#' && !inWord) {
+      const nl = script.indexOf('\n', i);
+      i = (nl < 0 ? script.length : nl) - 1;
+      continue;
+    }
     if (ch === '\\' && i + 1 < script.length) { cur += script[++i]; inWord = true; continue; }
     if (ch === ' ' || ch === '\t') { end(); continue; }
     if (ch === '\n' || ch === ';' || ch === '|' || ch === '&') {

@@ -89,3 +89,19 @@ export function clusterIPService(name: string, opts: { namespace?: string; label
 
 /** A fake secret built at run time, so the test file itself holds no credential-shaped literal. */
 export const FAKE_PASSWORD = ['s3cr', 'et-', 'Passw0rd', '!x'].join('');
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * `n` characters that read as random (as a real token's body does) but are the same on every
+ * run: a placeholder such as `xxxx…` or a counting sequence is not a token any more.
+ */
+export function fakeRandom(n: number, alphabet = ALNUM, seed = 7): string {
+  let x = seed;
+  let out = '';
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    out += alphabet[Math.floor((x / 2147483648) * alphabet.length)];
+  }
+  return out;
+}

@@ -173,12 +173,12 @@ describe('bypasses closed', () => {
     const spec = (extra: Json): Json => { const p: Json = pod({ containers: [{}] }); Object.assign(p['spec'], extra); return p; };
     const cases: [string, Json, string][] = [
       ['a probe httpGet.host (the kubelet connects from the node)', podWith({ readinessProbe: { httpGet: { host: 'status.partner-example.com', port: 443, path: '/' } } }), 'spec.containers[0].readinessProbe.httpGet.host'],
-      ['a probe tcpSocket.host', podWith({ livenessProbe: { tcpSocket: { host: '203.0.113.10', port: 5432 } } }), 'spec.containers[0].livenessProbe.tcpSocket.host'],
+      ['a probe tcpSocket.host', podWith({ livenessProbe: { tcpSocket: { host: '93.184.216.10', port: 5432 } } }), 'spec.containers[0].livenessProbe.tcpSocket.host'],
       ['a lifecycle httpGet.host', podWith({ lifecycle: { preStop: { httpGet: { host: 'hooks.partner-example.com', port: 443 } } } }), 'spec.containers[0].lifecycle.preStop.httpGet.host'],
-      ['hostAliases pinning a name to a public address', spec({ hostAliases: [{ ip: '203.0.113.7', hostnames: ['api.declared-example.com'] }] }), 'spec.hostAliases[0].ip'],
+      ['hostAliases pinning a name to a public address', spec({ hostAliases: [{ ip: '93.184.216.7', hostnames: ['api.declared-example.com'] }] }), 'spec.hostAliases[0].ip'],
       ['dnsConfig nameservers', spec({ dnsPolicy: 'None', dnsConfig: { nameservers: ['10.0.0.10', '8.8.8.8'] } }), 'spec.dnsConfig.nameservers[1]'],
       ['an NFS server', spec({ volumes: [{ name: 'v', nfs: { server: 'nfs.partner-example.com', path: '/x' } }] }), 'spec.volumes[0].nfs.server'],
-      ['an iSCSI portal', spec({ volumes: [{ name: 'v', iscsi: { targetPortal: '203.0.113.20:3260', iqn: 'iqn.x', lun: 0, portals: ['203.0.113.21:3260'] } }] }), 'spec.volumes[0].iscsi.targetPortal'],
+      ['an iSCSI portal', spec({ volumes: [{ name: 'v', iscsi: { targetPortal: '93.184.216.20:3260', iqn: 'iqn.x', lun: 0, portals: ['93.184.216.21:3260'] } }] }), 'spec.volumes[0].iscsi.targetPortal'],
       ['a gitRepo volume', spec({ volumes: [{ name: 'v', gitRepo: { repository: 'https://git.partner-example.com/org/repo.git' } }] }), 'spec.volumes[0].gitRepo.repository'],
       ['Ceph monitors', spec({ volumes: [{ name: 'v', cephfs: { monitors: ['ceph.partner-example.com:6789'] } }] }), 'spec.volumes[0].cephfs.monitors[0]'],
     ];

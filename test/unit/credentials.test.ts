@@ -3,18 +3,19 @@ import { compileCredentialSettings, findCredentials } from '../../src/policy/cre
 import { shellWords, SEPARATOR } from '../../src/policy/shell.ts';
 import { newBudget } from '../../src/objects/expand.ts';
 import { containerTexts, type ScannedText } from '../../src/objects/texts.ts';
+import { fakeRandom } from '../helpers/objects.ts';
 
 // Fake credentials are assembled at run time so this file holds no scanner-tripping literal.
 const PW = ['Tr0ub4dor', '-', 'x9Q!'].join('');
-const AWS_ID = 'AKIA' + 'Z'.repeat(4) + '2345ABCDEF67';
-const GH = 'ghp_' + 'a1B2'.repeat(9);
-const GL = 'glpat-' + 'x'.repeat(20);
-const SLACK = 'xoxb-' + '1234567890-abcdefghij';
-const STRIPE = 'sk_live_' + '0'.repeat(24);
+const AWS_ID = 'AKIA' + fakeRandom(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567');
+const GH = 'ghp_' + fakeRandom(36, undefined, 1);
+const GL = 'glpat-' + fakeRandom(20, undefined, 2);
+const SLACK = 'xoxb-' + fakeRandom(12, '0123456789', 3) + '-' + fakeRandom(24, undefined, 3);
+const STRIPE = 'sk_live_' + fakeRandom(24, undefined, 4);
 const JWT = 'eyJ' + 'hbGciOiJIUzI1NiJ9' + '.eyJ' + 'zdWIiOiIxMjM0NTY3ODkwIn0' + '.' + 'SflKxwRJSMeKKF2QT4fwpM';
-const PEM = '-----BEGIN ' + 'PRIVATE KEY-----\nMIIEv...\n-----END PRIVATE KEY-----';
-const NPM = 'npm_' + 'A'.repeat(36);
-const GOOGLE = 'AIza' + 'B'.repeat(35);
+const PEM = '-----BEGIN ' + 'PRIVATE KEY-----\nMIIEv' + fakeRandom(64, undefined, 5) + '\n-----END PRIVATE KEY-----';
+const NPM = 'npm_' + fakeRandom(36, undefined, 6);
+const GOOGLE = 'AIza' + fakeRandom(35, undefined, 8);
 
 const settings = compileCredentialSettings({ sensitiveNames: ['pin'], extraPatterns: [{ name: 'acme token', pattern: 'acme_[a-z0-9]{16}' }] });
 
@@ -33,7 +34,7 @@ const positives: Row[] = [
   { what: 'kebab api-key', texts: env('api-key', PW), secret: PW },
   { what: 'API_KEY', texts: env('API_KEY', PW), secret: PW },
   { what: 'CLIENT_SECRET', texts: env('CLIENT_SECRET', PW), secret: PW },
-  { what: 'AWS_SECRET_ACCESS_KEY', texts: env('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'), secret: 'wJalrXUtnFEMI' },
+  { what: 'AWS_SECRET_ACCESS_KEY', texts: env('AWS_SECRET_ACCESS_KEY', fakeRandom(40, undefined, 9)), secret: fakeRandom(40, undefined, 9) },
   { what: 'GITHUB_TOKEN', texts: env('GITHUB_TOKEN', PW), secret: PW },
   { what: 'MYSQL_ROOT_PASSWORD', texts: env('MYSQL_ROOT_PASSWORD', PW), secret: PW },
   { what: 'REDIS_PASS', texts: env('REDIS_PASS', PW), secret: PW },
@@ -52,9 +53,9 @@ const positives: Row[] = [
   { what: 'a configured extra pattern', texts: env('X', 'acme_0123456789abcdef'), found: { path: 'spec.containers[0].env[0].value', what: /matches pattern "acme token"/ } },
   { what: 'a password in a URL', texts: env('DATABASE_URL', `postgres://app:${PW}@db.example.com:5432/app`), found: { path: 'spec.containers[0].env[0].value', what: /password in URL/ }, secret: PW },
   { what: 'a password in an AMQP URL in args', texts: argv(['worker'], [`--broker=amqps://u:${PW}@mq.example.com/vhost`]), found: { path: 'spec.containers[0].args[0]', what: /password in URL/ }, secret: PW },
-  { what: 'a password in an ADO.NET connection string', texts: env('CONN', `Server=tcp:sql.example.net,1433;Database=app;User Id=app;Password=${PW};`), found: { path: 'spec.containers[0].env[0].value', what: /connection string/ }, secret: PW },
-  { what: 'pwd= in an ODBC string', texts: env('ODBC', `DSN=x;UID=app;PWD=${PW}`), found: { path: 'spec.containers[0].env[0].value', what: /connection string/ } },
-  { what: 'a libpq keyword string', texts: env('PG', `host=db.example.com password=${PW} dbname=app`), found: { path: 'spec.containers[0].env[0].value', what: /connection string/ } },
+  { what: 'a password in an ADO.NET connection string', texts: env('CONN', `Server=tcp:sql.example.net,1433;Database=app;User Id=app;Password=${PW};`), found: { path: 'spec.containers[0].env[0].value', what: /key=value/ }, secret: PW },
+  { what: 'pwd= in an ODBC string', texts: env('ODBC', `DSN=x;UID=app;PWD=${PW}`), found: { path: 'spec.containers[0].env[0].value', what: /key=value/ } },
+  { what: 'a libpq keyword string', texts: env('PG', `host=db.example.com password=${PW} dbname=app`), found: { path: 'spec.containers[0].env[0].value', what: /key=value/ } },
   { what: 'a Bearer header in a curl script', texts: argv(['sh', '-c'], [`curl -H "Authorization: Bearer ${PW}" https://api.example.com`]), found: { path: 'spec.containers[0].args[0]', what: /HTTP header/ }, secret: PW },
   { what: 'an X-Api-Key header', texts: argv(['curl'], ['-H', `X-Api-Key: ${PW}`]), found: { path: 'spec.containers[0].args[1]', what: /HTTP header/ } },
   { what: '--password=x', texts: argv(['app'], [`--password=${PW}`]), found: { path: 'spec.containers[0].args[0]', what: /command line/ }, secret: PW },
@@ -63,7 +64,7 @@ const positives: Row[] = [
   { what: '--token=x', texts: argv(['vault', 'login', `--token=${PW}`]), found: { path: 'spec.containers[0].command[2]', what: /command line/ } },
   { what: '-pSECRET for mysql in sh -c', texts: argv(['sh', '-c', `mysql -uroot -p${PW} shop`]), found: { path: 'spec.containers[0].command[2]', what: /command line/ }, secret: PW },
   { what: '-pSECRET for mysqldump in bash -ec with &&', texts: argv(['/bin/bash', '-ec'], [`cd /tmp && mysqldump -h db -p${PW} app > d.sql`]), found: { path: 'spec.containers[0].args[0]', what: /command line/ } },
-  { what: 'PGPASSWORD=x psql inline assignment', texts: argv(['sh', '-c', `PGPASSWORD=${PW} psql -h db -U app`]), found: { path: 'spec.containers[0].command[2]', what: /command line/ }, secret: PW },
+  { what: 'PGPASSWORD=x psql inline assignment', texts: argv(['sh', '-c', `PGPASSWORD=${PW} psql -h db -U app`]), found: { path: 'spec.containers[0].command[2]', what: /key=value|command line/ }, secret: PW },
   { what: 'curl -u user:pw', texts: argv(['curl', '-u', `admin:${PW}`, 'https://api.example.com']), found: { path: 'spec.containers[0].command[2]', what: /command line/ } },
   { what: '--password in a quoted script', texts: argv(['sh', '-c', `app --password '${PW}'`]), found: { path: 'spec.containers[0].command[2]', what: /command line/ } },
   { what: 'a token after a newline in a script', texts: argv(['sh', '-c', `echo start\nexport API_TOKEN=${PW}`]), found: { path: 'spec.containers[0].command[2]', what: /./ } },
@@ -82,7 +83,8 @@ const negatives: Row[] = [
   { what: 'PASSWORD_FILE', texts: env('PASSWORD_FILE', 'db-password') },
   { what: 'SECRETS_DIR', texts: env('SECRETS_DIR', 'secrets') },
   { what: 'TOKEN_PATH', texts: env('TOKEN_PATH', 'var-run-token') },
-  { what: 'a number', texts: env('PASSWORD', '12') },
+  { what: 'a single digit (a setting, not a PIN)', texts: env('PASSWORD', '0') },
+  { what: 'AWS\'s documented example secret key', texts: env('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY') },
   { what: 'a boolean', texts: env('ENABLE_TOKEN', 'true') },
   { what: 'ENABLE_TOKEN_AUTH', texts: env('ENABLE_TOKEN_AUTH', 'yes-please') },
   { what: 'TOKEN_TTL', texts: env('TOKEN_TTL', '3600') },

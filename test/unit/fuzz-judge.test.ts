@@ -26,7 +26,7 @@ const policies: Policy[] = [
   policyOf([
     'defaultMode: warn',
     'sharedNamespace: external-services',
-    'allowedHosts: ["api.github.com", "*.example.org", "203.0.113.9"]',
+    'allowedHosts: ["api.github.com", "*.example.org", "93.184.216.9"]',
     'credentials:',
     '  sensitiveNames: [pin]',
     '  extraPatterns: [{ name: acme token, pattern: "acme_[A-Za-z0-9]{32}" }]',
@@ -168,7 +168,7 @@ describe('judge properties (fast-check)', function () {
     };
     // DB_PASSWORD=summer2024.io
     it('a credential shaped like a host name is not echoed', () => property(hostShapedCredentials.host));
-    // API_TOKEN=203.0.113.7
+    // API_TOKEN=93.184.216.7
     it('a credential shaped like a public IP address is not echoed', () => property(hostShapedCredentials.ip));
     // SECRET=https://x.example.com
     it('a credential shaped like a URL is not echoed', () => property(hostShapedCredentials.url));

@@ -24,8 +24,8 @@ const positives: [string, ScannedText[], string[]][] = [
   ['an IPv4 literal', env('8.8.8.8'), ['8.8.8.8']],
   ['an IPv4 literal with port', env('8.8.4.4:53'), ['8.8.4.4:53']],
   ['an IPv6 literal', env('2001:4860:4860::8888'), ['2001:4860:4860::8888']],
-  ['a bracketed IPv6 with port', env('[2001:db8::1]:443'), ['2001:db8::1:443']],
-  ['an IPv6 URL', env('http://[2001:db8::2]:8080/'), ['2001:db8::2:8080']],
+  ['a bracketed IPv6 with port', env('[2606:4700::1]:443'), ['2606:4700::1:443']],
+  ['an IPv6 URL', env('http://[2606:4700::2]:8080/'), ['2606:4700::2:8080']],
   ['--host=name', argv('--host=db.example.com'), ['db.example.com']],
   ['--host name', argv('--host', 'db.example.com'), ['db.example.com']],
   ['-h name', argv('-h', 'db.example.com'), ['db.example.com']],
@@ -155,7 +155,7 @@ describe('undeclared-external-host: finding external hosts', () => {
 
   it('normalises host names', () => {
     expect(normalizeHost(' DB.Example.COM. ')).to.equal('db.example.com');
-    expect(normalizeHost('[2001:DB8::1]')).to.equal('2001:db8::1');
+    expect(normalizeHost('[2606:4700::1]')).to.equal('2606:4700::1');
   });
 
   const matches: [string, string, boolean][] = [

@@ -8,7 +8,7 @@ describe('URL spans', () => {
     ['userinfo split at the first colon', 'postgres://app:s3cr:et@db.example.com:5432/x', [{ host: 'db.example.com', port: 5432, user: 'app', password: 's3cr:et' }]],
     ['the last @ ends the userinfo, as WHATWG parsers do', 'http://a@b@evil.example.com/', [{ host: 'evil.example.com', user: 'a@b' }]],
     ['a backslash ends the authority, as WHATWG parsers do for http', 'http://evil.example.com\\@declared.example.com/', [{ host: 'evil.example.com' }]],
-    ['a bracketed IPv6 host', 'http://[2001:db8::2]:8080/', [{ host: '[2001:db8::2]', port: 8080 }]],
+    ['a bracketed IPv6 host', 'http://[2606:4700::2]:8080/', [{ host: '[2606:4700::2]', port: 8080 }]],
     ['a scheme after a colon', 'jdbc:postgresql://db.example.com/app', [{ host: 'db.example.com' }]],
     ['two URLs in a list', 'https://es1.example.com:9200,https://es2.example.com:9200', [{ host: 'es1.example.com', port: 9200 }, { host: 'es2.example.com', port: 9200 }]],
     ['no scheme, no span', '://x.example.com', []],

@@ -1,0 +1,3 @@
+module extguard/corpus/tools/gitleaks-dump
+
+go 1.24

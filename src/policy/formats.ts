@@ -1,0 +1,164 @@
+// Token formats: a credential whatever the variable is called. Prefixes, lengths, alphabets
+// and checksums are facts published by the issuers and collected by gitleaks; the
+// expressions are ours. Only presence matters, so a minimum length is written as an exact
+// count ({20}, not {20,}): the same strings match and nothing rescans a long run.
+//
+// A format filled with a placeholder is not a credential: `ghp_xxxx…`, `glpat-XXXX…`,
+// `AKIAIOSFODNN7EXAMPLE`, a PEM armour around nothing. Where the format carries a checksum
+// (GitHub's CRC32) a valid one proves a real token; otherwise the token must not read as
+// filler (long runs of one character, a counting sequence, a documentation word).
+
+import { crc32 } from 'node:zlib';
+
+interface Format {
+  what: string;
+  /** Literal strings one of which the text must contain before the regex runs (cheap pre-filter). */
+  hints: readonly string[];
+  /** Global: every match is tried, so a placeholder does not hide a real token after it. */
+  regex: RegExp;
+  /** Structure the match must have, beyond not being filler. */
+  verify?: (text: string, start: number, end: number) => boolean;
+  /** A valid checksum proves a real token, even one that reads like filler. */
+  checksum?: (match: string) => boolean;
+}
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** GitHub's tokens end in the base62 CRC32 of their 30 random characters, padded to 6. */
+function githubChecksum(match: string): boolean {
+  const body = match.slice(match.indexOf('_') + 1);
+  if (body.length !== 36) return false;
+  let n = crc32(body.slice(0, 30));
+  let encoded = '';
+  while (n > 0) { encoded = BASE62[n % 62]! + encoded; n = Math.floor(n / 62); }
+  return encoded.padStart(6, '0') === body.slice(30);
+}
+
+/** A private key's armour must hold a key: at least 40 base64 characters before its END line. */
+function pemHasBody(text: string, _start: number, end: number): boolean {
+  const stop = text.indexOf('-----END', end);
+  const limit = stop < 0 ? Math.min(text.length, end + 4096) : stop;
+  let n = 0;
+  for (let i = end; i < limit && n < 40; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47) n++;
+  }
+  return n >= 40;
+}
+
+/** `-----BEGIN PRIVATE KEY-----` with nothing (or `...`) before its END: documentation, not a key. */
+export function isEmptyArmour(value: string): boolean {
+  return value.startsWith('-----BEGIN') && !pemHasBody(value, 0, value.indexOf('-----', 10) + 5);
+}
+
+/** A PuTTY key file holds its private part after `Private-Lines:`. */
+const puttyHasPrivate = (text: string, _start: number, end: number): boolean => text.includes('Private-Lines:', end);
+
+export const FORMATS: readonly Format[] = [
+  { what: 'PEM private key', hints: ['PRIVATE KEY'], regex: /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----/g, verify: pemHasBody },
+  { what: 'PuTTY private key', hints: ['PuTTY-User-Key-File-'], regex: /PuTTY-User-Key-File-[23]: /g, verify: puttyHasPrivate },
+  { what: 'age secret key', hints: ['AGE-SECRET-KEY-1'], regex: /AGE-SECRET-KEY-1[0-9A-Z]{58}/g },
+  { what: 'AWS access key ID', hints: ['AKIA', 'ASIA', 'ABIA', 'ACCA'], regex: /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g },
+  { what: 'GitHub token', hints: ['gh'], regex: /\bgh[pousr]_[A-Za-z0-9]{36}\b/g, checksum: githubChecksum },
+  { what: 'GitHub token', hints: ['github_pat_'], regex: /\bgithub_pat_[A-Za-z0-9_]{40}/g },
+  { what: 'GitLab token', hints: ['gl'], regex: /\bgl(?:pat|dt|rt|ft|ffct|soat|imt|agent|oas|cbt|ptt)-[A-Za-z0-9_-]{20}/g },
+  { what: 'GitLab runner registration token', hints: ['GR1348941'], regex: /\bGR1348941[A-Za-z0-9_-]{20}/g },
+  // Bot, user, app-level, configuration and legacy tokens all put digits right after the
+  // prefix, which is what tells them from `xoxb-logo.png`.
+  { what: 'Slack token', hints: ['xox', 'xapp-'], regex: /\b(?:xox[abeoprs]-[0-9]{1,16}-[A-Za-z0-9-]{8}|xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{20}|xapp-[0-9]-[A-Z0-9]{8})/g },
+  { what: 'Slack webhook URL', hints: ['hooks.slack.com/'], regex: /hooks\.slack\.com\/(?:services\/T[A-Za-z0-9_]{6,20}\/B[A-Za-z0-9_]{6,20}\/[A-Za-z0-9_]{16}|(?:workflows|triggers)\/T[A-Za-z0-9_]{6,20}\/[A-Za-z0-9_]{6,20}\/[0-9]{6,30}\/[A-Za-z0-9_]{16})/g },
+  { what: 'Discord webhook URL', hints: ['/api/webhooks/'], regex: /discord(?:app)?\.com\/api\/webhooks\/[0-9]{6,20}\/[A-Za-z0-9_-]{40}/g },
+  { what: 'Microsoft Teams webhook URL', hints: ['webhook.office.com', 'outlook.office.com'], regex: /(?:webhook|outlook)\.office\.com\/webhook(?:b2)?\/[A-Za-z0-9-]{8,40}@[A-Za-z0-9-]{8,40}\/IncomingWebhook\/[A-Za-z0-9]{32}\/[A-Za-z0-9-]{8}/g },
+  { what: 'Telegram bot token', hints: [':AA'], regex: /\b[0-9]{8,10}:AA[A-Za-z0-9_-]{33}/g },
+  { what: 'Stripe secret key', hints: ['_live_', '_test_', '_prod_'], regex: /\b(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{20}/g },
+  { what: 'Square token', hints: ['EAAA', 'sq0'], regex: /\b(?:EAAA[A-Za-z0-9_-]{40}|sq0atp-[A-Za-z0-9_-]{22}|sq0csp-[A-Za-z0-9_-]{43})/g },
+  { what: 'Twilio API key', hints: ['SK'], regex: /\bSK[0-9a-fA-F]{32}\b/g },
+  { what: 'Mailgun API key', hints: ['key-'], regex: /\bkey-[0-9a-f]{32}\b/g },
+  { what: 'Mailchimp API key', hints: ['-us'], regex: /\b[0-9a-f]{32}-us[0-9]{1,2}\b/g },
+  { what: 'npm token', hints: ['npm_'], regex: /\bnpm_[A-Za-z0-9]{36}\b/g },
+  { what: 'PyPI token', hints: ['pypi-'], regex: /\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50}/g },
+  { what: 'RubyGems token', hints: ['rubygems_'], regex: /\brubygems_[a-f0-9]{48}\b/g },
+  { what: 'Docker Hub token', hints: ['dckr_'], regex: /\bdckr_(?:pat|oat)_[A-Za-z0-9_-]{27}/g },
+  { what: 'SendGrid API key', hints: ['SG.'], regex: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g },
+  { what: 'Sendinblue API key', hints: ['xkeysib-'], regex: /\bxkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}/g },
+  { what: 'Google API key', hints: ['AIza'], regex: /\bAIza[0-9A-Za-z_-]{35}\b/g },
+  { what: 'Google OAuth token', hints: ['ya29.', 'GOCSPX-'], regex: /\b(?:ya29\.[0-9A-Za-z_-]{30}|GOCSPX-[0-9A-Za-z_-]{28})/g },
+  // Legacy keys are sk-<20>T3BlbkFJ<20>; project, service-account and admin keys put 58 or 74
+  // characters before the marker.
+  { what: 'OpenAI API key', hints: ['T3BlbkFJ'], regex: /\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{58,74}|[A-Za-z0-9]{20})T3BlbkFJ/g },
+  { what: 'Anthropic API key', hints: ['sk-ant-'], regex: /\bsk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{80}/g },
+  { what: 'Hugging Face token', hints: ['hf_', 'api_org_'], regex: /\b(?:hf_|api_org_)[A-Za-z]{34}\b/g },
+  { what: 'Groq API key', hints: ['gsk_'], regex: /\bgsk_[A-Za-z0-9]{52}\b/g },
+  { what: 'Azure storage or Service Bus key', hints: ['AccountKey=', 'SharedAccessKey='], regex: /(?:AccountKey|SharedAccessKey)=[A-Za-z0-9+/]{40}/g },
+  { what: 'Azure AD client secret', hints: ['Q~'], regex: /(?:^|[^A-Za-z0-9_~.])[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31}/g },
+  { what: 'Alibaba Cloud access key ID', hints: ['LTAI'], regex: /\bLTAI[A-Za-z0-9]{20}\b/g },
+  { what: 'DigitalOcean token', hints: ['_v1_'], regex: /\bdo[por]_v1_[a-f0-9]{64}\b/g },
+  { what: 'Databricks token', hints: ['dapi'], regex: /\bdapi[a-f0-9]{32}\b/g },
+  { what: 'Doppler token', hints: ['dp.'], regex: /\bdp\.(?:pt|st|ct|sa|scim|audit)\.[A-Za-z0-9]{40}/g },
+  { what: 'Grafana token', hints: ['glc_', 'glsa_', 'eyJrIjoi'], regex: /\b(?:glc_[A-Za-z0-9+/]{32}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|eyJrIjoi[A-Za-z0-9]{70})/g },
+  { what: 'HashiCorp token', hints: ['.atlasv1.', 'hvs.', 'hvb.'], regex: /(?:\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60}|\bhvs\.[A-Za-z0-9_-]{90}|\bhvb\.[A-Za-z0-9_-]{138})/g },
+  { what: 'Linear API key', hints: ['lin_api_'], regex: /\blin_api_[A-Za-z0-9]{40}\b/g },
+  { what: 'New Relic key', hints: ['NRAK-', 'NRII-', 'NRJS-'], regex: /\bNR(?:AK|II|JS)-[A-Za-z0-9]{27}/g },
+  { what: 'Postman API key', hints: ['PMAK-'], regex: /\bPMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}\b/g },
+  { what: 'Prefect or Pulumi token', hints: ['pnu_', 'pul-'], regex: /\b(?:pnu_[A-Za-z0-9]{36}|pul-[a-f0-9]{40})\b/g },
+  { what: 'Shopify token', hints: ['shp'], regex: /\bshp(?:ss|at|ca|pa)_[a-fA-F0-9]{32}\b/g },
+  { what: 'Sentry token', hints: ['sntry'], regex: /\b(?:sntryu_[a-f0-9]{64}|sntrys_eyJpYXQiO[A-Za-z0-9+/]{40})/g },
+  { what: 'PlanetScale token', hints: ['pscale_'], regex: /\bpscale_(?:tkn|oauth|pw)_[A-Za-z0-9_=.-]{32}/g },
+  { what: '1Password service account token', hints: ['ops_eyJ'], regex: /\bops_eyJ[A-Za-z0-9+/]{100}/g },
+  { what: 'Dynatrace token', hints: ['dt0c01.'], regex: /\bdt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}/g },
+  { what: 'Facebook access token', hints: ['EAA'], regex: /\bEAA[MC][A-Za-z0-9]{100}/g },
+];
+
+/** `ghp_x…x`, `AKIA…EXAMPLE`, `sk_live_000…`, `ghp_1234567890abcdef…`: a format filled in by a human. */
+export function isFiller(token: string): boolean {
+  if (/EXAMPLE|example|Example|SAMPLE|sample|DUMMY|dummy|PLACEHOLDER|placeholder|REDACTED|redacted|your|YOUR|Your/.test(token)) return true;
+  let run = 1;
+  let ascending = 1;
+  const distinct = new Set<number>();
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    distinct.add(c);
+    if (i === 0) continue;
+    const prev = token.charCodeAt(i - 1);
+    run = c === prev ? run + 1 : 1;
+    ascending = c === prev + 1 ? ascending + 1 : 1;
+    // x, X, 0, * and . are what people type for "some characters here"; any character
+    // repeated eight times is as unlikely in a random token.
+    if (run >= 8 || (run >= 5 && (c === 120 || c === 88 || c === 48 || c === 42 || c === 46))) return true;
+    if (ascending >= 8) return true;
+  }
+  return token.length >= 16 && distinct.size < 8;
+}
+
+/** The first token format found in the text, with its structure and not filler. */
+export function findFormat(text: string): string | undefined {
+  for (const f of FORMATS) {
+    if (!f.hints.some((h) => text.includes(h))) continue;
+    f.regex.lastIndex = 0;
+    for (let m = f.regex.exec(text); m; m = f.regex.exec(text)) {
+      const end = m.index + m[0].length;
+      if (f.checksum?.(m[0])) return f.what;
+      if (f.verify ? f.verify(text, m.index, end) : !isFiller(m[0])) return f.what;
+    }
+  }
+  return undefined;
+}
+
+/** A JWT: base64url segments, the first two JSON objects ("eyJ" is base64 of '{"'); the signature may be empty (alg none). */
+const JWT_TAIL = /\.eyJ[A-Za-z0-9_-]{8,}\./g;
+
+export function hasJwt(text: string): boolean {
+  if (!text.includes('.eyJ')) return false;
+  JWT_TAIL.lastIndex = 0;
+  for (let m = JWT_TAIL.exec(text); m; m = JWT_TAIL.exec(text)) {
+    // The first segment is the run of base64url characters before the dot; the runs before
+    // different dots are disjoint, so walking back stays linear.
+    let s = m.index;
+    while (s > 0 && /[A-Za-z0-9_-]/.test(text[s - 1]!)) s--;
+    if (m.index - s >= 11 && text.startsWith('eyJ', s) && (s === 0 || !/\w/.test(text[s - 1]!))) return true;
+    JWT_TAIL.lastIndex = m.index + m[0].length - 1; // the closing dot may open the next token's tail
+  }
+  return false;
+}
+
+export const FORMAT_REGEXES: readonly RegExp[] = [...FORMATS.map((f) => f.regex), JWT_TAIL];

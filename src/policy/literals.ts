@@ -1,0 +1,82 @@
+// Whether a value found in a credential position is a literal credential, or something that
+// only stands where one would: a reference to where the secret lives, a placeholder or a
+// documentation value, a setting. Used after a sensitive name, flag, header or key has said
+// "a credential goes here"; token formats have their own test (formats.ts).
+
+import { OPAQUE } from '../objects/expand.ts';
+import { isEmptyArmour } from './formats.ts';
+
+/** A whole value that names a variable some program expands: $VAR, %VAR%. */
+const REFERENCE = /^(?:\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_]+%)$/;
+/**
+ * Where a secret manager keeps the value: bank-vaults `vault:secret/data/app#key`, AWS
+ * Secrets Manager and SSM ARNs (any ARN names a resource, never holds a secret), GCP
+ * `projects/p/secrets/s/versions/v`, `env:NAME` and `file:/path` indirections. Any
+ * `scheme://…` (`ref+vault://`, `op://`, `azurekeyvault://`) is a URL and judged as one.
+ */
+const SECRET_MANAGER = /^(?:vault:[A-Za-z0-9_][\w./-]*(?:#[\w.-]*){0,2}|arn:aws[a-z-]*:[a-z0-9-]+:[^\s]*|(?:gcp:secretmanager:|gcpsm:)?projects\/[\w.-]+\/secrets\/[\w.-]+(?:\/versions\/[\w.-]+)?|env:[A-Za-z_][A-Za-z0-9_]*|file:\S+)$/;
+/** An authentication scheme word written before the credential: `Bearer $(TOKEN)`. */
+export const AUTH_SCHEME = /^(?:bearer|basic|token|digest|negotiate)$/i;
+const ALNUM = /[A-Za-z0-9]/;
+/** Masks, empty markers and fillers: `<password>`, `***`, `xxxx`, `REDACTED`, `none`. */
+const PLACEHOLDER = /^(?:<[^>]*>|\[[^\]]*\]|\*+|#+|•+|x{3,}|X{3,}|\.{3,}|…|-+|_+|0{4,}|redacted|\[redacted\]|none|null|nil|undefined|n\/a|na|todo|tbd|fixme|empty|placeholder|dummy|example|sample|unset|notset|not-set|not_set)$/i;
+/** An instruction to the reader instead of a value: REPLACE_ME, your-api-key-here, INSERT_TOKEN_HERE, CHANGE_ME. */
+const INSTRUCTION = /^(?:(?:replace|change|insert|enter|put|add|set|fill|update|provide|your)[-_ .][-_ .A-Za-z0-9]*|[-_ .A-Za-z0-9]*[-_ .]here)$/i;
+/** Characters typed over a value to hide or stand for it: `ghp_xxxxx…`, `xoxb-xxxx-…`, `sk_****`. */
+const MASKED = /[xX]{5}|[*•]{3}/;
+/** AWS and others publish example credentials marked EXAMPLE (AKIAIOSFODNN7EXAMPLE). */
+const DOCUMENTATION = /EXAMPLE|(?:^|[^A-Za-z])(?:example|sample|dummy|placeholder)(?:$|[^A-Za-z])/;
+/** Numbers that read as settings rather than a PIN: one digit, signed or decimal. */
+const SETTING_NUMBER = /^(?:[-+]?\d(?:\.\d+)?|[-+]?\d+\.\d+|[-+]\d+)$/;
+const BOOLEAN = /^(?:true|false|yes|no|on|off|enabled|disabled)$/i;
+const DURATION = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|w|y|sec|secs|min|mins|hours?|days?)$/i;
+const PATHLIKE = /^(?:\/|\.\.?\/|~\/|[A-Za-z]:\\)\S*$/;
+const HEADER_NAME = /^(?:x-[a-z0-9-]+|authorization|proxy-authorization|cookie)$/i;
+const URL_ONLY = /^[a-z][a-z0-9+.-]*:\/\/\S+$/i;
+/** Public halves of key pairs and certificates: shared by design. */
+const PUBLIC_KEY = /^(?:(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-[a-z0-9]+|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) AAAA|-----BEGIN (?:PUBLIC KEY|RSA PUBLIC KEY|CERTIFICATE|PGP PUBLIC KEY BLOCK)-----)/;
+/** What an AUTH setting names when it is not a credential: a mechanism. */
+const AUTH_MECHANISM = /^(?:basic|bearer|digest|token|tokens|oauth|oauth2|oidc|jwt|ldap|saml|kerberos|gssapi|ntlm|mtls|tls|x509|cert|certificate|apikey|api-key|api_key|password|md5|scram-sha-256|scram-sha-1|trust|peer|plain|anonymous|internal|external|local|iam|sso|keycloak|dex|header|cookie|session|optional|required)$/i;
+
+/** Every regular expression of this module, for the ReDoS check in the tests. */
+export const LITERAL_REGEXES: readonly RegExp[] = [REFERENCE, SECRET_MANAGER, AUTH_SCHEME, ALNUM, PLACEHOLDER, INSTRUCTION, MASKED, DOCUMENTATION, SETTING_NUMBER, BOOLEAN, DURATION, PATHLIKE, HEADER_NAME, URL_ONLY, PUBLIC_KEY, AUTH_MECHANISM];
+
+export function unquote(v: string): string {
+  const q = v[0];
+  return v.length >= 2 && (q === '"' || q === "'") && v.endsWith(q) ? v.slice(1, -1) : v;
+}
+
+/** The value is a literal that could be a credential (not a reference, path, placeholder...). */
+export function isLiteralSecret(raw: string): boolean {
+  if (!raw.includes(OPAQUE)) return isWholeLiteral(raw);
+  // Literal parts next to a value the object does not hold are judged on their own: the
+  // kubelet delivers them, and `$(EMPTY)hunter2` must not pass as a reference.
+  for (const part of raw.split(OPAQUE)) {
+    const p = part.trim();
+    if (ALNUM.test(p) && !AUTH_SCHEME.test(p) && isWholeLiteral(p)) return true;
+  }
+  return false;
+}
+
+function isWholeLiteral(raw: string): boolean {
+  // No length limit: padding must not hide a password, and a long literal under a sensitive
+  // name (a private key in SSH_KEY_PASSPHRASE...) is still a credential. A weak real password
+  // (`changeme`, `password`, `12345678`) is a credential too: it opens the same door.
+  const v = unquote(raw.trim());
+  if (v === '' || !ALNUM.test(v)) return false;
+  return !(REFERENCE.test(v) || SECRET_MANAGER.test(v) || PLACEHOLDER.test(v) || INSTRUCTION.test(v) || MASKED.test(v) || DOCUMENTATION.test(v)
+    || SETTING_NUMBER.test(v) || BOOLEAN.test(v) || DURATION.test(v) || PATHLIKE.test(v) || HEADER_NAME.test(v) || URL_ONLY.test(v)
+    || PUBLIC_KEY.test(v) || isEmptyArmour(v));
+}
+
+/** `Bearer abc` -> `abc`: the scheme word is not the credential. */
+export function afterAuthScheme(value: string): string {
+  const v = value.trim();
+  const space = v.indexOf(' ');
+  return space > 0 && AUTH_SCHEME.test(v.slice(0, space)) ? v.slice(space + 1) : v;
+}
+
+/** The value of an AUTH-named setting is an authentication mechanism (AUTH=oauth2), not a credential. */
+export function isAuthMechanism(value: string): boolean {
+  return AUTH_MECHANISM.test(unquote(value.trim()));
+}

@@ -1,0 +1,80 @@
+// Which names designate a credential: environment variables, flags, header names, and keys
+// inside structured values (JSON, YAML, properties, query strings, connection strings).
+//
+// Names are matched by token (DB_PASSWORD, dbPassword, db.password all read "db password"),
+// never by substring: "bypass", "passport" and "monkey" are not credentials. A name that
+// also holds a setting word (TOKEN_TTL, PASSWORD_FILE, SECRET_NAME, AWS_ACCESS_KEY_ID) is a
+// setting about a credential, not the credential. Vocabulary learned from the names peers
+// flag (Polaris, KICS, kube-linter, detect-secrets, gitleaks) and from the names they miss.
+
+import { identifierWords } from './scan.ts';
+
+/** A token that alone makes a name sensitive, wherever it sits. */
+const SENSITIVE_TOKENS = new Set([
+  'password', 'passwd', 'pwd', 'pw', 'pass', 'pgpass', 'secret', 'token', 'apikey', 'passphrase', 'credential', 'credentials', 'creds',
+  'privatekey', 'secretkey', 'accesskey', 'authtoken', 'mnemonic',
+]);
+/** Keywords long enough to recognise when glued to a prefix: PGPASSWORD, WEBHOOKSECRET, AUTHTOKEN. */
+const GLUED_SUFFIXES = ['password', 'passwd', 'passphrase', 'secret', 'token', 'apikey'];
+/** Tokens that name a credential only as the last word: REDIS_AUTH, BASIC_AUTH, AUTHORIZATION, BEARER (not AUTH_SERVER). */
+const LAST_TOKENS = new Set(['auth', 'authorization', 'bearer']);
+/** Pairs of adjacent tokens that together name a credential. */
+const SENSITIVE_PAIRS = [
+  'api_key', 'access_key', 'private_key', 'secret_key', 'client_secret', 'auth_token', 'signing_key', 'encryption_key', 'master_key',
+  'account_key', 'session_key', 'app_key', 'license_key', 'hmac_key', 'jwt_key', 'client_key', 'auth_key', 'ssh_key', 'deploy_key',
+  'gpg_key', 'pgp_key', 'tls_key', 'ssl_key', 'storage_key', 'shared_key', 'subscription_key', 'admin_key', 'service_key',
+  'connection_string', 'conn_string', 'conn_str', 'seed_phrase', 'recovery_phrase',
+];
+/** Names whose value is a list of key=value pairs: judged by its keys, not as a whole. */
+const CONNECTION_STRING_PAIRS = ['connection_string', 'conn_string', 'conn_str'];
+/** Tokens that make a name a setting about a credential rather than the credential itself. */
+const SETTING_TOKENS = new Set([
+  'ttl', 'timeout', 'expiry', 'expires', 'expiration', 'expire', 'length', 'len', 'policy', 'policies', 'name', 'names', 'file', 'files',
+  'path', 'dir', 'directory', 'url', 'uri', 'endpoint', 'header', 'type', 'enabled', 'enable', 'disabled', 'disable', 'algorithm', 'algo',
+  'ref', 'id', 'mode', 'format', 'size', 'count', 'retries', 'interval', 'age', 'lifetime', 'version', 'prefix', 'field', 'stdin',
+  'min', 'max', 'minimum', 'maximum', 'hash', 'rotation', 'refresh', 'required', 'require', 'location', 'mount', 'volume', 'store',
+  'provider', 'issuer', 'audience', 'scope', 'scopes', 'cache', 'reset', 'strength', 'complexity', 'hint', 'label', 'keys', 'duration', 'delay',
+  'limit', 'limits', 'quota', 'threshold', 'rate', 'capacity', 'window', 'buffer', 'batch', 'public', 'publishable', 'pub', 'pubkey',
+  'fingerprint', 'thumbprint', 'kid', 'column', 'regex', 'pattern', 'env', 'var', 'variable', 'arn',
+]);
+
+export interface NameSettings {
+  /** Extra keywords from credentials.sensitiveNames, already split into tokens and joined by "_". */
+  extraNames: readonly string[];
+}
+
+/** The name designates a credential (not a setting about one). */
+export function isSensitiveName(name: string, s: NameSettings): boolean {
+  const t = identifierWords(name);
+  if (t.length === 0 || t.some((x) => SETTING_TOKENS.has(x))) return false;
+  if (t.some((x) => SENSITIVE_TOKENS.has(x) || GLUED_SUFFIXES.some((k) => x.endsWith(k)))) return true;
+  if (LAST_TOKENS.has(t[t.length - 1]!)) return true;
+  // Cloud keys are named after the cloud: AZURE_STORAGE_KEY, AZURE_OPENAI_KEY.
+  if (t.length >= 2 && t[0] === 'azure' && t[t.length - 1] === 'key') return true;
+  const joined = `_${t.join('_')}_`;
+  return SENSITIVE_PAIRS.some((p) => joined.includes(`_${p}_`)) || s.extraNames.some((p) => joined.includes(`_${p}_`));
+}
+
+/** A connection-string name (CONNECTION_STRING, DB_CONN_STR): its value is judged by the pairs it holds. */
+export function isConnectionStringName(name: string): boolean {
+  const joined = `_${identifierWords(name).join('_')}_`;
+  return CONNECTION_STRING_PAIRS.some((p) => joined.includes(`_${p}_`));
+}
+
+/** The name's last word says it holds an authentication setting (AUTH, REDIS_AUTH): a mechanism word there is not a credential. */
+export function isAuthName(name: string): boolean {
+  const t = identifierWords(name);
+  const last = t[t.length - 1];
+  return last === 'auth' || last === 'authorization';
+}
+
+/**
+ * Keys that carry a credential only inside a URL's query or a key=value list: `sig` of an
+ * Azure SAS URL, `X-Amz-Signature` of a presigned S3 URL. As variable names they mean nothing.
+ */
+const QUERY_ONLY_KEYS = new Set(['sig', 'signature', 'x-amz-signature', 'x-goog-signature', 'x-amz-security-token', 'access_token', 'code_verifier']);
+
+/** A key of a key=value pair or a query parameter that holds a credential. */
+export function isSensitiveKey(key: string, s: NameSettings): boolean {
+  return QUERY_ONLY_KEYS.has(key.toLowerCase()) || isSensitiveName(key, s);
+}

@@ -1,0 +1,103 @@
+// Credentials written inside a structured value: the keys of JSON, YAML, properties and INI
+// text, `key=value` lists (connection strings, query strings, `-Dkey=value`), userinfo
+// without a scheme (`user:pw@tcp(host)/db`, `user:pw@host:6379`), and base64 wrappings of
+// any of those. A key is judged like a variable name; its value like a variable's value.
+// Every scan reads its text a bounded number of times (see scan.ts for why that matters).
+
+import { isLiteralSecret, unquote } from './literals.ts';
+import { isSensitiveKey, type NameSettings } from './names.ts';
+
+// `key=value` after a separator: start, whitespace, `?`, `&`, `;`, `,`, `{`, `(` or a `-D`.
+// The key is bounded, so a failed attempt reads at most 64 characters.
+const PAIR_KEY = /(?:^|[\s?&;,{(])(?:-D)?([A-Za-z_][\w.-]{0,63})=/g;
+const PAIR_VALUE = /'[^']*'|"[^"]*"|[^;&\s]+/y;
+// JSON and similar: "key": "value", 'key': value.
+const JSON_KEY = /["']([A-Za-z_][\w.-]{0,63})["']\s{0,16}:\s{0,16}/g;
+const JSON_VALUE = /"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^,}\]\s]+/y;
+// One line of YAML, INI or properties: `key: value`, `key = value`, `- key: value`.
+const LINE_PAIR = /^[ \t-]{0,64}["']?([A-Za-z_][\w.-]{0,63})["']?[ \t]{0,16}[:=][ \t]*/;
+// user:password@host without a scheme (a scheme's URL is read by urlSpans). The host must
+// follow: tcp(…)/unix(…) as Go's MySQL driver writes it, or a name with an optional port.
+const USERINFO = /(?:^|[\s'"=,;])([A-Za-z0-9_.-]{1,64}):([^\s@/'":]{1,256})@(?:tcp\(|unix\(|\[|[A-Za-z0-9][A-Za-z0-9.-]{0,252}(?::[0-9]{1,5})?(?=[/\s'"?,;]|$))/g;
+const NOT_USERINFO = new Set(['mailto', 'sip', 'sips', 'tel', 'xmpp', 'urn']);
+const BASE64_RUN = /[A-Za-z0-9+/]{24,}={0,2}/g;
+
+export const STRUCTURED_REGEXES: readonly RegExp[] = [PAIR_KEY, PAIR_VALUE, JSON_KEY, JSON_VALUE, LINE_PAIR, USERINFO, BASE64_RUN];
+
+const credentialPair = (key: string, value: string, s: NameSettings): boolean => isSensitiveKey(key, s) && isLiteralSecret(value);
+
+/** Runs `key` over the text; for each match reads a value with the sticky `value` regex. */
+function pairs(text: string, key: RegExp, value: RegExp, s: NameSettings): boolean {
+  key.lastIndex = 0;
+  for (let m = key.exec(text); m; m = key.exec(text)) {
+    value.lastIndex = key.lastIndex;
+    const v = value.exec(text);
+    if (v && credentialPair(m[1]!, v[0], s)) return true;
+    if (v) key.lastIndex = Math.max(key.lastIndex, value.lastIndex);
+  }
+  return false;
+}
+
+/** Each line read as `key: value` or `key = value` (YAML, INI, properties, dotenv). */
+function linePairs(text: string, s: NameSettings): boolean {
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end);
+    const m = LINE_PAIR.exec(line);
+    if (m) {
+      let v = line.slice(m[0].length).trim();
+      const comment = v.indexOf(' #');
+      if (comment >= 0) v = v.slice(0, comment).trim();
+      // `key: |` opens a block; its lines follow and are read as lines of their own.
+      if (v !== '|' && v !== '>' && v !== '' && credentialPair(m[1]!, unquote(v), s)) return true;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
+/** `user:pw@tcp(db:3306)/shop`, `default:pw@redis:6379`: a password without a URL scheme. */
+function schemelessUserinfo(text: string): boolean {
+  if (!text.includes('@')) return false;
+  USERINFO.lastIndex = 0;
+  for (let m = USERINFO.exec(text); m; m = USERINFO.exec(text)) {
+    if (!NOT_USERINFO.has(m[1]!.toLowerCase()) && isLiteralSecret(m[2]!)) return true;
+  }
+  return false;
+}
+
+/** A credential in the structure of the text: its key=value pairs, JSON/YAML keys, or userinfo. */
+export function inStructure(text: string, s: NameSettings): string | undefined {
+  if (text.includes('=') && pairs(text, PAIR_KEY, PAIR_VALUE, s)) return 'credential in a key=value pair';
+  if (text.includes(':')) {
+    if ((text.includes('"') || text.includes("'")) && pairs(text, JSON_KEY, JSON_VALUE, s)) return 'credential in a structured value';
+    if (text.includes('\n') && linePairs(text, s)) return 'credential in a structured value';
+    if (schemelessUserinfo(text)) return 'password in a connection string';
+  } else if (text.includes('\n') && text.includes('=') && linePairs(text, s)) {
+    return 'credential in a structured value';
+  }
+  return undefined;
+}
+
+/**
+ * The texts that base64 runs of the text decode to, when they decode to printable text: a
+ * wrapped connection URL or config is judged as if written plainly. Binary (keys,
+ * certificates, random secrets) is left to the other rules. Decoded text is at most 3/4 of
+ * the text, and is not decoded again.
+ */
+export function* base64Texts(text: string): Generator<string> {
+  BASE64_RUN.lastIndex = 0;
+  for (let m = BASE64_RUN.exec(text); m; m = BASE64_RUN.exec(text)) {
+    const decoded = printable(m[0]);
+    if (decoded !== undefined) yield decoded;
+  }
+}
+
+function printable(run: string): string | undefined {
+  if (run.length % 4 === 1) return undefined;
+  const bytes = Buffer.from(run, 'base64');
+  for (const b of bytes) if (!((b >= 32 && b < 127) || b === 9 || b === 10 || b === 13)) return undefined;
+  return bytes.length > 0 ? bytes.toString('latin1') : undefined;
+}
