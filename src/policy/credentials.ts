@@ -14,7 +14,7 @@
 import { RE2JS } from 're2js';
 import type { ConfigMapSourced } from '../objects/texts.ts';
 import { findFormat, hasJwt } from './formats.ts';
-import { afterAuthScheme, isAuthMechanism, isLiteralSecret } from './literals.ts';
+import { afterAuthScheme, isAuthMechanism, isLiteralSecret, isSelfNamed } from './literals.ts';
 import { isAuthName, isConnectionStringName, isSensitiveName as isSensitiveNameWith } from './names.ts';
 import { identifierWords, urlSpans } from './scan.ts';
 import { argvGroups, argvWords, programName, SEPARATOR } from './shell.ts';
@@ -104,7 +104,7 @@ function underSensitiveName(name: string, value: string, s: CompiledCredentialSe
   if (!isSensitiveName(name, s)) return undefined;
   const credential = afterAuthScheme(value);
   if (isAuthName(name) && isAuthMechanism(credential)) return undefined;
-  return isLiteralSecret(credential) ? 'sensitive variable name with a literal value' : undefined;
+  return isLiteralSecret(credential) && !isSelfNamed(name, credential) ? 'sensitive variable name with a literal value' : undefined;
 }
 
 const MYSQL_CLIENTS = /(^|\/)(mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|mysqlimport|mysqlshow)$/;
@@ -122,6 +122,20 @@ const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
 const USER_PASSWORD = /^[^:\s]+:./s;
 
 type Word = { word: string; text: number };
+
+/** Words the documentation writes for "your user" and "your password": `username:password`, `user:pass`. */
+const GENERIC_USERS = new Set(['user', 'username', 'usr', 'login', 'name', 'email', 'id', 'client', 'clientid', 'client_id', 'key']);
+const GENERIC_PASSWORDS = new Set(['password', 'pass', 'passwd', 'pwd', 'secret', 'token', 'apikey', 'api_key', 'key']);
+
+/** `user:pw` for curl -u: a literal password, not `<user:password>`, `$1:$2` or `username:password`. */
+function isUserPassword(word: string): boolean {
+  if (word.startsWith('<') && word.endsWith('>')) return false;
+  const colon = word.indexOf(':');
+  const user = word.slice(0, colon).toLowerCase();
+  const password = word.slice(colon + 1);
+  if (GENERIC_USERS.has(user) && GENERIC_PASSWORDS.has(password.toLowerCase())) return false;
+  return isLiteralSecret(password);
+}
 
 /** The words of one command, up to its separator. */
 function commandWords(words: readonly Word[], from: number): Word[] {
@@ -196,7 +210,7 @@ function inArgv(words: readonly Word[], s: CompiledCredentialSettings): Map<numb
     if (!flag) continue;
     const [, name, inline] = flag;
     if (curl && (word === '-u' || word === '--user') && next && next.word !== SEPARATOR && USER_PASSWORD.test(next.word)
-      && isLiteralSecret(next.word.slice(next.word.indexOf(':') + 1))) {
+      && isUserPassword(next.word)) {
       found.set(next.text, 'password on the command line');
     } else if (name!.length > 1 && isSensitiveName(name!, s)) {
       if (inline !== undefined) {

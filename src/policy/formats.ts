@@ -65,7 +65,7 @@ export const FORMATS: readonly Format[] = [
   { what: 'GitLab runner registration token', hints: ['GR1348941'], regex: /\bGR1348941[A-Za-z0-9_-]{20}/g },
   // Bot, user, app-level, configuration and legacy tokens all put digits right after the
   // prefix, which is what tells them from `xoxb-logo.png`.
-  { what: 'Slack token', hints: ['xox', 'xapp-'], regex: /\b(?:xox[abeoprs]-[0-9]{1,16}-[A-Za-z0-9-]{8}|xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{20}|xapp-[0-9]-[A-Z0-9]{8})/g },
+  { what: 'Slack token', hints: ['xox', 'xapp-'], regex: /\b(?:xox[bpe]-[0-9]{8,14}-[A-Za-z0-9-]{8}|xox[ar]-[0-9]-[A-Za-z0-9-]{8}|xox[os]-[0-9]{6,14}-[0-9]{6,14}-|xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{20}|xapp-[0-9]-[A-Z0-9]{8})/g },
   { what: 'Slack webhook URL', hints: ['hooks.slack.com/'], regex: /hooks\.slack\.com\/(?:services\/T[A-Za-z0-9_]{6,20}\/B[A-Za-z0-9_]{6,20}\/[A-Za-z0-9_]{16}|(?:workflows|triggers)\/T[A-Za-z0-9_]{6,20}\/[A-Za-z0-9_]{6,20}\/[0-9]{6,30}\/[A-Za-z0-9_]{16})/g },
   { what: 'Discord webhook URL', hints: ['/api/webhooks/'], regex: /discord(?:app)?\.com\/api\/webhooks\/[0-9]{6,20}\/[A-Za-z0-9_-]{40}/g },
   { what: 'Microsoft Teams webhook URL', hints: ['webhook.office.com', 'outlook.office.com'], regex: /(?:webhook|outlook)\.office\.com\/webhook(?:b2)?\/[A-Za-z0-9-]{8,40}@[A-Za-z0-9-]{8,40}\/IncomingWebhook\/[A-Za-z0-9]{32}\/[A-Za-z0-9-]{8}/g },
@@ -91,6 +91,7 @@ export const FORMATS: readonly Format[] = [
   { what: 'Groq API key', hints: ['gsk_'], regex: /\bgsk_[A-Za-z0-9]{52}\b/g },
   { what: 'Azure storage or Service Bus key', hints: ['AccountKey=', 'SharedAccessKey='], regex: /(?:AccountKey|SharedAccessKey)=[A-Za-z0-9+/]{40}/g },
   { what: 'Azure AD client secret', hints: ['Q~'], regex: /(?:^|[^A-Za-z0-9_~.])[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31}/g },
+  { what: 'Cloudflare origin CA key', hints: ['v1.0-'], regex: /\bv1\.0-[a-f0-9]{24}-[a-f0-9]{146}/g },
   { what: 'Alibaba Cloud access key ID', hints: ['LTAI'], regex: /\bLTAI[A-Za-z0-9]{20}\b/g },
   { what: 'DigitalOcean token', hints: ['_v1_'], regex: /\bdo[por]_v1_[a-f0-9]{64}\b/g },
   { what: 'Databricks token', hints: ['dapi'], regex: /\bdapi[a-f0-9]{32}\b/g },
@@ -102,7 +103,7 @@ export const FORMATS: readonly Format[] = [
   { what: 'Postman API key', hints: ['PMAK-'], regex: /\bPMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}\b/g },
   { what: 'Prefect or Pulumi token', hints: ['pnu_', 'pul-'], regex: /\b(?:pnu_[A-Za-z0-9]{36}|pul-[a-f0-9]{40})\b/g },
   { what: 'Shopify token', hints: ['shp'], regex: /\bshp(?:ss|at|ca|pa)_[a-fA-F0-9]{32}\b/g },
-  { what: 'Sentry token', hints: ['sntry'], regex: /\b(?:sntryu_[a-f0-9]{64}|sntrys_eyJpYXQiO[A-Za-z0-9+/]{40})/g },
+  { what: 'Sentry token', hints: ['sntry'], regex: /\b(?:sntryu_[a-f0-9]{64}(?![a-f0-9])|sntrys_eyJpYXQiO[A-Za-z0-9+/]{10,400}={0,2}_[A-Za-z0-9+/]{43}(?![A-Za-z0-9+/]))/g },
   { what: 'PlanetScale token', hints: ['pscale_'], regex: /\bpscale_(?:tkn|oauth|pw)_[A-Za-z0-9_=.-]{32}/g },
   { what: '1Password service account token', hints: ['ops_eyJ'], regex: /\bops_eyJ[A-Za-z0-9+/]{100}/g },
   { what: 'Dynatrace token', hints: ['dt0c01.'], regex: /\bdt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}/g },
@@ -111,9 +112,11 @@ export const FORMATS: readonly Format[] = [
 
 /** `ghp_x…x`, `AKIA…EXAMPLE`, `sk_live_000…`, `ghp_1234567890abcdef…`: a format filled in by a human. */
 export function isFiller(token: string): boolean {
-  if (/EXAMPLE|example|Example|SAMPLE|sample|DUMMY|dummy|PLACEHOLDER|placeholder|REDACTED|redacted|your|YOUR|Your/.test(token)) return true;
+  if (/EXAMPLE|example|Example|SAMPLE|sample|DUMMY|dummy|PLACEHOLDER|placeholder|REDACTED|redacted|your|YOUR|Your|HERE|[Hh]ere$|RANDOM|[Rr]andom/.test(token)) return true;
   let run = 1;
   let ascending = 1;
+  // Runs of a short period: abcabc…, 123123…, 1212…
+  const periodic = [0, 0, 0, 0, 0];
   const distinct = new Set<number>();
   for (let i = 0; i < token.length; i++) {
     const c = token.charCodeAt(i);
@@ -126,9 +129,21 @@ export function isFiller(token: string): boolean {
     // repeated eight times is as unlikely in a random token.
     if (run >= 8 || (run >= 5 && (c === 120 || c === 88 || c === 48 || c === 42 || c === 46))) return true;
     if (ascending >= 8) return true;
+    for (let p = 2; p <= 4; p++) {
+      periodic[p] = i >= p && c === token.charCodeAt(i - p) ? periodic[p]! + 1 : 0;
+      if (periodic[p]! >= 12) return true;
+    }
   }
   return token.length >= 16 && distinct.size < 8;
 }
+
+/** The match with the rest of its word: `xoxp-1-2-3-####…` is judged with its `#` filler. */
+function tokenAround(text: string, start: number, end: number): string {
+  let e = end;
+  while (e < text.length && e - end < 512 && !TOKEN_END.has(text[e]!)) e++;
+  return text.slice(start, e);
+}
+const TOKEN_END = new Set([' ', '\t', '\n', '\r', '"', "'", '`', ',', ';', '&', '<', '>', ')', ']', '}']);
 
 /** The first token format found in the text, with its structure and not filler. */
 export function findFormat(text: string): string | undefined {
@@ -138,7 +153,7 @@ export function findFormat(text: string): string | undefined {
     for (let m = f.regex.exec(text); m; m = f.regex.exec(text)) {
       const end = m.index + m[0].length;
       if (f.checksum?.(m[0])) return f.what;
-      if (f.verify ? f.verify(text, m.index, end) : !isFiller(m[0])) return f.what;
+      if (f.verify ? f.verify(text, m.index, end) : !isFiller(tokenAround(text, m.index, end))) return f.what;
     }
   }
   return undefined;

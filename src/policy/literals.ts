@@ -4,10 +4,15 @@
 // "a credential goes here"; token formats have their own test (formats.ts).
 
 import { OPAQUE } from '../objects/expand.ts';
-import { isEmptyArmour } from './formats.ts';
+import { identifierWords } from './scan.ts';
+import { isEmptyArmour, isFiller } from './formats.ts';
 
-/** A whole value that names a variable some program expands: $VAR, %VAR%. */
-const REFERENCE = /^(?:\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_]+%)$/;
+/**
+ * A whole value that some program replaces at run time: `$VAR`, `$1`, `%VAR%`, a shell
+ * substitution (`$(cmd …`, `` `cmd` ``), a Terraform reference (`var.db_password`), a
+ * single-brace template (`{token}`, `{SumoAccessKey}`), SOPS ciphertext (`ENC[AES256_GCM,…]`).
+ */
+const REFERENCE = /^(?:\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?!$-]|%[A-Za-z_]+%|\$\(.*|`.*|(?:var|local|data|module|each|self)\.[A-Za-z_][\w.[\]"-]*|\{[^{}]*\}|ENC\[.*)$/s;
 /**
  * Where a secret manager keeps the value: bank-vaults `vault:secret/data/app#key`, AWS
  * Secrets Manager and SSM ARNs (any ARN names a resource, never holds a secret), GCP
@@ -18,6 +23,8 @@ const SECRET_MANAGER = /^(?:vault:[A-Za-z0-9_][\w./-]*(?:#[\w.-]*){0,2}|arn:aws[
 /** An authentication scheme word written before the credential: `Bearer $(TOKEN)`. */
 export const AUTH_SCHEME = /^(?:bearer|basic|token|digest|negotiate)$/i;
 const ALNUM = /[A-Za-z0-9]/;
+/** Text cut short for the reader: `ops_eyJzaWdu...`, `sk-…`. */
+const TRUNCATED = /(?:\.\.\.|…)$/;
 /** Masks, empty markers and fillers: `<password>`, `***`, `xxxx`, `REDACTED`, `none`. */
 const PLACEHOLDER = /^(?:<[^>]*>|\[[^\]]*\]|\*+|#+|•+|x{3,}|X{3,}|\.{3,}|…|-+|_+|0{4,}|redacted|\[redacted\]|none|null|nil|undefined|n\/a|na|todo|tbd|fixme|empty|placeholder|dummy|example|sample|unset|notset|not-set|not_set)$/i;
 /** An instruction to the reader instead of a value: REPLACE_ME, your-api-key-here, INSERT_TOKEN_HERE, CHANGE_ME. */
@@ -39,7 +46,7 @@ const PUBLIC_KEY = /^(?:(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-[a-z0-9]+|sk-(?:ss
 const AUTH_MECHANISM = /^(?:basic|bearer|digest|token|tokens|oauth|oauth2|oidc|jwt|ldap|saml|kerberos|gssapi|ntlm|mtls|tls|x509|cert|certificate|apikey|api-key|api_key|password|md5|scram-sha-256|scram-sha-1|trust|peer|plain|anonymous|internal|external|local|iam|sso|keycloak|dex|header|cookie|session|optional|required)$/i;
 
 /** Every regular expression of this module, for the ReDoS check in the tests. */
-export const LITERAL_REGEXES: readonly RegExp[] = [REFERENCE, SECRET_MANAGER, AUTH_SCHEME, ALNUM, PLACEHOLDER, INSTRUCTION, MASKED, DOCUMENTATION, SETTING_NUMBER, BOOLEAN, DURATION, PATHLIKE, HEADER_NAME, URL_ONLY, PUBLIC_KEY, AUTH_MECHANISM];
+export const LITERAL_REGEXES: readonly RegExp[] = [REFERENCE, SECRET_MANAGER, AUTH_SCHEME, ALNUM, PLACEHOLDER, INSTRUCTION, MASKED, TRUNCATED, DOCUMENTATION, SETTING_NUMBER, BOOLEAN, DURATION, PATHLIKE, HEADER_NAME, URL_ONLY, PUBLIC_KEY, AUTH_MECHANISM];
 
 export function unquote(v: string): string {
   const q = v[0];
@@ -63,11 +70,33 @@ function isWholeLiteral(raw: string): boolean {
   // name (a private key in SSH_KEY_PASSPHRASE...) is still a credential. A weak real password
   // (`changeme`, `password`, `12345678`) is a credential too: it opens the same door.
   const v = unquote(raw.trim());
-  if (v === '' || !ALNUM.test(v)) return false;
-  return !(REFERENCE.test(v) || SECRET_MANAGER.test(v) || PLACEHOLDER.test(v) || INSTRUCTION.test(v) || MASKED.test(v) || DOCUMENTATION.test(v)
+  if (v === '' || !ALNUM.test(v) || oneCharacter(v)) return false;
+  // A token-length value that reads as filler (`aaaa…`, `1234567890abcdef…`, `123123…`).
+  if (v.length >= 16 && isFiller(v)) return false;
+  return !(REFERENCE.test(v) || TRUNCATED.test(v) || SECRET_MANAGER.test(v) || PLACEHOLDER.test(v) || INSTRUCTION.test(v) || MASKED.test(v) || DOCUMENTATION.test(v)
     || SETTING_NUMBER.test(v) || BOOLEAN.test(v) || DURATION.test(v) || PATHLIKE.test(v) || HEADER_NAME.test(v) || URL_ONLY.test(v)
     || PUBLIC_KEY.test(v) || isEmptyArmour(v));
 }
+
+/** `xxx`, `yyy`, `000`: one character typed over and over. */
+function oneCharacter(v: string): boolean {
+  if (v.length < 3) return false;
+  for (let i = 1; i < v.length; i++) if (v[i] !== v[0]) return false;
+  return true;
+}
+
+/**
+ * The value repeats the name it stands under, as a template waiting for `sed` or envsubst
+ * does: `API_KEY=API_KEY`, `access_token=ACCESS_TOKEN`, `GOOGLE_API_KEY=GOOGLE_API_KEY_VAL`.
+ * A real literal differs from its name (`DB_PASSWORD=password` is a password).
+ */
+export function isSelfNamed(name: string, value: string): boolean {
+  const words = identifierWords(unquote(value.trim()));
+  while (words.length > 1 && SELF_MARKERS.has(words[words.length - 1]!)) words.pop();
+  const n = identifierWords(name);
+  return words.length > 0 && words.length === n.length && words.every((w, i) => w === n[i]);
+}
+const SELF_MARKERS = new Set(['val', 'value', 'here', 'placeholder']);
 
 /** `Bearer abc` -> `abc`: the scheme word is not the credential. */
 export function afterAuthScheme(value: string): string {

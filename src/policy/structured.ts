@@ -4,13 +4,19 @@
 // any of those. A key is judged like a variable name; its value like a variable's value.
 // Every scan reads its text a bounded number of times (see scan.ts for why that matters).
 
-import { isLiteralSecret, unquote } from './literals.ts';
+import { isLiteralSecret, isSelfNamed, unquote } from './literals.ts';
 import { isSensitiveKey, type NameSettings } from './names.ts';
+import { trimStartChars } from './scan.ts';
 
 // `key=value` after a separator: start, whitespace, `?`, `&`, `;`, `,`, `{`, `(` or a `-D`.
 // The key is bounded, so a failed attempt reads at most 64 characters.
-const PAIR_KEY = /(?:^|[\s?&;,{(])(?:-D)?([A-Za-z_][\w.-]{0,63})=/g;
-const PAIR_VALUE = /'[^']*'|"[^"]*"|[^;&\s]+/y;
+// A `\n` or `\t` escape separates too: properties text inside a JSON string.
+const PAIR_KEY = /(?:^|[\s?&;,{("']|\\[nt])(?:-D)?([A-Za-z_][\w.-]{0,63})=/g;
+const PAIR_VALUE = /'[^']*'|"[^"]*"|[^;&\s"'\\]+/y;
+// XML: <add key="ClearTextPassword" value="…"/> (NuGet, .NET appSettings), <password>…</password>.
+const XML_KEY_VALUE = /\bkey\s{0,8}=\s{0,8}"([A-Za-z_][\w.:-]{0,63})"\s{1,8}value\s{0,8}=\s{0,8}/g;
+const XML_ELEMENT = /<([A-Za-z_][\w.:-]{0,63})>/g;
+const XML_TEXT = /[^<]*/y;
 // JSON and similar: "key": "value", 'key': value.
 const JSON_KEY = /["']([A-Za-z_][\w.-]{0,63})["']\s{0,16}:\s{0,16}/g;
 const JSON_VALUE = /"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^,}\]\s]+/y;
@@ -22,9 +28,10 @@ const USERINFO = /(?:^|[\s'"=,;])([A-Za-z0-9_.-]{1,64}):([^\s@/'":]{1,256})@(?:t
 const NOT_USERINFO = new Set(['mailto', 'sip', 'sips', 'tel', 'xmpp', 'urn']);
 const BASE64_RUN = /[A-Za-z0-9+/]{24,}={0,2}/g;
 
-export const STRUCTURED_REGEXES: readonly RegExp[] = [PAIR_KEY, PAIR_VALUE, JSON_KEY, JSON_VALUE, LINE_PAIR, USERINFO, BASE64_RUN];
+export const STRUCTURED_REGEXES: readonly RegExp[] = [PAIR_KEY, PAIR_VALUE, XML_KEY_VALUE, XML_ELEMENT, XML_TEXT, JSON_KEY, JSON_VALUE, LINE_PAIR, USERINFO, BASE64_RUN];
 
-const credentialPair = (key: string, value: string, s: NameSettings): boolean => isSensitiveKey(key, s) && isLiteralSecret(value);
+const credentialPair = (key: string, value: string, s: NameSettings): boolean =>
+  isSensitiveKey(key, s) && isLiteralSecret(value) && !isSelfNamed(key, value);
 
 /** Runs `key` over the text; for each match reads a value with the sticky `value` regex. */
 function pairs(text: string, key: RegExp, value: RegExp, s: NameSettings): boolean {
@@ -47,7 +54,8 @@ function linePairs(text: string, s: NameSettings): boolean {
     const line = text.slice(start, end);
     const m = LINE_PAIR.exec(line);
     if (m) {
-      let v = line.slice(m[0].length).trim();
+      // `=>` (PHP, Perl, Ruby hashes) assigns like `=`.
+      let v = trimStartChars(line.slice(m[0].length), '>').trim();
       const comment = v.indexOf(' #');
       if (comment >= 0) v = v.slice(0, comment).trim();
       // `key: |` opens a block; its lines follow and are read as lines of their own.
@@ -71,6 +79,10 @@ function schemelessUserinfo(text: string): boolean {
 /** A credential in the structure of the text: its key=value pairs, JSON/YAML keys, or userinfo. */
 export function inStructure(text: string, s: NameSettings): string | undefined {
   if (text.includes('=') && pairs(text, PAIR_KEY, PAIR_VALUE, s)) return 'credential in a key=value pair';
+  if (text.includes('<')) {
+    if (text.includes('value') && pairs(text, XML_KEY_VALUE, JSON_VALUE, s)) return 'credential in a structured value';
+    if (pairs(text, XML_ELEMENT, XML_TEXT, s)) return 'credential in a structured value';
+  }
   if (text.includes(':')) {
     if ((text.includes('"') || text.includes("'")) && pairs(text, JSON_KEY, JSON_VALUE, s)) return 'credential in a structured value';
     if (text.includes('\n') && linePairs(text, s)) return 'credential in a structured value';

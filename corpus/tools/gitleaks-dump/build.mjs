@@ -65,11 +65,12 @@ const TP_OVERRIDES = {
   'gcp-service-account#1': { label: 'admit', why: 'the marker line of a key file, with no key in it' },
   'kubernetes-secret-yaml#3': { label: 'admit', why: 'the Secret holds only a CA certificate, which is public' },
 };
-const jwtNone = { label: 'admit', neutral: 'admit', why: 'unsigned (alg none) JWT: no secret, anyone can mint it' };
+const jwtNone = { label: 'deny', neutral: 'deny', why: 'an unsigned (alg none) JWT: a server that accepts alg none takes it as a credential, so it is one in a workload (issue 10 asks for it)' };
 const otherCloudflare = { label: 'deny', why: 'another Cloudflare credential under its own name: an fp only for this rule' };
 const originCa = { label: 'deny', neutral: 'deny', why: 'a Cloudflare origin CA key (v1.0- format): an fp only for this rule' };
 const nonMatching = { label: 'deny', why: 'a random literal under a token name; gitleaks skips it only because it is not this rule\'s format' };
 const FP_OVERRIDES = {
+  'mailchimp-api-key#1': { label: 'deny', why: 'a Mailchimp key in its own format; gitleaks skips it only because of the text before it' },
   'cisco-meraki-api-key#2': { label: 'deny', why: 'a literal under an API key name; gitleaks skips it only because its format check wants lowercase hex' },
   'cisco-meraki-api-key#5': { label: 'deny', why: 'a literal under a token name; gitleaks skips it only because it is longer than a Meraki key' },
   'cloudflare-api-key#1': otherCloudflare,
@@ -177,9 +178,11 @@ for (const rule of dump.rules) {
   const samples = [];
   for (const s of rule.samples) if (!samples.some((x) => x.secret === s.secret)) samples.push(s);
   samples.slice(0, 2).forEach((s, i) => {
-    const ph = placeholder(s.secret) ?? SAMPLE_NOTES[rule.rule] ?? (idKind && ID_WHY);
+    const ph = placeholder(s.secret) ?? (idKind && ID_WHY);
     const expect = ph ? 'admit' : 'deny';
-    if (formatOwn) push('tp', { env: { [NEUTRAL[i]]: s.secret } }, expect, ph);
+    // A sample that is not the rule's credential is still a literal under a credential name.
+    const note = ph ?? SAMPLE_NOTES[rule.rule];
+    if (formatOwn) push('tp', { env: { [NEUTRAL[i]]: s.secret } }, note ? 'admit' : 'deny', note);
     const upper = `${s.identifier.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}${suffix}`;
     if (i === 0 || !formatOwn) {
       if (ENV_NAME.test(upper)) push('tp', { env: { [upper]: s.secret } }, expect, ph);
@@ -220,12 +223,17 @@ for (const rule of dump.rules) {
 
   // False positives, all of them.
   rule.fps.forEach((f, i) => {
-    const o = FP_OVERRIDES[`${rule.rule}#${i + 1}`] ?? {};
+    const o = { ...(FP_OVERRIDES[`${rule.rule}#${i + 1}`] ?? {}) };
     if (f.path !== undefined && f.value === '') {
       push('fp', { env: { KEYSTORE_FILE: `/etc/app/${f.path.split('/').pop()}` } }, 'admit');
       return;
     }
     const w = asWritten(f);
+    // gitleaks allowlists Google API keys published in public code (Firebase samples); a key
+    // in a workload is a credential however many people have seen it.
+    if (rule.rule === 'gcp-api-key' && /^AIza[\w-]{35}$/.test(f.value.trim()) && !placeholder(f.value) && !/(.)\1{7}/.test(f.value)) {
+      o.label ??= 'deny'; o.neutral ??= 'deny'; o.why ??= 'a Google API key: gitleaks allowlists these because they are published in public code, which does not make one safe in a workload';
+    }
     push('fp', { env: w.env, command: w.command }, o.label ?? 'admit', o.why);
     if (w.neutralValue !== undefined) push('fp', { env: { VALUE: w.neutralValue } }, o.neutral ?? 'admit', o.why);
   });
