@@ -111,6 +111,8 @@ export const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && 
  *   pair of braces cannot hide a script.
  * One pass: the next `}}` and newline are searched once and reused while the scan is behind them.
  */
+const DOTTED_PATH = new Set([...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-[]']);
+
 export function maskPlaceholders(text: string): string {
   if (!text.includes('${') && !text.includes('{{')) return text;
   let out = '';
@@ -124,6 +126,11 @@ export function maskPlaceholders(text: string): string {
       if (text[j] === '#' || text[j] === '!') j++;
       if (!isNameStart(text.charCodeAt(j))) continue;
       while (isNameChar(text.charCodeAt(j))) j++;
+      // A dotted path (Spring `${db.password}`, Terraform `${var.key}`,
+      // `${aws_db_instance.main.password}`) is one placeholder when a `}` closes it.
+      let k = j;
+      while (k < text.length && k - j < 256 && DOTTED_PATH.has(text[k]!)) k++;
+      if (k > j && text[k] === '}') j = k;
       if (text[j] === '}') j++;
       out += text.slice(checkpoint, i) + OPAQUE;
       checkpoint = j;

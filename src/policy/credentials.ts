@@ -33,7 +33,7 @@ export interface CompiledCredentialSettings {
 
 // Keyword-anchored scans: each regex finds where a value starts, a sticky regex reads the value,
 // and the next search resumes after it, so no character is read by two attempts.
-const AUTH_KEY = /\bauthorization\s*[:=]\s*(?:bearer|basic|token)\s+/gi;
+const AUTH_KEY = /\bauthorization\s*[:=]\s*(?:(?:bearer|basic|token|digest)\s+)?/gi;
 const API_KEY_KEY = /\bx-api-key\s*:\s*/gi;
 /** A header value: a `<placeholder>` as one unit, or a run up to a separator. */
 const HEADER_VALUE = /<[^<>\n]{0,64}>|[^\s"',;]+/y;

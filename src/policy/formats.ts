@@ -51,6 +51,9 @@ export function isEmptyArmour(value: string): boolean {
   return value.startsWith('-----BEGIN') && !pemHasBody(value, 0, value.indexOf('-----', 10) + 5);
 }
 
+/** Random tokens mix upper case, lower case and digits; words and settings do not. */
+const mixed = (token: string): boolean => /[0-9]/.test(token) && /[a-z]/.test(token) && /[A-Z]/.test(token) && !isFiller(token);
+
 /** A PuTTY key file holds its private part after `Private-Lines:`. */
 const puttyHasPrivate = (text: string, _start: number, end: number): boolean => text.includes('Private-Lines:', end);
 
@@ -58,15 +61,17 @@ export const FORMATS: readonly Format[] = [
   { what: 'PEM private key', hints: ['PRIVATE KEY'], regex: /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----/g, verify: pemHasBody },
   { what: 'PuTTY private key', hints: ['PuTTY-User-Key-File-'], regex: /PuTTY-User-Key-File-[23]: /g, verify: puttyHasPrivate },
   { what: 'age secret key', hints: ['AGE-SECRET-KEY-1'], regex: /AGE-SECRET-KEY-1[0-9A-Z]{58}/g },
-  { what: 'AWS access key ID', hints: ['AKIA', 'ASIA', 'ABIA', 'ACCA'], regex: /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g },
+  // AKIA long-term, ASIA temporary, ABIA STS bearer; ACCA and the other unique-id prefixes
+  // name an entity and authenticate nothing.
+  { what: 'AWS access key ID', hints: ['AKIA', 'ASIA', 'ABIA'], regex: /\b(?:AKIA|ASIA|ABIA)[0-9A-Z]{16}\b/g },
   { what: 'GitHub token', hints: ['gh'], regex: /\bgh[pousr]_[A-Za-z0-9]{36}\b/g, checksum: githubChecksum },
   { what: 'GitHub token', hints: ['github_pat_'], regex: /\bgithub_pat_[A-Za-z0-9_]{40}/g },
   { what: 'GitLab token', hints: ['gl'], regex: /\bgl(?:pat|dt|rt|ft|ffct|soat|imt|agent|oas|cbt|ptt)-[A-Za-z0-9_-]{20}/g },
   { what: 'GitLab runner registration token', hints: ['GR1348941'], regex: /\bGR1348941[A-Za-z0-9_-]{20}/g },
   // Bot, user, app-level, configuration and legacy tokens all put digits right after the
   // prefix, which is what tells them from `xoxb-logo.png`.
-  { what: 'Slack token', hints: ['xox', 'xapp-'], regex: /\b(?:xox[bpe]-[0-9]{8,14}-[A-Za-z0-9-]{8}|xox[ar]-[0-9]-[A-Za-z0-9-]{8}|xox[os]-[0-9]{6,14}-[0-9]{6,14}-|xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{20}|xapp-[0-9]-[A-Z0-9]{8})/g },
-  { what: 'Slack webhook URL', hints: ['hooks.slack.com/'], regex: /hooks\.slack\.com\/(?:services\/T[A-Za-z0-9_]{6,20}\/B[A-Za-z0-9_]{6,20}\/[A-Za-z0-9_]{16}|(?:workflows|triggers)\/T[A-Za-z0-9_]{6,20}\/[A-Za-z0-9_]{6,20}\/[0-9]{6,30}\/[A-Za-z0-9_]{16})/g },
+  { what: 'Slack token', hints: ['xox', 'xapp-'], regex: /\b(?:xox[bpe]-[0-9]{8,14}-[A-Za-z0-9-]{8}|xox[ar]-[0-9]-[A-Za-z0-9-]{8}|xox[os]-[0-9]{6,14}-[0-9]{6,14}-|xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{20}|xoxe-[0-9]-[A-Za-z0-9]{40}|xapp-[0-9]-[A-Z0-9]{8})/g },
+  { what: 'Slack webhook URL', hints: ['hooks.slack.com/'], regex: /hooks\.slack\.com\/(?:services\/T[A-Za-z0-9_]{6,20}\/B[A-Za-z0-9_]{6,20}\/[A-Za-z0-9_]{16}|(?:workflows|triggers)\/T[A-Za-z0-9_]{6,20}\/[A-Za-z0-9_]{6,20}\/[0-9]{6,30}\/[A-Za-z0-9_]{16}|(?:services|workflows|triggers)\/[A-Za-z0-9+/]{43})/g },
   { what: 'Discord webhook URL', hints: ['/api/webhooks/'], regex: /discord(?:app)?\.com\/api\/webhooks\/[0-9]{6,20}\/[A-Za-z0-9_-]{40}/g },
   { what: 'Microsoft Teams webhook URL', hints: ['webhook.office.com', 'outlook.office.com'], regex: /(?:webhook|outlook)\.office\.com\/webhook(?:b2)?\/[A-Za-z0-9-]{8,40}@[A-Za-z0-9-]{8,40}\/IncomingWebhook\/[A-Za-z0-9]{32}\/[A-Za-z0-9-]{8}/g },
   { what: 'Telegram bot token', hints: [':AA'], regex: /\b[0-9]{8,10}:AA[A-Za-z0-9_-]{33}/g },
@@ -79,9 +84,9 @@ export const FORMATS: readonly Format[] = [
   { what: 'PyPI token', hints: ['pypi-'], regex: /\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50}/g },
   { what: 'RubyGems token', hints: ['rubygems_'], regex: /\brubygems_[a-f0-9]{48}\b/g },
   { what: 'Docker Hub token', hints: ['dckr_'], regex: /\bdckr_(?:pat|oat)_[A-Za-z0-9_-]{27}/g },
-  { what: 'SendGrid API key', hints: ['SG.'], regex: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g },
+  { what: 'SendGrid API key', hints: ['SG.'], regex: /\bSG\.[A-Za-z0-9=_.-]{66}/g },
   { what: 'Sendinblue API key', hints: ['xkeysib-'], regex: /\bxkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}/g },
-  { what: 'Google API key', hints: ['AIza'], regex: /\bAIza[0-9A-Za-z_-]{35}\b/g },
+  { what: 'Google API key', hints: ['AIza'], regex: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g },
   { what: 'Google OAuth token', hints: ['ya29.', 'GOCSPX-'], regex: /\b(?:ya29\.[0-9A-Za-z_-]{30}|GOCSPX-[0-9A-Za-z_-]{28})/g },
   // Legacy keys are sk-<20>T3BlbkFJ<20>; project, service-account and admin keys put 58 or 74
   // characters before the marker.
@@ -106,8 +111,40 @@ export const FORMATS: readonly Format[] = [
   { what: 'Sentry token', hints: ['sntry'], regex: /\b(?:sntryu_[a-f0-9]{64}(?![a-f0-9])|sntrys_eyJpYXQiO[A-Za-z0-9+/]{10,400}={0,2}_[A-Za-z0-9+/]{43}(?![A-Za-z0-9+/]))/g },
   { what: 'PlanetScale token', hints: ['pscale_'], regex: /\bpscale_(?:tkn|oauth|pw)_[A-Za-z0-9_=.-]{32}/g },
   { what: '1Password service account token', hints: ['ops_eyJ'], regex: /\bops_eyJ[A-Za-z0-9+/]{100}/g },
-  { what: 'Dynatrace token', hints: ['dt0c01.'], regex: /\bdt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}/g },
+  { what: 'Dynatrace token', hints: ['dt0c01.'], regex: /\bdt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}/g },
   { what: 'Facebook access token', hints: ['EAA'], regex: /\bEAA[MC][A-Za-z0-9]{100}/g },
+  { what: 'Facebook app access token', hints: ['|', '%7C'], regex: /\b[0-9]{15,16}(?:\||%7C)[A-Za-z0-9_-]{27}(?![A-Za-z0-9_-])/g },
+  { what: '1Password secret key', hints: ['A3-'], regex: /\bA3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}\b/g },
+  { what: 'Adobe client secret', hints: ['p8e-'], regex: /\bp8e-[A-Za-z0-9]{32}(?![A-Za-z0-9])/g },
+  { what: 'Airtable token', hints: ['pat'], regex: /\bpat[A-Za-z0-9]{14}\.[a-f0-9]{64}\b/g },
+  { what: 'Artifactory token', hints: ['AKCp', 'cmVmd'], regex: /\b(?:AKCp[A-Za-z0-9]{69}|cmVmd[A-Za-z0-9]{59})\b/g },
+  { what: 'Authress key', hints: ['.acc'], regex: /\b(?:sc|ext|scauth|authress)_[a-z0-9]{5,30}\.[a-z0-9]{4,6}\.acc[_-][a-z0-9-]{10,32}\.[A-Za-z0-9+/_=-]{30}/g },
+  { what: 'Amazon Bedrock API key', hints: ['ABSK', 'bedrock-api-key-'], regex: /\b(?:ABSK[A-Za-z0-9+/]{109}|bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t)/g },
+  { what: 'ClickHouse Cloud secret', hints: ['4b1d'], regex: /\b4b1d[A-Za-z0-9]{38}\b/g },
+  { what: 'Clojars token', hints: ['CLOJARS_'], regex: /\bCLOJARS_[A-Za-z0-9]{60}\b/g },
+  { what: 'Duffel token', hints: ['duffel_'], regex: /\bduffel_(?:test|live)_[A-Za-z0-9_=-]{43}/g },
+  { what: 'EasyPost token', hints: ['EZAK', 'EZTK'], regex: /\bEZ[AT]K[A-Za-z0-9]{54}\b/g },
+  { what: 'Flutterwave key', hints: ['FLW'], regex: /\bFLW(?:SECK|PUBK)_(?:TEST|LIVE)-[a-h0-9]{12}/g },
+  { what: 'Fly.io token', hints: ['fo1_', 'fm1', 'fm2_'], regex: /\b(?:fo1_[A-Za-z0-9_-]{43}|fm1[ar]_[A-Za-z0-9+/]{100}|fm2_[A-Za-z0-9+/]{100})/g },
+  { what: 'Frame.io token', hints: ['fio-u-'], regex: /\bfio-u-[A-Za-z0-9_=-]{64}/g },
+  { what: 'GitLab session cookie', hints: ['_gitlab_session='], regex: /_gitlab_session=[0-9a-z]{32}/g },
+  { what: 'Harness token', hints: ['pat.', 'sat.'], regex: /\b(?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}/g },
+  { what: 'Heroku token', hints: ['HRKU-'], regex: /\bHRKU-AA[A-Za-z0-9_-]{58}/g },
+  { what: 'Infracost token', hints: ['ico-'], regex: /(?:^|[^A-Za-z0-9_./-])ico-[A-Za-z0-9]{32}\b/g },
+  { what: '42 intra client secret', hints: ['s-s4t2'], regex: /\bs-s4t2(?:ud|af)-[a-f0-9]{64}\b/g },
+  { what: 'MaxMind license key', hints: ['_mmk'], regex: /\b[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk\b/g },
+  { what: 'Notion token', hints: ['ntn_'], regex: /\bntn_[0-9]{11}[A-Za-z0-9]{35}\b/g },
+  { what: 'Octopus Deploy API key', hints: ['API-'], regex: /\bAPI-[A-Z0-9]{26}\b/g, verify: (t, s, e) => /[0-9]/.test(t.slice(s, e)) && !isFiller(t.slice(s, e)) },
+  { what: 'OpenShift user token', hints: ['sha256~'], regex: /\bsha256~[A-Za-z0-9_-]{43}/g },
+  { what: 'Perplexity API key', hints: ['pplx-'], regex: /\bpplx-[A-Za-z0-9]{48}/g },
+  { what: 'ReadMe token', hints: ['rdme_'], regex: /\brdme_[a-z0-9]{70}\b/g },
+  { what: 'Scalingo token', hints: ['tk-us-'], regex: /\btk-us-[A-Za-z0-9_-]{48}/g },
+  { what: 'SettleMint token', hints: ['sm_'], regex: /\bsm_(?:aat|pat|sat)_[A-Za-z0-9]{16}\b/g },
+  { what: 'Shippo token', hints: ['shippo_'], regex: /\bshippo_(?:live|test)_[a-fA-F0-9]{40}\b/g },
+  { what: 'Sourcegraph token', hints: ['sgp_'], regex: /\bsgp_(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}\b/g },
+  { what: 'Twitter bearer token', hints: ['AAAAAAAAAAAAAAAAAAAAA'], regex: /\bA{22}[A-Za-z0-9%]{80}/g },
+  // Legacy service tokens: s. and 24 random characters, which mix cases and digits.
+  { what: 'Vault token', hints: ['s.'], regex: /(?:^|[^A-Za-z0-9_./-])s\.[A-Za-z0-9]{24}\b/g, verify: (t, s, e) => mixed(t.slice(s, e)) },
 ];
 
 /** `ghp_x…x`, `AKIA…EXAMPLE`, `sk_live_000…`, `ghp_1234567890abcdef…`: a format filled in by a human. */
@@ -127,7 +164,8 @@ export function isFiller(token: string): boolean {
     ascending = c === prev + 1 ? ascending + 1 : 1;
     // x, X, 0, * and . are what people type for "some characters here"; any character
     // repeated eight times is as unlikely in a random token.
-    if (run >= 8 || (run >= 5 && (c === 120 || c === 88 || c === 48 || c === 42 || c === 46))) return true;
+    // A run of A is base64 for zero bytes, common in real keys and tokens.
+    if ((run >= 8 && c !== 65) || (run >= 5 && (c === 120 || c === 88 || c === 48 || c === 42 || c === 46))) return true;
     if (ascending >= 8) return true;
     for (let p = 2; p <= 4; p++) {
       periodic[p] = i >= p && c === token.charCodeAt(i - p) ? periodic[p]! + 1 : 0;

@@ -4,15 +4,17 @@
 // "a credential goes here"; token formats have their own test (formats.ts).
 
 import { OPAQUE } from '../objects/expand.ts';
-import { identifierWords } from './scan.ts';
+import { identifierWords, trimEndChars, trimStartChars } from './scan.ts';
 import { isEmptyArmour, isFiller } from './formats.ts';
 
 /**
  * A whole value that some program replaces at run time: `$VAR`, `$1`, `%VAR%`, a shell
- * substitution (`$(cmd …`, `` `cmd` ``), a Terraform reference (`var.db_password`), a
- * single-brace template (`{token}`, `{SumoAccessKey}`), SOPS ciphertext (`ENC[AES256_GCM,…]`).
+ * substitution with arguments (`$(cat /run/pw)`, `` `etcdctl get k` ``; `$(x)` left by the kubelet
+ * is literal text), a Terraform reference (`var.db_password`), a
+ * single-brace template (`{token}`, `{SumoAccessKey}`), a CloudFormation function (`!Ref Param`),
+ * ciphertext (SOPS `ENC[AES256_GCM,…]`, `$ANSIBLE_VAULT;…`).
  */
-const REFERENCE = /^(?:\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?!$-]|%[A-Za-z_]+%|\$\(.*|`.*|(?:var|local|data|module|each|self)\.[A-Za-z_][\w.[\]"-]*|\{[^{}]*\}|ENC\[.*)$/s;
+const REFERENCE = /^(?:\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?!$-]|%[A-Za-z_]+%|\$\([^)\s]*\s[^)]*\)|`[^`\s]*\s[^`]*`|(?:var|local|data|module|each|self)\.[A-Za-z_][\w.[\]"-]*|\{[^{}]*\}|ENC\[.*|\$ANSIBLE_VAULT;.*|!(?:Ref|GetAtt|Sub|ImportValue|Join|Select|If|Not|Equals|And|Or|Condition|FindInMap|Base64|Split|GetAZs|Cidr) .*)$/s;
 /**
  * Where a secret manager keeps the value: bank-vaults `vault:secret/data/app#key`, AWS
  * Secrets Manager and SSM ARNs (any ARN names a resource, never holds a secret), GCP
@@ -32,10 +34,12 @@ const INSTRUCTION = /^(?:(?:replace|change|insert|enter|put|add|set|fill|update|
 /** Characters typed over a value to hide or stand for it: `ghp_xxxxx…`, `xoxb-xxxx-…`, `sk_****`. */
 const MASKED = /[xX]{5}|[*•]{3}/;
 /** AWS and others publish example credentials marked EXAMPLE (AKIAIOSFODNN7EXAMPLE). */
-const DOCUMENTATION = /EXAMPLE|(?:^|[^A-Za-z])(?:example|sample|dummy|placeholder)(?:$|[^A-Za-z])/;
+const DOCUMENTATION = /EXAMPLE|[Ff]ake|FAKE|(?:^|[^A-Za-z])(?:example|sample|dummy|placeholder)(?:$|[^A-Za-z])/;
 /** Numbers that read as settings rather than a PIN: one digit, signed or decimal. */
 const SETTING_NUMBER = /^(?:[-+]?\d(?:\.\d+)?|[-+]?\d+\.\d+|[-+]\d+)$/;
 const BOOLEAN = /^(?:true|false|yes|no|on|off|enabled|disabled)$/i;
+/** When or how a credential is set, not the credential: Ansible's `update_password: on_create`. */
+const MODE_WORD = /^(?:always|never|on_create|on_change|on_update|auto|automatic|prompt|inherit|ignore|manual)$/i;
 const DURATION = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|w|y|sec|secs|min|mins|hours?|days?)$/i;
 const PATHLIKE = /^(?:\/|\.\.?\/|~\/|[A-Za-z]:\\)\S*$/;
 const HEADER_NAME = /^(?:x-[a-z0-9-]+|authorization|proxy-authorization|cookie)$/i;
@@ -46,7 +50,7 @@ const PUBLIC_KEY = /^(?:(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-[a-z0-9]+|sk-(?:ss
 const AUTH_MECHANISM = /^(?:basic|bearer|digest|token|tokens|oauth|oauth2|oidc|jwt|ldap|saml|kerberos|gssapi|ntlm|mtls|tls|x509|cert|certificate|apikey|api-key|api_key|password|md5|scram-sha-256|scram-sha-1|trust|peer|plain|anonymous|internal|external|local|iam|sso|keycloak|dex|header|cookie|session|optional|required)$/i;
 
 /** Every regular expression of this module, for the ReDoS check in the tests. */
-export const LITERAL_REGEXES: readonly RegExp[] = [REFERENCE, SECRET_MANAGER, AUTH_SCHEME, ALNUM, PLACEHOLDER, INSTRUCTION, MASKED, TRUNCATED, DOCUMENTATION, SETTING_NUMBER, BOOLEAN, DURATION, PATHLIKE, HEADER_NAME, URL_ONLY, PUBLIC_KEY, AUTH_MECHANISM];
+export const LITERAL_REGEXES: readonly RegExp[] = [REFERENCE, SECRET_MANAGER, AUTH_SCHEME, ALNUM, PLACEHOLDER, INSTRUCTION, MASKED, TRUNCATED, DOCUMENTATION, SETTING_NUMBER, BOOLEAN, MODE_WORD, DURATION, PATHLIKE, HEADER_NAME, URL_ONLY, PUBLIC_KEY, AUTH_MECHANISM];
 
 export function unquote(v: string): string {
   const q = v[0];
@@ -56,10 +60,15 @@ export function unquote(v: string): string {
 /** The value is a literal that could be a credential (not a reference, path, placeholder...). */
 export function isLiteralSecret(raw: string): boolean {
   if (!raw.includes(OPAQUE)) return isWholeLiteral(raw);
+  // A reference assembled from run-time parts (`arn:aws:kms:{{ region }}:…`, a URL or a
+  // path with a variable in it) is still a reference.
+  const whole = unquote(raw.trim()).replaceAll(OPAQUE, '0');
+  if (SECRET_MANAGER.test(whole) || URL_ONLY.test(whole) || PATHLIKE.test(whole)) return false;
   // Literal parts next to a value the object does not hold are judged on their own: the
   // kubelet delivers them, and `$(EMPTY)hunter2` must not pass as a reference.
   for (const part of raw.split(OPAQUE)) {
-    const p = part.trim();
+    // What follows `${NAME` is its default (`:-x}`, `:=x}`): judged without the operator and brace.
+    const p = trimEndChars(trimStartChars(part.trim(), ':-=?+'), '}').trim();
     if (ALNUM.test(p) && !AUTH_SCHEME.test(p) && isWholeLiteral(p)) return true;
   }
   return false;
@@ -74,7 +83,7 @@ function isWholeLiteral(raw: string): boolean {
   // A token-length value that reads as filler (`aaaa…`, `1234567890abcdef…`, `123123…`).
   if (v.length >= 16 && isFiller(v)) return false;
   return !(REFERENCE.test(v) || TRUNCATED.test(v) || SECRET_MANAGER.test(v) || PLACEHOLDER.test(v) || INSTRUCTION.test(v) || MASKED.test(v) || DOCUMENTATION.test(v)
-    || SETTING_NUMBER.test(v) || BOOLEAN.test(v) || DURATION.test(v) || PATHLIKE.test(v) || HEADER_NAME.test(v) || URL_ONLY.test(v)
+    || SETTING_NUMBER.test(v) || BOOLEAN.test(v) || MODE_WORD.test(v) || DURATION.test(v) || PATHLIKE.test(v) || HEADER_NAME.test(v) || URL_ONLY.test(v)
     || PUBLIC_KEY.test(v) || isEmptyArmour(v));
 }
 

@@ -11,7 +11,7 @@ import { identifierWords } from './scan.ts';
 
 /** A token that alone makes a name sensitive, wherever it sits. */
 const SENSITIVE_TOKENS = new Set([
-  'password', 'passwd', 'pwd', 'pw', 'pass', 'pgpass', 'secret', 'token', 'apikey', 'passphrase', 'credential', 'credentials', 'creds',
+  'password', 'passwd', 'pwd', 'pw', 'pass', 'pgpass', 'secret', 'secrete', 'token', 'apikey', 'passphrase', 'credential', 'credentials', 'creds',
   'privatekey', 'secretkey', 'accesskey', 'authtoken', 'mnemonic',
 ]);
 /** Keywords long enough to recognise when glued to a prefix: PGPASSWORD, WEBHOOKSECRET, AUTHTOKEN. */
@@ -35,7 +35,8 @@ const SETTING_TOKENS = new Set([
   'min', 'max', 'minimum', 'maximum', 'hash', 'rotation', 'refresh', 'required', 'require', 'location', 'mount', 'volume', 'store',
   'provider', 'issuer', 'audience', 'scope', 'scopes', 'cache', 'reset', 'strength', 'complexity', 'hint', 'label', 'keys', 'duration', 'delay',
   'limit', 'limits', 'quota', 'threshold', 'rate', 'capacity', 'window', 'buffer', 'batch', 'public', 'publishable', 'pub', 'pubkey',
-  'fingerprint', 'thumbprint', 'kid', 'column', 'regex', 'pattern', 'env', 'var', 'variable', 'arn',
+  'fingerprint', 'thumbprint', 'kid', 'column', 'regex', 'pattern', 'env', 'var', 'variable', 'arn', 'allow', 'change', 'reuse',
+  'prevention', 'has', 'update', 'generate', 'random',
 ]);
 
 export interface NameSettings {

@@ -9,7 +9,7 @@ export function shellWords(script: string): string[] {
   const words: string[] = [];
   let cur = '';
   let inWord = false;
-  let quote: '"' | "'" | undefined;
+  let quote: '"' | "'" | '`' | undefined;
   const end = (): void => {
     if (inWord) words.push(cur);
     cur = '';
@@ -18,7 +18,8 @@ export function shellWords(script: string): string[] {
   for (let i = 0; i < script.length; i++) {
     const ch = script[i]!;
     if (quote) {
-      if (ch === quote) quote = undefined;
+      // A command substitution is one word, and keeps its backticks: it is replaced at run time.
+      if (ch === quote) { if (quote === '`') cur += ch; quote = undefined; }
       // In double quotes a backslash escapes only $ ` " \ and newline; before anything else it
       // stays (POSIX), so "http://evil.com\@ok.com" keeps the backslash curl sees.
       else if (ch === '\\' && quote === '"' && i + 1 < script.length && '$`"\\\n'.includes(script[i + 1]!)) cur += script[++i];
@@ -26,6 +27,7 @@ export function shellWords(script: string): string[] {
       continue;
     }
     if (ch === '"' || ch === "'") { quote = ch; inWord = true; continue; }
+    if (ch === '`') { quote = ch; cur += ch; inWord = true; continue; }
     // A comment runs to the end of the line. It reaches nothing, so it yields no word; the
     // credential rule still reads the whole script text, since a password in a comment is
     // stored in the cluster all the same.

@@ -12,14 +12,15 @@ import { trimStartChars } from './scan.ts';
 // The key is bounded, so a failed attempt reads at most 64 characters.
 // A `\n` or `\t` escape separates too: properties text inside a JSON string.
 const PAIR_KEY = /(?:^|[\s?&;,{("']|\\[nt])(?:-D)?([A-Za-z_][\w.-]{0,63})=/g;
-const PAIR_VALUE = /'[^']*'|"[^"]*"|[^;&\s"'\\]+/y;
+const PAIR_VALUE = /'[^']*'|"[^"]*"|`[^`]*`|\$\([^)]*\)|[^;&\s"'\\]+/y;
 // XML: <add key="ClearTextPassword" value="…"/> (NuGet, .NET appSettings), <password>…</password>.
 const XML_KEY_VALUE = /\bkey\s{0,8}=\s{0,8}"([A-Za-z_][\w.:-]{0,63})"\s{1,8}value\s{0,8}=\s{0,8}/g;
 const XML_ELEMENT = /<([A-Za-z_][\w.:-]{0,63})>/g;
 const XML_TEXT = /[^<]*/y;
 // JSON and similar: "key": "value", 'key': value.
 const JSON_KEY = /["']([A-Za-z_][\w.-]{0,63})["']\s{0,16}:\s{0,16}/g;
-const JSON_VALUE = /"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^,}\]\s]+/y;
+// Only strings and numbers: an unquoted value is code (`"password": userPass[2]`), not data.
+const JSON_VALUE = /"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[0-9]+(?![\w.[(])/y;
 // One line of YAML, INI or properties: `key: value`, `key = value`, `- key: value`.
 const LINE_PAIR = /^[ \t-]{0,64}["']?([A-Za-z_][\w.-]{0,63})["']?[ \t]{0,16}[:=][ \t]*/;
 // user:password@host without a scheme (a scheme's URL is read by urlSpans). The host must
