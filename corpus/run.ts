@@ -43,7 +43,7 @@ interface Source {
 }
 
 export interface Figures { cases: number; positives: number; negatives: number; tp: number; fp: number; recall: number; fpRate: number }
-interface Outcome { misses: string[]; falsePositives: string[]; figures: Figures; peer?: Figures }
+interface Outcome { misses: string[]; falsePositives: string[]; echoes: string[]; figures: Figures; peer?: Figures }
 
 const reverse = (s: string): string => [...s].reverse().join('');
 
@@ -58,6 +58,12 @@ function podOf(c: Case, reversed: boolean): Json {
   if (c.command) container['command'] = c.command.map(text);
   if (c.args) container['args'] = c.args.map(text);
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'corpus', namespace: 'corpus' }, spec: { containers: [container] } };
+}
+
+/** The literal strings a container case puts in the object. */
+function valuesOf(c: Case, reversed: boolean): string[] {
+  const all = [...Object.values(c.env ?? {}), ...(c.command ?? []), ...(c.args ?? [])];
+  return all.map((v) => (reversed ? reverse(v) : v));
 }
 
 function validate(s: Source, file: string): void {
@@ -102,6 +108,7 @@ export function score(s: Source): Outcome {
   const catalog = catalogFromDocuments([]);
   const scored = new Set(s.rules);
   const misses: string[] = [];
+  const echoes: string[] = [];
   const falsePositives: string[] = [];
   let positives = 0; let tp = 0; let negatives = 0; let fp = 0;
   let pPos = 0; let pTp = 0; let pNeg = 0; let pFp = 0;
@@ -112,6 +119,14 @@ export function score(s: Source): Outcome {
     const namespace = 'corpus';
     const j = judge({ operation: 'CREATE', object, namespace, dryRun: false }, catalog, policy);
     const found = j.verdict.violations.filter((v) => scored.has(v.rule)).map((v) => `${v.rule} ${v.path}`);
+    // The no-echo guarantee, on cases we did not write: no message or warning repeats a value
+    // of a case labelled a credential.
+    if (c.expect === 'deny') {
+      const said = JSON.stringify([j.verdict.violations, j.verdict.warnings, j.verdict.auditAnnotations]);
+      for (const v of valuesOf(c, s.encoding === 'reversed')) {
+        if (v.length >= 8 && said.includes(v)) echoes.push(c.id);
+      }
+    }
     if (Array.isArray(c.expect)) {
       for (const e of c.expect) {
         positives++;
@@ -132,7 +147,7 @@ export function score(s: Source): Outcome {
       if (c.expect === 'deny') { pPos++; if (c.peer === 'deny') pTp++; } else { pNeg++; if (c.peer === 'deny') pFp++; }
     }
   }
-  const out: Outcome = { misses, falsePositives, figures: figures(s.cases.length, positives, tp, negatives, fp) };
+  const out: Outcome = { misses, falsePositives, echoes, figures: figures(s.cases.length, positives, tp, negatives, fp) };
   if (pPos + pNeg > 0) out.peer = figures(pPos + pNeg, pPos, pTp, pNeg, pFp);
   return out;
 }
@@ -146,8 +161,10 @@ function main(argv: string[]): number {
   const sources = loadSources(only);
   const rows: [string, Figures, Figures | undefined][] = [];
   let cases = 0; let positives = 0; let tp = 0; let negatives = 0; let fp = 0;
+  const echoes: string[] = [];
   for (const s of sources) {
     const o = score(s);
+    echoes.push(...o.echoes.map((id) => `${s.source} ${id}`));
     rows.push([s.source, o.figures, o.peer]);
     cases += o.figures.cases; positives += o.figures.positives; tp += o.figures.tp; negatives += o.figures.negatives; fp += o.figures.fp;
     if (list) {
@@ -163,6 +180,11 @@ function main(argv: string[]): number {
     console.log(`| ${name} | ${f.cases} | ${f.positives} | ${f.negatives} | ${pct(f.recall)} | ${pct(f.fpRate)} | ${p ? `${pct(p.recall)} / ${pct(p.fpRate)}` : ''} |`);
   }
 
+  if (echoes.length) {
+    // Named by id only: printing the value would repeat the leak.
+    for (const e of echoes) console.error(`corpus: FAIL a message repeats a credential of case ${e}`);
+    return 1;
+  }
   if (argv.includes('--record')) {
     const recorded = Object.fromEntries(rows.map(([name, f]) => [name, { cases: f.cases, recall: Number(f.recall.toFixed(4)), fpRate: Number(f.fpRate.toFixed(4)) }]));
     writeFileSync(RECORDED, `${JSON.stringify(recorded, null, 2)}\n`);

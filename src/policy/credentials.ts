@@ -257,7 +257,7 @@ export function findCredentials(texts: readonly ScannedText[], s: CompiledCreden
     if (what) found.set(t, what);
   }
   for (const group of argvGroups(texts)) {
-    for (const [k, what] of inArgv(argvWords(group), s)) {
+    for (const [k, what] of inArgv(argvWords(group, true), s)) {
       if (!found.has(group[k]!)) found.set(group[k]!, what);
     }
   }

@@ -254,7 +254,8 @@ interface Position {
   login?: boolean;
 }
 const ANYWHERE: Position = { bare: 'weak' };
-const HOST_VALUE: Position = { bare: 'strong' };
+/** A variable named for a host or URL: `API_BASE_URL=api.example.com/v1` names api.example.com. */
+const HOST_VALUE: Position = { bare: 'strong', paths: true };
 
 /** Name tokens that say a variable holds a host or an address (DB_HOST, API_ENDPOINT, KAFKA_BROKERS). */
 const HOST_NAME_TOKENS = new Set(['host', 'hosts', 'hostname', 'server', 'servers', 'endpoint', 'endpoints', 'url', 'urls', 'uri', 'addr', 'address', 'domain', 'upstream', 'remote', 'proxy', 'broker', 'brokers', 'dsn']);

@@ -4,8 +4,12 @@
 
 export const SEPARATOR = '\u0000';
 
-/** Splits a script into words; command separators become SEPARATOR words. */
-export function shellWords(script: string): string[] {
+/**
+ * Splits a script into words; command separators become SEPARATOR words. A comment yields
+ * nothing, or, with `comments`, its words as a command of their own: a password written in a
+ * comment is stored in the cluster all the same, while a host named there is reached by nothing.
+ */
+export function shellWords(script: string, comments = false): string[] {
   const words: string[] = [];
   let cur = '';
   let inWord = false;
@@ -28,10 +32,11 @@ export function shellWords(script: string): string[] {
     }
     if (ch === '"' || ch === "'") { quote = ch; inWord = true; continue; }
     if (ch === '`') { quote = ch; cur += ch; inWord = true; continue; }
-    // A comment runs to the end of the line. It reaches nothing, so it yields no word; the
-    // credential rule still reads the whole script text, since a password in a comment is
-    // stored in the cluster all the same.
     if (ch === '#' && !inWord) {
+      if (comments) {
+        if (words.length > 0 && words.at(-1) !== SEPARATOR) words.push(SEPARATOR);
+        continue;
+      }
       const nl = script.indexOf('\n', i);
       i = (nl < 0 ? script.length : nl) - 1;
       continue;
@@ -77,7 +82,7 @@ function isScriptFlag(word: string): boolean {
  * The argv of a container (command + args), with any `sh -c SCRIPT` script split into words.
  * Each word keeps the index of the text it came from.
  */
-export function argvWords(texts: readonly { value: string }[]): { word: string; text: number }[] {
+export function argvWords(texts: readonly { value: string }[], comments = false): { word: string; text: number }[] {
   const out: { word: string; text: number }[] = [];
   let script = false;
   const shell = texts.length > 0 && SHELLS.test(texts[0]!.value);
@@ -85,7 +90,7 @@ export function argvWords(texts: readonly { value: string }[]): { word: string; 
     if (script) {
       // The script starts a new command line of its own.
       out.push({ word: SEPARATOR, text: i });
-      for (const w of shellWords(t.value)) out.push({ word: w, text: i });
+      for (const w of shellWords(t.value, comments)) out.push({ word: w, text: i });
       script = false;
       return;
     }

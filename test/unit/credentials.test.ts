@@ -67,6 +67,8 @@ const positives: Row[] = [
   { what: 'PGPASSWORD=x psql inline assignment', texts: argv(['sh', '-c', `PGPASSWORD=${PW} psql -h db -U app`]), found: { path: 'spec.containers[0].command[2]', what: /key=value|command line/ }, secret: PW },
   { what: 'curl -u user:pw', texts: argv(['curl', '-u', `admin:${PW}`, 'https://api.example.com']), found: { path: 'spec.containers[0].command[2]', what: /command line/ } },
   { what: '--password in a quoted script', texts: argv(['sh', '-c', `app --password '${PW}'`]), found: { path: 'spec.containers[0].command[2]', what: /command line/ } },
+  { what: 'a mysql password in a shell comment (stored all the same)', texts: argv(['sh', '-c', `# mysql -uroot -p${PW} shop\nexec app`]), found: { path: 'spec.containers[0].command[2]', what: /command line/ }, secret: PW },
+  { what: 'an assignment in a shell comment', texts: argv(['sh', '-c', `exec app # DB_PASSWORD=${PW}`]), found: { path: 'spec.containers[0].command[2]', what: /./ }, secret: PW },
   { what: 'a token after a newline in a script', texts: argv(['sh', '-c', `echo start\nexport API_TOKEN=${PW}`]), found: { path: 'spec.containers[0].command[2]', what: /./ } },
 ];
 

@@ -38,6 +38,12 @@ const positives: [string, ScannedText[], string[]][] = [
   ['a name under a two-level public suffix', env('api.example.co.uk'), ['api.example.co.uk']],
   ['an upper-case name inside a URL', env('https://API.Example.COM/'), ['api.example.com']],
   ['a trailing-dot FQDN', env('db.example.com.'), ['db.example.com']],
+  // Issue 10: a URL-named variable takes host/path without a scheme.
+  ['host/path under a URL-named variable', env('api.example.com/v1', 'API_BASE_URL'), ['api.example.com']],
+  ['host:port/path under an ENDPOINT-named variable', env('ingest.example.com:443/v2/logs', 'LOG_ENDPOINT'), ['ingest.example.com:443']],
+  ['a socat tcp-connect address', argv('tcp-listen:5432,fork', 'tcp-connect:db.partner-example.com:5432'), ['db.partner-example.com:5432']],
+  ['an openssl-connect address', argv('openssl-connect:db.partner-example.com:5432'), ['db.partner-example.com:5432']],
+  ['a host after a comment line is still a host', [{ field: 'command', index: 0, value: 'sh', path: 'command[0]' }, { field: 'command', index: 1, value: '-c', path: 'command[1]' }, { field: 'command', index: 2, value: '# probe\ncurl https://x.example.com/health', path: 'command[2]' }], ['x.example.com']],
   ['redis.shop when shop is not a known namespace... with a .shop TLD', env('redis.mystore.shop'), ['redis.mystore.shop']],
   ['a public IP outside internal CIDRs', env('172.32.0.1'), ['172.32.0.1']],
   ['a .dev host in a URL', env('https://myapp.dev/x'), ['myapp.dev']],
@@ -73,6 +79,12 @@ const positives: [string, ScannedText[], string[]][] = [
 ];
 
 const negatives: [string, ScannedText[]][] = [
+  ['a path without a host under a URL-named variable', env('/v1/items', 'API_BASE_URL')],
+  ['a dotted flag name (.data is a TLD)', argv('--path.udev.data=/host/root/run/udev/data')],
+  ['a documentation-range address (RFC 5737)', env('192.0.2.1', 'DNS_SERVER')],
+  ['a documentation-range IPv6 address (RFC 3849)', env('2001:db8::1', 'DNS_SERVER')],
+  ['a URL in a shell comment', [{ field: 'command', index: 0, value: 'sh', path: 'command[0]' }, { field: 'command', index: 1, value: '-c', path: 'command[1]' }, { field: 'command', index: 2, value: '# see https://github.com/org/repo/issues/9625\nexec app', path: 'command[2]' }]],
+  ['a URL in a comment after a command', [{ field: 'command', index: 0, value: 'sh', path: 'command[0]' }, { field: 'command', index: 1, value: '-c', path: 'command[1]' }, { field: 'command', index: 2, value: 'exec app # https://docs.example.com/app', path: 'command[2]' }]],
   ['a single-label Service name', env('external-db')],
   ['svc.namespace for a known namespace', env('redis.shop')],
   ['svc.ns.svc', env('redis.shop.svc')],
