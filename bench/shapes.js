@@ -24,7 +24,8 @@ export function deployment(podSpec, name = 'worst') {
 const IMAGE = 'registry.example.com/shop/worst:1.0.0';
 const app = (fields) => ({ name: 'app', image: IMAGE, ...fields });
 const withContainer = (fields) => JSON.stringify(deployment({ containers: [app(fields)] }));
-const fill = (unit, bytes = FILL) => unit.repeat(Math.floor(bytes / Buffer.byteLength(unit)));
+// Sized by the unit's bytes once written in JSON (a `"` takes two), so every shape fits.
+const fill = (unit, bytes = FILL) => unit.repeat(Math.floor(bytes / (Buffer.byteLength(JSON.stringify(unit)) - 2)));
 const size = (bytes) => (bytes >= 1024 * KiB ? `${bytes / (1024 * KiB)} MiB` : `${bytes / KiB} KiB`);
 
 /** A mix of what real env lists hold: literal passwords, hosts, references, secretKeyRefs. */
@@ -62,7 +63,7 @@ function deepUnknownField(depth) {
   return text.replace(marker, '['.repeat(depth) + ']'.repeat(depth));
 }
 
-const RUN_CHARS = ['.', ':', '-', '/', '@', '=', '%', '$', 'é'];
+const RUN_CHARS = ['.', ':', '-', '/', '@', '=', '%', '$', 'é', '<', '"', '`', '#', 'A'];
 // Half-finished URLs and tokens: each starts a pattern (URL, userinfo, token format, reference,
 // shell flag) that never completes, so a backtracking regex retries it from every position.
 const PARTIALS = [
@@ -73,6 +74,22 @@ const PARTIALS = [
   ['gitlab-prefix', 'glpat-'],
   ['ref-brace', '${'],
   ['ref-paren', '$('],
+  // The structured-value scanners of issue 10: pairs without a value, keys without a value,
+  // unterminated strings, elements without text, userinfo without a host, base64 that decodes
+  // to printable text (read twice), armour without a body, token prefixes that never complete.
+  ['pair-no-value', ' password='],
+  ['json-key', '"password":'],
+  ['json-open', '"password":"'],
+  ['xml-element', '<password>'],
+  ['xml-key-value', 'key="password" value='],
+  ['userinfo-no-host', ' a:b'],
+  ['base64-printable', 'QUJD'],
+  ['pem-header', '-----BEGIN PRIVATE KEY-----'],
+  ['putty-header', 'PuTTY-User-Key-File-2: '],
+  ['github-prefix', 'ghp_'],
+  ['slack-digits', 'xoxb-12345678-'],
+  ['jwt-tail', '.eyJhbGciOi.'],
+  ['line-pair', 'password: \n'],
 ];
 
 /** Every shape: name, what it is, and a function producing the Deployment's JSON text. */

@@ -38,8 +38,11 @@ const API_KEY_KEY = /\bx-api-key\s*:\s*/gi;
 /** A header value: a `<placeholder>` as one unit, or a run up to a separator. */
 const HEADER_VALUE = /<[^<>\n]{0,64}>|[^\s"',;]+/y;
 
+/** A whole value that is an Authorization header's value: `Basic c2hvcDp…`, `Bearer eyJ…`. */
+const SCHEME_VALUE = /^(?:Basic|Bearer) ([^\s]+)$/;
+
 /** Every regular expression of this rule, for the ReDoS check in the tests. */
-export const CREDENTIAL_REGEXES: readonly RegExp[] = [AUTH_KEY, API_KEY_KEY, HEADER_VALUE];
+export const CREDENTIAL_REGEXES: readonly RegExp[] = [AUTH_KEY, API_KEY_KEY, HEADER_VALUE, SCHEME_VALUE];
 
 export function compileCredentialSettings(s: CredentialSettings): CompiledCredentialSettings {
   const extraPatterns = s.extraPatterns.map(({ name, pattern }) => {
@@ -88,6 +91,8 @@ function inText(text: string, s: CompiledCredentialSettings, decode = true): str
   const structured = inStructure(text, s);
   if (structured) return structured;
   if (literalAfter(text, AUTH_KEY, HEADER_VALUE) || literalAfter(text, API_KEY_KEY, HEADER_VALUE)) return 'credential in an HTTP header';
+  const scheme = SCHEME_VALUE.exec(text.trim());
+  if (scheme && scheme[1]!.length >= 12 && isLiteralSecret(scheme[1]!)) return 'credential in an HTTP header';
   if (decode) {
     for (const decoded of base64Texts(text)) {
       const found = inText(decoded, s, false);

@@ -17,7 +17,7 @@ interface Format {
   /** Global: every match is tried, so a placeholder does not hide a real token after it. */
   regex: RegExp;
   /** Structure the match must have, beyond not being filler. */
-  verify?: (text: string, start: number, end: number) => boolean;
+  verify?: (text: string, start: number, end: number, memo: Memo) => boolean;
   /** A valid checksum proves a real token, even one that reads like filler. */
   checksum?: (match: string) => boolean;
 }
@@ -34,13 +34,16 @@ function githubChecksum(match: string): boolean {
   return encoded.padStart(6, '0') === body.slice(30);
 }
 
-/** A private key's armour must hold a key: at least 40 base64 characters before its END line. */
+/**
+ * A private key's armour must hold a key: at least 40 base64 characters before the next
+ * `-----` (its END line, or the next armour). Stopping there keeps the scans of repeated
+ * headers disjoint, so a text of nothing but headers is read once.
+ */
 function pemHasBody(text: string, _start: number, end: number): boolean {
-  const stop = text.indexOf('-----END', end);
-  const limit = stop < 0 ? Math.min(text.length, end + 4096) : stop;
   let n = 0;
-  for (let i = end; i < limit && n < 40; i++) {
+  for (let i = end; i < text.length && i - end < 4096 && n < 40; i++) {
     const c = text.charCodeAt(i);
+    if (c === 45 /* - */ && text.startsWith('-----', i)) break;
     if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47) n++;
   }
   return n >= 40;
@@ -54,8 +57,14 @@ export function isEmptyArmour(value: string): boolean {
 /** Random tokens mix upper case, lower case and digits; words and settings do not. */
 const mixed = (token: string): boolean => /[0-9]/.test(token) && /[a-z]/.test(token) && /[A-Z]/.test(token) && !isFiller(token);
 
-/** A PuTTY key file holds its private part after `Private-Lines:`. */
-const puttyHasPrivate = (text: string, _start: number, end: number): boolean => text.includes('Private-Lines:', end);
+/** A PuTTY key file holds its private part after `Private-Lines:` (looked up once per text, not once per header). */
+function puttyHasPrivate(text: string, _start: number, end: number, memo: Memo): boolean {
+  memo.privateLines ??= text.lastIndexOf('Private-Lines:');
+  return memo.privateLines >= end;
+}
+
+/** What a verify function learned about the text, kept for the next match in the same text. */
+interface Memo { privateLines?: number }
 
 export const FORMATS: readonly Format[] = [
   { what: 'PEM private key', hints: ['PRIVATE KEY'], regex: /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----/g, verify: pemHasBody },
@@ -70,7 +79,10 @@ export const FORMATS: readonly Format[] = [
   { what: 'GitLab runner registration token', hints: ['GR1348941'], regex: /\bGR1348941[A-Za-z0-9_-]{20}/g },
   // Bot, user, app-level, configuration and legacy tokens all put digits right after the
   // prefix, which is what tells them from `xoxb-logo.png`.
-  { what: 'Slack token', hints: ['xox', 'xapp-'], regex: /\b(?:xox[bpe]-[0-9]{8,14}-[A-Za-z0-9-]{8}|xox[ar]-[0-9]-[A-Za-z0-9-]{8}|xox[os]-[0-9]{6,14}-[0-9]{6,14}-|xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{20}|xoxe-[0-9]-[A-Za-z0-9]{40}|xapp-[0-9]-[A-Z0-9]{8})/g },
+  // Bot (two 10-13 digit ids), legacy bot, user (three ids), legacy workspace and legacy
+  // tokens, configuration and app-level tokens: each shape as Slack issues it, so that
+  // `xoxb-logo.png` or `xoxp-1234-1234-…` is not one.
+  { what: 'Slack token', hints: ['xox', 'xapp-'], regex: /\b(?:xoxb-[0-9]{10,13}-[0-9]{10,13}|xoxb-[0-9]{8,14}-[A-Za-z0-9]{18}|xox[pe](?:-[0-9]{10,13}){3}-[A-Za-z0-9-]{28}|xox[ar]-(?:[0-9]-)?[A-Za-z0-9]{8}|xox[os]-[0-9]{1,20}-[0-9]{1,20}-[0-9]{1,20}-[a-fA-F0-9]{4}|xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{20}|xoxe-[0-9]-[A-Za-z0-9]{40}|xapp-[0-9]-[A-Z0-9]{8})/g },
   { what: 'Slack webhook URL', hints: ['hooks.slack.com/'], regex: /hooks\.slack\.com\/(?:services\/T[A-Za-z0-9_]{6,20}\/B[A-Za-z0-9_]{6,20}\/[A-Za-z0-9_]{16}|(?:workflows|triggers)\/T[A-Za-z0-9_]{6,20}\/[A-Za-z0-9_]{6,20}\/[0-9]{6,30}\/[A-Za-z0-9_]{16}|(?:services|workflows|triggers)\/[A-Za-z0-9+/]{43})/g },
   { what: 'Discord webhook URL', hints: ['/api/webhooks/'], regex: /discord(?:app)?\.com\/api\/webhooks\/[0-9]{6,20}\/[A-Za-z0-9_-]{40}/g },
   { what: 'Microsoft Teams webhook URL', hints: ['webhook.office.com', 'outlook.office.com'], regex: /(?:webhook|outlook)\.office\.com\/webhook(?:b2)?\/[A-Za-z0-9-]{8,40}@[A-Za-z0-9-]{8,40}\/IncomingWebhook\/[A-Za-z0-9]{32}\/[A-Za-z0-9-]{8}/g },
@@ -147,17 +159,28 @@ export const FORMATS: readonly Format[] = [
   { what: 'Vault token', hints: ['s.'], regex: /(?:^|[^A-Za-z0-9_./-])s\.[A-Za-z0-9]{24}\b/g, verify: (t, s, e) => mixed(t.slice(s, e)) },
 ];
 
+/** Scratch for isFiller's count of distinct characters (reset after each use). */
+const SEEN = new Uint8Array(128);
+
 /** `ghp_x…x`, `AKIA…EXAMPLE`, `sk_live_000…`, `ghp_1234567890abcdef…`: a format filled in by a human. */
 export function isFiller(token: string): boolean {
+  try {
+    return fillerShape(token);
+  } finally {
+    SEEN.fill(0);
+  }
+}
+
+function fillerShape(token: string): boolean {
   if (/EXAMPLE|example|Example|SAMPLE|sample|DUMMY|dummy|PLACEHOLDER|placeholder|REDACTED|redacted|your|YOUR|Your|HERE|[Hh]ere$|RANDOM|[Rr]andom/.test(token)) return true;
   let run = 1;
   let ascending = 1;
   // Runs of a short period: abcabc…, 123123…, 1212…
   const periodic = [0, 0, 0, 0, 0];
-  const distinct = new Set<number>();
+  let distinct = 0;
   for (let i = 0; i < token.length; i++) {
     const c = token.charCodeAt(i);
-    distinct.add(c);
+    if (c >= 128 || SEEN[c] === 0) { if (c < 128) SEEN[c] = 1; distinct++; }
     if (i === 0) continue;
     const prev = token.charCodeAt(i - 1);
     run = c === prev ? run + 1 : 1;
@@ -172,26 +195,27 @@ export function isFiller(token: string): boolean {
       if (periodic[p]! >= 12) return true;
     }
   }
-  return token.length >= 16 && distinct.size < 8;
+  return token.length >= 16 && distinct < 8;
 }
 
-/** The match with the rest of its word: `xoxp-1-2-3-####…` is judged with its `#` filler. */
-function tokenAround(text: string, start: number, end: number): string {
+/** Up to 64 word characters after a match: `xoxe.xoxp-1-SlackAppConfiguration…TokenHere` ends in a hint. */
+function wordAfter(text: string, end: number): string {
   let e = end;
-  while (e < text.length && e - end < 512 && !TOKEN_END.has(text[e]!)) e++;
-  return text.slice(start, e);
+  while (e < text.length && e - end < 64 && /[A-Za-z0-9_-]/.test(text[e]!)) e++;
+  return text.slice(end, e);
 }
-const TOKEN_END = new Set([' ', '\t', '\n', '\r', '"', "'", '`', ',', ';', '&', '<', '>', ')', ']', '}']);
+const DOCUMENTATION_WORD = /EXAMPLE|[Ee]xample|PLACEHOLDER|[Pp]laceholder|HERE$|[Hh]ere$/;
 
 /** The first token format found in the text, with its structure and not filler. */
 export function findFormat(text: string): string | undefined {
+  const memo: Memo = {};
   for (const f of FORMATS) {
     if (!f.hints.some((h) => text.includes(h))) continue;
     f.regex.lastIndex = 0;
     for (let m = f.regex.exec(text); m; m = f.regex.exec(text)) {
       const end = m.index + m[0].length;
       if (f.checksum?.(m[0])) return f.what;
-      if (f.verify ? f.verify(text, m.index, end) : !isFiller(tokenAround(text, m.index, end))) return f.what;
+      if (f.verify ? f.verify(text, m.index, end, memo) : !isFiller(m[0]) && !DOCUMENTATION_WORD.test(wordAfter(text, end))) return f.what;
     }
   }
   return undefined;

@@ -18,6 +18,9 @@ const SENSITIVE_TOKENS = new Set([
 const GLUED_SUFFIXES = ['password', 'passwd', 'passphrase', 'secret', 'token', 'apikey'];
 /** Tokens that name a credential only as the last word: REDIS_AUTH, BASIC_AUTH, AUTHORIZATION, BEARER (not AUTH_SERVER). */
 const LAST_TOKENS = new Set(['auth', 'authorization', 'bearer']);
+/** Credential words that, last in a name, outweigh any setting word before them. */
+const LAST_STRONG = new Set(['password', 'passwd', 'pwd', 'passphrase']);
+const ACTION_TOKENS = new Set(['allow', 'change', 'reset', 'update', 'generate', 'random', 'require', 'required', 'enable', 'enabled', 'disable', 'disabled', 'has', 'min', 'max', 'minimum', 'maximum', 'length', 'policy', 'expiry', 'age', 'hash']);
 /** Pairs of adjacent tokens that together name a credential. */
 const SENSITIVE_PAIRS = [
   'api_key', 'access_key', 'private_key', 'secret_key', 'client_secret', 'auth_token', 'signing_key', 'encryption_key', 'master_key',
@@ -47,7 +50,12 @@ export interface NameSettings {
 /** The name designates a credential (not a setting about one). */
 export function isSensitiveName(name: string, s: NameSettings): boolean {
   const t = identifierWords(name);
-  if (t.length === 0 || t.some((x) => SETTING_TOKENS.has(x))) return false;
+  if (t.length === 0) return false;
+  // Ending in a password word names the password whatever store or path precedes it
+  // (KEY_STORE_PASSWORD, javax.net.ssl.keyStorePassword), unless a word says what is done
+  // with it (AllowUsersToChangePassword).
+  if (LAST_STRONG.has(t[t.length - 1]!) && !t.some((x) => ACTION_TOKENS.has(x))) return true;
+  if (t.some((x) => SETTING_TOKENS.has(x))) return false;
   if (t.some((x) => SENSITIVE_TOKENS.has(x) || GLUED_SUFFIXES.some((k) => x.endsWith(k)))) return true;
   if (LAST_TOKENS.has(t[t.length - 1]!)) return true;
   // Cloud keys are named after the cloud: AZURE_STORAGE_KEY, AZURE_OPENAI_KEY.

@@ -21,6 +21,14 @@ const XML_TEXT = /[^<]*/y;
 const JSON_KEY = /["']([A-Za-z_][\w.-]{0,63})["']\s{0,16}:\s{0,16}/g;
 // Only strings and numbers: an unquoted value is code (`"password": userPass[2]`), not data.
 const JSON_VALUE = /"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[0-9]+(?![\w.[(])/y;
+// Code: `if (api_key == "x")`, `char secret[25] = "x"`, `std::string secret("x")`,
+// `secret.assign("x")`, and the comparison written the other way round, `"x" == password`.
+// A plain `name = "x"` is a key=value pair, read above.
+const CODE_KEY = /(?:^|[^\w.$-])([A-Za-z_][\w]{0,63})(?:\[[0-9]{0,8}\][ \t]{0,8}=|[ \t]{0,8}(?:[=!]==?|\(|\.assign\())[ \t]{0,8}(?=["'])/g;
+const QUOTED = /"(?:[^"\\\n]|\\.)*"|'[^'\n]*'/y;
+// The literal is found by looking back from its closing quote (at most 256 characters, never
+// past a newline), so repeated quotes cost a bounded amount each.
+const CODE_REVERSED = /(["'])[ \t]{0,8}[=!]==?[ \t]{0,8}([A-Za-z_][\w]{0,63})/g;
 // One line of YAML, INI or properties: `key: value`, `key = value`, `- key: value`.
 const LINE_PAIR = /^[ \t-]{0,64}["']?([A-Za-z_][\w.-]{0,63})["']?[ \t]{0,16}[:=][ \t]*/;
 // user:password@host without a scheme (a scheme's URL is read by urlSpans). The host must
@@ -29,19 +37,29 @@ const USERINFO = /(?:^|[\s'"=,;])([A-Za-z0-9_.-]{1,64}):([^\s@/'":]{1,256})@(?:t
 const NOT_USERINFO = new Set(['mailto', 'sip', 'sips', 'tel', 'xmpp', 'urn']);
 const BASE64_RUN = /[A-Za-z0-9+/]{24,}={0,2}/g;
 
-export const STRUCTURED_REGEXES: readonly RegExp[] = [PAIR_KEY, PAIR_VALUE, XML_KEY_VALUE, XML_ELEMENT, XML_TEXT, JSON_KEY, JSON_VALUE, LINE_PAIR, USERINFO, BASE64_RUN];
+export const STRUCTURED_REGEXES: readonly RegExp[] = [CODE_KEY, QUOTED, CODE_REVERSED, PAIR_KEY, PAIR_VALUE, XML_KEY_VALUE, XML_ELEMENT, XML_TEXT, JSON_KEY, JSON_VALUE, LINE_PAIR, USERINFO, BASE64_RUN];
 
 const credentialPair = (key: string, value: string, s: NameSettings): boolean =>
   isSensitiveKey(key, s) && isLiteralSecret(value) && !isSelfNamed(key, value);
 
-/** Runs `key` over the text; for each match reads a value with the sticky `value` regex. */
+/**
+ * Runs `key` over the text; for each match reads a value with the sticky `value` regex. A
+ * quoted value that never closes ends the line's search: quoted values stop at a newline, so
+ * nothing quoted follows on that line, and retrying from every key inside it would read the
+ * rest of the line once per key.
+ */
 function pairs(text: string, key: RegExp, value: RegExp, s: NameSettings): boolean {
   key.lastIndex = 0;
   for (let m = key.exec(text); m; m = key.exec(text)) {
-    value.lastIndex = key.lastIndex;
+    const at = key.lastIndex;
+    value.lastIndex = at;
     const v = value.exec(text);
     if (v && credentialPair(m[1]!, v[0], s)) return true;
-    if (v) key.lastIndex = Math.max(key.lastIndex, value.lastIndex);
+    if (v) key.lastIndex = Math.max(at, value.lastIndex);
+    else if (text[at] === '"' || text[at] === "'") {
+      const nl = text.indexOf('\n', at);
+      key.lastIndex = nl < 0 ? text.length : nl;
+    }
   }
   return false;
 }
@@ -67,6 +85,18 @@ function linePairs(text: string, s: NameSettings): boolean {
   return false;
 }
 
+/** `"x" == password`: the literal before the name. */
+function reversedComparison(text: string, s: NameSettings): boolean {
+  CODE_REVERSED.lastIndex = 0;
+  for (let m = CODE_REVERSED.exec(text); m; m = CODE_REVERSED.exec(text)) {
+    const quote = m[1]!;
+    let open = m.index - 1;
+    while (open >= 0 && m.index - open <= 256 && text[open] !== quote && text[open] !== '\n') open--;
+    if (open >= 0 && text[open] === quote && credentialPair(m[2]!, text.slice(open + 1, m.index), s)) return true;
+  }
+  return false;
+}
+
 /** `user:pw@tcp(db:3306)/shop`, `default:pw@redis:6379`: a password without a URL scheme. */
 function schemelessUserinfo(text: string): boolean {
   if (!text.includes('@')) return false;
@@ -80,6 +110,10 @@ function schemelessUserinfo(text: string): boolean {
 /** A credential in the structure of the text: its key=value pairs, JSON/YAML keys, or userinfo. */
 export function inStructure(text: string, s: NameSettings): string | undefined {
   if (text.includes('=') && pairs(text, PAIR_KEY, PAIR_VALUE, s)) return 'credential in a key=value pair';
+  if (text.includes('"') || text.includes("'")) {
+    if (pairs(text, CODE_KEY, QUOTED, s)) return 'credential in a structured value';
+    if (text.includes('=') && reversedComparison(text, s)) return 'credential in a structured value';
+  }
   if (text.includes('<')) {
     if (text.includes('value') && pairs(text, XML_KEY_VALUE, JSON_VALUE, s)) return 'credential in a structured value';
     if (pairs(text, XML_ELEMENT, XML_TEXT, s)) return 'credential in a structured value';
