@@ -15,13 +15,11 @@ import { RE2JS } from 're2js';
 import type { ConfigMapSourced } from '../objects/texts.ts';
 import { findFormat, hasJwt } from './formats.ts';
 import { afterAuthScheme, isAuthMechanism, isLiteralSecret, isSelfNamed } from './literals.ts';
-import { isAuthName, isConnectionStringName, isSensitiveName as isSensitiveNameWith } from './names.ts';
-import { identifierWords, urlSpans } from './scan.ts';
+import { isAuthName, isConnectionStringName, isSensitiveName } from './names.ts';
+import { identifierWords, someKeyValue, urlSpans } from './scan.ts';
 import { argvGroups, argvWords, programName, SEPARATOR } from './shell.ts';
 import { base64Texts, inStructure } from './structured.ts';
 import type { CredentialFinding, CredentialSettings, ScannedText } from './types.ts';
-
-export { isLiteralSecret } from './literals.ts';
 
 /** An organisation's own token format, run on RE2: linear in the text whatever the pattern. */
 interface ExtraPattern { name: string; regex: { test(text: string): boolean } }
@@ -31,8 +29,8 @@ export interface CompiledCredentialSettings {
   extraPatterns: readonly ExtraPattern[];
 }
 
-// Keyword-anchored scans: each regex finds where a value starts, a sticky regex reads the value,
-// and the next search resumes after it, so no character is read by two attempts.
+// Keyword-anchored scans (someKeyValue): each regex finds where a value starts, a sticky regex
+// reads the value.
 const AUTH_KEY = /\bauthorization\s*[:=]\s*(?:(?:bearer|basic|token|digest)\s+)?/gi;
 const API_KEY_KEY = /\bx-api-key\s*:\s*/gi;
 /** A header value: a `<placeholder>` as one unit, or a run up to a separator. */
@@ -40,9 +38,6 @@ const HEADER_VALUE = /<[^<>\n]{0,64}>|[^\s"',;]+/y;
 
 /** A whole value that is an Authorization header's value: `Basic c2hvcDp…`, `Bearer eyJ…`. */
 const SCHEME_VALUE = /^(?:Basic|Bearer) ([^\s]+)$/;
-
-/** Every regular expression of this rule, for the ReDoS check in the tests. */
-export const CREDENTIAL_REGEXES: readonly RegExp[] = [AUTH_KEY, API_KEY_KEY, HEADER_VALUE, SCHEME_VALUE];
 
 export function compileCredentialSettings(s: CredentialSettings): CompiledCredentialSettings {
   const extraPatterns = s.extraPatterns.map(({ name, pattern }) => {
@@ -56,23 +51,8 @@ export function compileCredentialSettings(s: CredentialSettings): CompiledCreden
   return { extraNames, extraPatterns };
 }
 
-/** DB_PASSWORD, dbPassword, db-password, db.password -> ["db", "password"]. */
-export const tokens = identifierWords;
-
-/** The name designates a credential (not a setting about one). */
-export const isSensitiveName = (name: string, s: CompiledCredentialSettings): boolean => isSensitiveNameWith(name, s);
-
 /** The first value after `key` (a global regex) that is a literal secret. */
-function literalAfter(text: string, key: RegExp, value: RegExp): boolean {
-  key.lastIndex = 0;
-  for (let m = key.exec(text); m; m = key.exec(text)) {
-    value.lastIndex = key.lastIndex;
-    const v = value.exec(text);
-    if (v && isLiteralSecret(v[0])) return true;
-    if (v) key.lastIndex = value.lastIndex;
-  }
-  return false;
-}
+const literalAfter = (text: string, key: RegExp, value: RegExp): boolean => someKeyValue(text, key, value, (_, v) => isLiteralSecret(v));
 
 /**
  * Credential embedded in a free text (any field): formats, URLs, key=value pairs and
@@ -166,9 +146,6 @@ const POSITIONAL_PASSWORDS: Record<string, (args: Word[], s: CompiledCredentialS
     return key && value && isSensitiveName(key.word, s) && isLiteralSecret(value.word) ? value : undefined;
   },
 };
-
-/** The argv regular expressions, for the ReDoS check in the tests. */
-export const ARGV_REGEXES: readonly RegExp[] = [MYSQL_CLIENTS, CURL_LIKE, FLAG, ASSIGNMENT, USER_PASSWORD];
 
 /**
  * Credentials passed on a command line: --password=x, --token x, -pSECRET (mysql), -u user:pw

@@ -237,5 +237,3 @@ export function hasJwt(text: string): boolean {
   }
   return false;
 }
-
-export const FORMAT_REGEXES: readonly RegExp[] = [...FORMATS.map((f) => f.regex), JWT_TAIL];

@@ -109,9 +109,6 @@ const SPECIAL_SCHEME = /^(?:https?|wss?|ftp):/i;
 /** Longest word that can still be a host: a 253-character name, a port, brackets, a trailing dot. */
 const MAX_HOST_WORD = 253 + 8;
 
-/** The host rule's regular expressions, for the ReDoS check in the tests. */
-export const HOST_REGEXES: readonly RegExp[] = [HOST_PORT_RE, LABEL, DIGITS_AND_DOTS, UPPER, NUMERIC_LABEL, NEEDS_IDNA, SPECIAL_SCHEME];
-
 /**
  * How sure the context is that a word is a host: `url` (the host of a URL), `strong` (a
  * `host:port`, a host-named variable, a network tool's argument), `weak` (any other word,

@@ -130,6 +130,30 @@ export function forEachWord(text: string, skip: readonly { start: number; end: n
   if (start >= 0) visit(text.slice(start));
 }
 
+/**
+ * Runs `key` (a global regex) over the text and, after each match, reads a value with `value`
+ * (a sticky regex); true at the first pair `accept` takes. The next search resumes after the
+ * value read, so no character is read by two attempts. With `unclosedQuoteEndsLine`, a value
+ * that opens a quote and fails ends the line's search: such values stop at a newline, so
+ * nothing quoted follows on that line, and retrying from every key inside it would read the
+ * rest of the line once per key.
+ */
+export function someKeyValue(text: string, key: RegExp, value: RegExp, accept: (key: RegExpExecArray, value: string) => boolean, unclosedQuoteEndsLine = false): boolean {
+  key.lastIndex = 0;
+  for (let m = key.exec(text); m; m = key.exec(text)) {
+    const at = key.lastIndex;
+    value.lastIndex = at;
+    const v = value.exec(text);
+    if (v && accept(m, v[0])) return true;
+    if (v) key.lastIndex = Math.max(at, value.lastIndex);
+    else if (unclosedQuoteEndsLine && (text[at] === '"' || text[at] === "'")) {
+      const nl = text.indexOf('\n', at);
+      key.lastIndex = nl < 0 ? text.length : nl;
+    }
+  }
+  return false;
+}
+
 /** Removes trailing characters found in `chars` (a loop, not `/[.:]+$/`, which is quadratic). */
 export function trimEndChars(text: string, chars: string): string {
   let end = text.length;

@@ -65,9 +65,6 @@ const SHELLS = /(^|\/)(ba|da|z|k|a)?sh$/;
 /** Short option clusters such as -c, -ec, -xec: all lower-case letters (checked without a regex). */
 const MAX_OPTION_CLUSTER = 16;
 
-/** The shell regular expressions, for the ReDoS check in the tests. */
-export const SHELL_REGEXES: readonly RegExp[] = [SHELLS];
-
 /** `-c`, `-ec`, `-lc`...: a cluster of short options that includes c (`/^-[a-z]*c[a-z]*$/` is quadratic). */
 function isScriptFlag(word: string): boolean {
   if (word.length < 2 || word.length > MAX_OPTION_CLUSTER || word[0] !== '-' || !word.includes('c')) return false;

@@ -6,7 +6,7 @@
 
 import { isLiteralSecret, isSelfNamed, unquote } from './literals.ts';
 import { isSensitiveKey, type NameSettings } from './names.ts';
-import { trimStartChars } from './scan.ts';
+import { someKeyValue, trimStartChars } from './scan.ts';
 
 // `key=value` after a separator: start, whitespace, `?`, `&`, `;`, `,`, `{`, `(` or a `-D`.
 // The key is bounded, so a failed attempt reads at most 64 characters.
@@ -37,32 +37,12 @@ const USERINFO = /(?:^|[\s'"=,;])([A-Za-z0-9_.-]{1,64}):([^\s@/'":]{1,256})@(?:t
 const NOT_USERINFO = new Set(['mailto', 'sip', 'sips', 'tel', 'xmpp', 'urn']);
 const BASE64_RUN = /[A-Za-z0-9+/]{24,}={0,2}/g;
 
-export const STRUCTURED_REGEXES: readonly RegExp[] = [CODE_KEY, QUOTED, CODE_REVERSED, PAIR_KEY, PAIR_VALUE, XML_KEY_VALUE, XML_ELEMENT, XML_TEXT, JSON_KEY, JSON_VALUE, LINE_PAIR, USERINFO, BASE64_RUN];
-
 const credentialPair = (key: string, value: string, s: NameSettings): boolean =>
   isSensitiveKey(key, s) && isLiteralSecret(value) && !isSelfNamed(key, value);
 
-/**
- * Runs `key` over the text; for each match reads a value with the sticky `value` regex. A
- * quoted value that never closes ends the line's search: quoted values stop at a newline, so
- * nothing quoted follows on that line, and retrying from every key inside it would read the
- * rest of the line once per key.
- */
-function pairs(text: string, key: RegExp, value: RegExp, s: NameSettings): boolean {
-  key.lastIndex = 0;
-  for (let m = key.exec(text); m; m = key.exec(text)) {
-    const at = key.lastIndex;
-    value.lastIndex = at;
-    const v = value.exec(text);
-    if (v && credentialPair(m[1]!, v[0], s)) return true;
-    if (v) key.lastIndex = Math.max(at, value.lastIndex);
-    else if (text[at] === '"' || text[at] === "'") {
-      const nl = text.indexOf('\n', at);
-      key.lastIndex = nl < 0 ? text.length : nl;
-    }
-  }
-  return false;
-}
+/** Pairs whose key is sensitive and whose value a literal (quoted values stop at a newline). */
+const pairs = (text: string, key: RegExp, value: RegExp, s: NameSettings): boolean =>
+  someKeyValue(text, key, value, (m, v) => credentialPair(m[1]!, v, s), true);
 
 /** Each line read as `key: value` or `key = value` (YAML, INI, properties, dotenv). */
 function linePairs(text: string, s: NameSettings): boolean {

@@ -9,6 +9,8 @@ const ctx = { hasNamespace: (name: string) => NAMESPACES.has(name), hasService: 
 
 const env = (value: string, name = 'X'): ScannedText[] => [{ field: 'env', index: 0, envName: name, value, path: 'env[0].value' }];
 const argv = (...words: string[]): ScannedText[] => words.map((value, index) => ({ field: 'args', index, value, path: `args[${index}]` }));
+/** `sh -c SCRIPT` as command[0..2]. */
+const shScript = (script: string): ScannedText[] => ['sh', '-c', script].map((value, index) => ({ field: 'command', index, value, path: `command[${index}]` }));
 const hosts = (texts: ScannedText[]) => findExternalHosts(texts, settings, ctx).map((f) => (f.port ? `${f.host}:${f.port}` : f.host));
 
 const positives: [string, ScannedText[], string[]][] = [
@@ -29,8 +31,7 @@ const positives: [string, ScannedText[], string[]][] = [
   ['--host=name', argv('--host=db.example.com'), ['db.example.com']],
   ['--host name', argv('--host', 'db.example.com'), ['db.example.com']],
   ['-h name', argv('-h', 'db.example.com'), ['db.example.com']],
-  ['a curl in sh -c with && and psql -h', [{ field: 'command', index: 0, value: 'sh', path: 'command[0]' }, { field: 'command', index: 1, value: '-c', path: 'command[1]' },
-    { field: 'command', index: 2, value: 'curl -s https://x.example.com/health && psql -h db.example.net', path: 'command[2]' }], ['x.example.com', 'db.example.net']],
+  ['a curl in sh -c with && and psql -h', shScript('curl -s https://x.example.com/health && psql -h db.example.net'), ['x.example.com', 'db.example.net']],
   ['a comma-separated broker list', env('b1.example.com:9092,b2.example.com:9092'), ['b1.example.com:9092', 'b2.example.com:9092']],
   ['an Elasticsearch hosts list with URLs', env('https://es1.example.com:9200,https://es2.example.com:9200'), ['es1.example.com:9200', 'es2.example.com:9200']],
   ['an ADO.NET Server=tcp:host,port', env('Server=tcp:sql.example.net,1433;Database=app'), ['sql.example.net']],
@@ -43,7 +44,7 @@ const positives: [string, ScannedText[], string[]][] = [
   ['host:port/path under an ENDPOINT-named variable', env('ingest.example.com:443/v2/logs', 'LOG_ENDPOINT'), ['ingest.example.com:443']],
   ['a socat tcp-connect address', argv('tcp-listen:5432,fork', 'tcp-connect:db.partner-example.com:5432'), ['db.partner-example.com:5432']],
   ['an openssl-connect address', argv('openssl-connect:db.partner-example.com:5432'), ['db.partner-example.com:5432']],
-  ['a host after a comment line is still a host', [{ field: 'command', index: 0, value: 'sh', path: 'command[0]' }, { field: 'command', index: 1, value: '-c', path: 'command[1]' }, { field: 'command', index: 2, value: '# probe\ncurl https://x.example.com/health', path: 'command[2]' }], ['x.example.com']],
+  ['a host after a comment line is still a host', shScript('# probe\ncurl https://x.example.com/health'), ['x.example.com']],
   ['redis.shop when shop is not a known namespace... with a .shop TLD', env('redis.mystore.shop'), ['redis.mystore.shop']],
   ['a public IP outside internal CIDRs', env('172.32.0.1'), ['172.32.0.1']],
   ['a .dev host in a URL', env('https://myapp.dev/x'), ['myapp.dev']],
@@ -83,8 +84,8 @@ const negatives: [string, ScannedText[]][] = [
   ['a dotted flag name (.data is a TLD)', argv('--path.udev.data=/host/root/run/udev/data')],
   ['a documentation-range address (RFC 5737)', env('192.0.2.1', 'DNS_SERVER')],
   ['a documentation-range IPv6 address (RFC 3849)', env('2001:db8::1', 'DNS_SERVER')],
-  ['a URL in a shell comment', [{ field: 'command', index: 0, value: 'sh', path: 'command[0]' }, { field: 'command', index: 1, value: '-c', path: 'command[1]' }, { field: 'command', index: 2, value: '# see https://github.com/org/repo/issues/9625\nexec app', path: 'command[2]' }]],
-  ['a URL in a comment after a command', [{ field: 'command', index: 0, value: 'sh', path: 'command[0]' }, { field: 'command', index: 1, value: '-c', path: 'command[1]' }, { field: 'command', index: 2, value: 'exec app # https://docs.example.com/app', path: 'command[2]' }]],
+  ['a URL in a shell comment', shScript('# see https://github.com/org/repo/issues/9625\nexec app')],
+  ['a URL in a comment after a command', shScript('exec app # https://docs.example.com/app')],
   ['a single-label Service name', env('external-db')],
   ['svc.namespace for a known namespace', env('redis.shop')],
   ['svc.ns.svc', env('redis.shop.svc')],
