@@ -1,75 +1,152 @@
-// `npm run bench`: requests per second of `extguard serve` on /validate against a bare
-// node:https server that parses the same body and answers a fixed AdmissionReview (the floor).
-// Timing goals live here, never in unit tests. Usage: npm run bench [-- seconds concurrency]
-// `npm run bench -- worst [options]` runs the adversarial shapes instead (bench/worst.js).
-import { spawn } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, Agent, request } from 'node:https';
+// `npm run bench`: extguard's CPU per admission request against a floor run in the same
+// invocation (bench/floor.js: TLS + JSON.parse + a fixed answer), for the objects of
+// bench/objects.js on /validate and /mutate. Servers run pinned to one core, the load
+// generator on the other; floor and extguard alternate for --rounds rounds and the table
+// gives the median and the range. Latency p50/p99 at 1 and 16 connections, client side.
+// Timing goals live here, never in unit tests.
+//
+//   npm run bench [-- --seconds 2 --rounds 5 --objects pod,deployment,statefulset --label NAME]
+//   npm run bench -- worst [options]     adversarial shapes (bench/worst.js)
+//   npm run bench -- scale [options]     10k declarations through real informers (bench/scale.js)
+//
+// --label NAME writes bench/results/perf-NAME.md and .json.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { catalogYaml, reviews } from './objects.js';
+import { answer, makeCerts, measure, median, pinned, root, startServer, writeBody } from './measure.js';
 
 if (process.argv[2] === 'worst') {
   const { main } = await import('./worst.js');
   process.exit(await main(process.argv.slice(3)));
 }
+if (process.argv[2] === 'scale') {
+  const { main } = await import('./scale.js');
+  process.exit(await main(process.argv.slice(3)));
+}
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const seconds = Number(process.argv[2] ?? 5);
-const concurrency = Number(process.argv[3] ?? 32);
+const { values: o } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '5' },
+    objects: { type: 'string', default: 'pod,deployment,statefulset' },
+    services: { type: 'string', default: '200' },
+    label: { type: 'string' },
+  },
+});
+const seconds = Number(o.seconds);
+const rounds = Number(o.rounds);
+const objects = o.objects.split(',');
+
+/** The issue-11 goals: CPU ratio to the floor (higher is better) and p99 at 1 connection. */
+const GOALS = { 'pod/validate': 0.75, 'deployment/validate': 0.6, 'deployment/mutate': 0.5 };
+const P99_GOAL_US = 2000;
+
 const dir = mkdtempSync(join(tmpdir(), 'extguard-bench-'));
-const body = readFileSync(join(root, 'test/fixtures/review-pod-create-inject.json'));
+const certs = makeCerts(join(dir, 'certs'));
+const catalogFile = join(dir, 'catalog.yaml');
+writeFileSync(catalogFile, catalogYaml(Number(o.services)));
+const all = reviews();
+const bodies = Object.fromEntries(objects.map((name) => {
+  if (!all[name]) throw new Error(`unknown object ${name}; known: ${Object.keys(all).join(', ')}`);
+  return [name, { file: writeBody(dir, name, all[name]), bytes: all[name].length }];
+}));
 
-function load(port, ca) {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ca, servername: 'localhost' });
-  let done = 0;
-  const end = Date.now() + seconds * 1000;
-  const one = () => new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/validate?timeout=10s', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-  const worker = async () => { while (Date.now() < end) { await one(); done++; } };
-  return Promise.all(Array.from({ length: concurrency }, worker)).then(() => { agent.destroy(); return done / seconds; });
+const floor = await startServer([join(root, 'bench/floor.js'), certs.cert, certs.key]);
+const hook = await startServer([join(root, 'bin/extguard.js'), 'serve', '--declarations', catalogFile, '--tls-cert', certs.cert, '--tls-key', certs.key, '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1']);
+const stopAll = async () => { await Promise.all([floor.stop(), hook.stop()]); rmSync(dir, { recursive: true, force: true }); };
+
+try {
+  // What each endpoint answers, checked once: a benchmark of denials or "not judged" answers
+  // would measure the wrong path.
+  for (const name of objects) {
+    for (const endpoint of ['validate', 'mutate']) {
+      const { status, body } = await answer(hook.port, `/${endpoint}`, all[name], certs.ca);
+      const response = JSON.parse(body).response ?? {};
+      if (status !== 200 || response.allowed !== true || response.auditAnnotations?.judged === 'false' || (endpoint === 'mutate' && !response.patch)) {
+        throw new Error(`${name} /${endpoint} is not an ordinary judged answer: HTTP ${status}, allowed ${response.allowed}, warnings ${JSON.stringify(response.warnings ?? [])}`);
+      }
+    }
+  }
+  const runs = [
+    { server: 'floor', s: floor, path: '/validate' },
+    { server: 'validate', s: hook, path: '/validate?timeout=10s' },
+    { server: 'mutate', s: hook, path: '/mutate?timeout=10s' },
+  ];
+  // Warm-up: JIT, TLS sessions, worker threads.
+  for (const name of objects) for (const r of runs) await measure(r.s, { path: r.path, bodyFile: bodies[name].file, caFile: certs.ca, connections: 16, seconds: 1 });
+
+  const samples = {};
+  for (let round = 1; round <= rounds; round++) {
+    for (const name of objects) {
+      for (const connections of [16, 1]) {
+        for (const r of runs) {
+          const m = await measure(r.s, { path: r.path, bodyFile: bodies[name].file, caFile: certs.ca, connections, seconds });
+          (samples[`${name}/${r.server}/${connections}`] ??= []).push(m);
+        }
+      }
+    }
+    process.stderr.write(`round ${round}/${rounds} done\n`);
+  }
+  const result = summarise(samples);
+  const md = markdown(result);
+  process.stdout.write(md);
+  if (o.label) {
+    writeFileSync(join(root, `bench/results/perf-${o.label}.md`), md);
+    writeFileSync(join(root, `bench/results/perf-${o.label}.json`), JSON.stringify({ seconds, rounds, pinned, samples, result }, null, 2) + '\n');
+  }
+  await stopAll();
+  process.exit(result.rows.every((r) => r.pass !== false) ? 0 : 1);
+} catch (err) {
+  await stopAll();
+  throw err;
 }
 
-const certs = join(dir, 'certs');
-await new Promise((res, rej) => spawn(process.execPath, [join(root, 'bin/extguard.js'), 'certs', '--out-dir', certs, '--dns-name', 'localhost', '--ip', '127.0.0.1'], { stdio: 'ignore' }).on('exit', (c) => (c === 0 ? res() : rej(new Error('certs failed')))));
-const ca = readFileSync(join(certs, 'ca.crt'));
-
-// The floor, in its own process like extguard (the load generator must not share its core):
-// TLS + read + JSON.parse + JSON.stringify, nothing else.
-const floorSource = `
-  const { createServer } = require('node:https');
-  const { readFileSync } = require('node:fs');
-  const s = createServer({ cert: readFileSync(process.argv[1]), key: readFileSync(process.argv[2]) }, (req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const r = JSON.parse(Buffer.concat(chunks).toString());
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: r.request.uid, allowed: true } }));
-    });
-  });
-  s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: s.address().port })));`;
-async function startProcess(args) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve) => {
-    let out = '';
-    child.stdout.on('data', (c) => { out += c; const m = /"port":(\d+)/.exec(out); if (m) resolve(Number(m[1])); });
-  });
-  child.stdout.resume();
-  return { port, stop: () => child.kill('SIGTERM') };
+function summarise(samples) {
+  const rows = [];
+  for (const name of objects) {
+    const floor16 = samples[`${name}/floor/16`];
+    for (const endpoint of ['validate', 'mutate']) {
+      const ext16 = samples[`${name}/${endpoint}/16`];
+      const ext1 = samples[`${name}/${endpoint}/1`];
+      const ratios = ext16.map((m, i) => floor16[i].cpuUs / m.cpuUs);
+      const goal = GOALS[`${name}/${endpoint}`];
+      const p99At1 = median(ext1.map((m) => m.p99Us));
+      const ratio = median(ratios);
+      rows.push({
+        object: name, bytes: bodies[name].bytes, endpoint,
+        floorUs: spread(floor16.map((m) => m.cpuUs)),
+        extguardUs: spread(ext16.map((m) => m.cpuUs)),
+        ratio: spread(ratios, 2),
+        at1: { p50Us: median(ext1.map((m) => m.p50Us)), p99Us: p99At1 },
+        at16: { p50Us: median(ext16.map((m) => m.p50Us)), p99Us: median(ext16.map((m) => m.p99Us)) },
+        floorAt1: { p50Us: median(samples[`${name}/floor/1`].map((m) => m.p50Us)), p99Us: median(samples[`${name}/floor/1`].map((m) => m.p99Us)) },
+        ...(goal !== undefined ? { goal, pass: ratio >= goal && (name === 'statefulset' || p99At1 <= P99_GOAL_US) } : {}),
+      });
+    }
+  }
+  return { rows };
 }
-const floor = await startProcess(['-e', floorSource, join(certs, 'tls.crt'), join(certs, 'tls.key')]);
-const floorRps = await load(floor.port, ca);
-floor.stop();
 
-const hook = await startProcess([join(root, 'bin/extguard.js'), 'serve', '--declarations', join(root, 'examples/catalog.yaml'), '--tls-cert', join(certs, 'tls.crt'), '--tls-key', join(certs, 'tls.key'), '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1']);
-const rps = await load(hook.port, ca);
-hook.stop();
-rmSync(dir, { recursive: true, force: true });
-console.log(JSON.stringify({ seconds, concurrency, floorRps: Math.round(floorRps), extguardRps: Math.round(rps), ratio: Number((rps / floorRps).toFixed(2)) }));
+function spread(xs, digits = 0) {
+  const f = (x) => Number(x.toFixed(digits));
+  return { median: f(median(xs)), min: f(Math.min(...xs)), max: f(Math.max(...xs)) };
+}
+
+function markdown({ rows }) {
+  const range = (s) => `${s.median} (${s.min}–${s.max})`;
+  const lines = [
+    `Server CPU per request (µs, user+system of every thread, from /proc), median of ${rounds} alternating rounds of ${seconds} s at 16 connections, (range).`,
+    `Ratio = floor CPU / extguard CPU per request (1.00 = as cheap as the floor). Latency: client side, median of the rounds' p50 and p99.`,
+    pinned ? 'Servers pinned to core 0, load generator to core 1 (taskset).' : 'taskset not found: NOT pinned, figures are noisy.',
+    '',
+    '| object | endpoint | floor µs/req | extguard µs/req | ratio to floor | goal | p50 / p99 @1 conn | p50 / p99 @16 conns | floor p50 / p99 @1 |',
+    '| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    const goal = r.goal === undefined ? '' : `≥ ${r.goal}${r.object === 'statefulset' ? '' : `, p99@1 ≤ ${P99_GOAL_US} µs`}: ${r.pass ? 'PASS' : 'FAIL'}`;
+    lines.push(`| ${r.object} (${(r.bytes / 1024).toFixed(1)} KiB) | /${r.endpoint} | ${range(r.floorUs)} | ${range(r.extguardUs)} | ${range(r.ratio)} | ${goal} | ${r.at1.p50Us} / ${r.at1.p99Us} | ${r.at16.p50Us} / ${r.at16.p99Us} | ${r.floorAt1.p50Us} / ${r.floorAt1.p99Us} |`);
+  }
+  return lines.join('\n') + '\n';
+}
