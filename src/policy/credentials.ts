@@ -15,7 +15,7 @@ import { RE2JS } from 're2js';
 import type { ConfigMapSourced } from '../objects/texts.ts';
 import { findFormat, hasJwt } from './formats.ts';
 import { afterAuthScheme, isAuthMechanism, isLiteralSecret, isSelfNamed } from './literals.ts';
-import { isAuthName, isConnectionStringName, isSensitiveName } from './names.ts';
+import { isSensitiveName, nameFacts } from './names.ts';
 import { identifierWords, someKeyValue, urlSpans } from './scan.ts';
 import { argvGroups, argvWords, programName, SEPARATOR } from './shell.ts';
 import { base64Texts, inStructure } from './structured.ts';
@@ -85,10 +85,11 @@ function inText(text: string, s: CompiledCredentialSettings, decode = true): str
 /** A value under a sensitive variable name: the whole value is the credential. */
 function underSensitiveName(name: string, value: string, s: CompiledCredentialSettings): string | undefined {
   // A connection string is a list of settings; only its credential keys make it one.
-  if (isConnectionStringName(name) && /[=;]/.test(value)) return undefined;
-  if (!isSensitiveName(name, s)) return undefined;
+  const facts = nameFacts(name, s);
+  if (facts.connectionString && /[=;]/.test(value)) return undefined;
+  if (!facts.sensitive) return undefined;
   const credential = afterAuthScheme(value);
-  if (isAuthName(name) && isAuthMechanism(credential)) return undefined;
+  if (facts.auth && isAuthMechanism(credential)) return undefined;
   return isLiteralSecret(credential) && !isSelfNamed(name, credential) ? 'sensitive variable name with a literal value' : undefined;
 }
 
@@ -167,7 +168,7 @@ function inArgv(words: readonly Word[], s: CompiledCredentialSettings): Map<numb
     const assign = ASSIGNMENT.exec(word);
     if (assign) {
       // Environment assignment in a script: PGPASSWORD=x psql ..., export API_TOKEN=x, env K=V cmd
-      if (isSensitiveName(assign[1]!, s) && isLiteralSecret(assign[2]!)) found.set(text, 'password on the command line');
+      if (nameFacts(assign[1]!, s).sensitive && isLiteralSecret(assign[2]!)) found.set(text, 'password on the command line');
       continue;
     }
     if (startOfCommand) {
@@ -194,7 +195,7 @@ function inArgv(words: readonly Word[], s: CompiledCredentialSettings): Map<numb
     if (curl && (word === '-u' || word === '--user') && next && next.word !== SEPARATOR && USER_PASSWORD.test(next.word)
       && isUserPassword(next.word)) {
       found.set(next.text, 'password on the command line');
-    } else if (name!.length > 1 && isSensitiveName(name!, s)) {
+    } else if (name!.length > 1 && nameFacts(name!, s).sensitive) {
       if (inline !== undefined) {
         if (isLiteralSecret(inline)) found.set(text, 'credential on the command line');
       } else if (next && next.word !== SEPARATOR && !next.word.startsWith('-') && isLiteralSecret(next.word)) {
@@ -213,7 +214,7 @@ function inHeader(name: string, value: string, s: CompiledCredentialSettings): s
   const lower = name.trim().toLowerCase();
   if (AUTH_HEADERS.has(lower)) {
     if (isLiteralSecret(afterAuthScheme(value))) return 'credential in an HTTP header';
-  } else if (isSensitiveName(name, s) && isLiteralSecret(value)) {
+  } else if (nameFacts(name, s).sensitive && isLiteralSecret(value)) {
     return 'credential in an HTTP header';
   }
   return undefined;
@@ -223,7 +224,7 @@ function inHeader(name: string, value: string, s: CompiledCredentialSettings): s
 export function hasSensitiveName(t: ScannedText, s: CompiledCredentialSettings): boolean {
   if (t.envName === undefined) return false;
   if (t.field === 'header' && AUTH_HEADERS.has(t.envName.trim().toLowerCase())) return true;
-  return (t.field === 'env' || t.field === 'header') && isSensitiveName(t.envName, s);
+  return (t.field === 'env' || t.field === 'header') && nameFacts(t.envName, s).sensitive;
 }
 
 export function findCredentials(texts: readonly ScannedText[], s: CompiledCredentialSettings): CredentialFinding[] {
@@ -248,5 +249,5 @@ export function findCredentials(texts: readonly ScannedText[], s: CompiledCreden
 
 /** A sensitive-named variable read from a ConfigMap: a credential kept where any reader of ConfigMaps sees it. */
 export function findConfigMapCredentials(sourced: readonly ConfigMapSourced[], s: CompiledCredentialSettings): CredentialFinding[] {
-  return sourced.filter((c) => isSensitiveName(c.envName, s)).map((c) => ({ path: c.path, what: 'sensitive variable read from a ConfigMap', fromConfigMap: true }));
+  return sourced.filter((c) => nameFacts(c.envName, s).sensitive).map((c) => ({ path: c.path, what: 'sensitive variable read from a ConfigMap', fromConfigMap: true }));
 }

@@ -24,7 +24,8 @@
 import { BlockList, isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { parse as parseDomain } from 'tldts';
-import { forEachWord, identifierWords, trimEndChars, trimStartChars, urlSpans } from './scan.ts';
+import { nameFacts, NO_EXTRA_NAMES } from './names.ts';
+import { forEachWord, trimEndChars, trimStartChars, urlSpans } from './scan.ts';
 import { isNameChar, isNameStart, OPAQUE } from '../objects/expand.ts';
 import { argvGroups, argvWords, programName, SEPARATOR } from './shell.ts';
 import type { HostFinding, HostSettings, ScannedText } from './types.ts';
@@ -305,9 +306,25 @@ function schemeWithoutSlashes(rest: string, add: Add, under: boolean): void {
 /** socat and similar address types before `host:port`: tcp:, tcp-connect:, openssl:, socks4a:… */
 const SOCKET_ADDRESS = /^(?:tcp[46]?|udp[46]?|sctp|(?:tcp[46]?|udp[46]?|sctp|openssl|ssl)-connect|udp-sendto|openssl|ssl|proxy|socks[45]?a?):/i;
 
+/**
+ * Characters without which no host can be read from a text: a name needs a dot (or a colon
+ * for host:port and IPv6, an "@" for user@host), a numeric address 0x, an IDNA name a
+ * non-ASCII character or "%", and "$" or OPAQUE (non-ASCII) mark run-time parts. Most words
+ * and many values hold none, and skipping them is most of the host rule's saving.
+ */
+const HOST_CHARS = new Uint8Array(128);
+for (const c of '.:@$%xX') HOST_CHARS[c.charCodeAt(0)] = 1;
+function mayHoldHost(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || HOST_CHARS[c] === 1) return true;
+  }
+  return false;
+}
+
 /** One word outside a URL: `host`, `host:port`, `[v6]:port`, `--flag=host`, `tcp:host:port`. */
 function visitWord(raw: string, add: Add, pos: Position, under = false): void {
-  if (raw.length > MAX_HOST_WORD + 64) return;
+  if (raw.length > MAX_HOST_WORD + 64 || !mayHoldHost(raw)) return;
   if (raw.includes('$')) raw = opaqueShellVars(raw);
   if (raw.includes(OPAQUE)) {
     literalParts(raw, (part, partUnder) => visitWord(part, add, pos, partUnder));
@@ -356,6 +373,7 @@ export function findExternalHosts(texts: readonly ScannedText[], settings: Compi
   const out: HostFinding[] = [];
   const seen = new Set<string>();
   const scan = (t: ScannedText, value: string, pos: Position): void => {
+    if (!mayHoldHost(value)) return;
     const tried = new Set<string>(); // a text that repeats one word pays for it once
     candidates(value, (raw, strength, port, under) => {
       if (!mayBeHost(raw, strength)) return; // a single label: a Service name, or no host
@@ -376,7 +394,7 @@ export function findExternalHosts(texts: readonly ScannedText[], settings: Compi
   for (const t of texts) {
     if (t.field === 'host') scan(t, t.value, HOST_VALUE);
     else if (t.field === 'env' || t.field === 'header') {
-      scan(t, t.value, t.envName !== undefined && identifierWords(t.envName).some((w) => HOST_NAME_TOKENS.has(w)) ? HOST_VALUE : ANYWHERE);
+      scan(t, t.value, t.envName !== undefined && nameFacts(t.envName, NO_EXTRA_NAMES).words.some((w) => HOST_NAME_TOKENS.has(w)) ? HOST_VALUE : ANYWHERE);
     }
   }
   // Scripts are split into shell words so quoting does not hide a host; `-h host` pairs need no

@@ -4,7 +4,6 @@
 // and a variable that already has exactly the injected definition is left alone, which is
 // what makes a second admission of the mutated object produce no patch.
 
-import fastJsonPatch from 'fast-json-patch';
 import type { CatalogSnapshot, ServiceRecord } from '../catalog/snapshot.ts';
 import { describeObject, envOf, type ContainerView, type WorkloadView } from '../objects/workload.ts';
 import * as A from './annotations.ts';
@@ -133,11 +132,10 @@ export function planInjection(view: WorkloadView, catalog: CatalogSnapshot, shar
       }
     }
     if (after.length === before.length) continue;
-    // Diff a copy of just this container's env: cheap, and the patch is derived, not hand-built.
-    const base = c.container['env'] == null ? {} : { env: before };
-    for (const op of fastJsonPatch.compare(base, { env: after })) {
-      plan.patch.push({ ...(op as JsonPatchOperation), path: c.pointer + op.path });
-    }
+    // Variables are only ever appended, so the patch is the new list or one add per new item.
+    // (A JSON-patch diff of the env deep-cloned it on every review, /validate's included.)
+    if (c.container['env'] == null) plan.patch.push({ op: 'add', path: `${c.pointer}/env`, value: after });
+    else for (let i = before.length; i < after.length; i++) plan.patch.push({ op: 'add', path: `${c.pointer}/env/${i}`, value: after[i] });
   }
   return plan;
 }

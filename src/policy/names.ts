@@ -49,7 +49,10 @@ export interface NameSettings {
 
 /** The name designates a credential (not a setting about one). */
 export function isSensitiveName(name: string, s: NameSettings): boolean {
-  const t = identifierWords(name);
+  return sensitiveWords(identifierWords(name), s);
+}
+
+function sensitiveWords(t: readonly string[], s: NameSettings): boolean {
   if (t.length === 0) return false;
   // Ending in a password word names the password whatever store or path precedes it
   // (KEY_STORE_PASSWORD, javax.net.ssl.keyStorePassword), unless a word says what is done
@@ -64,18 +67,50 @@ export function isSensitiveName(name: string, s: NameSettings): boolean {
   return SENSITIVE_PAIRS.some((p) => joined.includes(`_${p}_`)) || s.extraNames.some((p) => joined.includes(`_${p}_`));
 }
 
-/** A connection-string name (CONNECTION_STRING, DB_CONN_STR): its value is judged by the pairs it holds. */
-export function isConnectionStringName(name: string): boolean {
-  const joined = `_${identifierWords(name).join('_')}_`;
-  return CONNECTION_STRING_PAIRS.some((p) => joined.includes(`_${p}_`));
+/** What the rules ask of a variable's name (env, header and flag names). */
+export interface NameFacts {
+  words: readonly string[];
+  /** It designates a credential (isSensitiveName). */
+  sensitive: boolean;
+  /** CONNECTION_STRING, DB_CONN_STR: its value is judged by the pairs it holds. */
+  connectionString: boolean;
+  /** Its last word says it holds an authentication setting (AUTH, REDIS_AUTH): a mechanism word there is not a credential. */
+  auth: boolean;
 }
 
-/** The name's last word says it holds an authentication setting (AUTH, REDIS_AUTH): a mechanism word there is not a credential. */
-export function isAuthName(name: string): boolean {
-  const t = identifierWords(name);
-  const last = t[t.length - 1];
-  return last === 'auth' || last === 'authorization';
+/**
+ * Facts kept per name: the same variable names recur in every container and every review,
+ * and splitting and matching them again was a tenth of a review's cost. Only names are kept
+ * (never values), long names are not kept, and the table starts over when full, so distinct
+ * names cannot grow it past NAME_MEMO_LIMIT entries.
+ */
+const NAME_MEMO_LIMIT = 4096;
+const NAME_MEMO_MAX_LENGTH = 128;
+const memos = new WeakMap<NameSettings, Map<string, NameFacts>>();
+
+export function nameFacts(name: string, s: NameSettings): NameFacts {
+  let memo = memos.get(s);
+  if (!memo) memos.set(s, (memo = new Map()));
+  let facts = memo.get(name);
+  if (facts) return facts;
+  const words = identifierWords(name);
+  const last = words[words.length - 1];
+  const joined = `_${words.join('_')}_`;
+  facts = {
+    words,
+    sensitive: sensitiveWords(words, s),
+    connectionString: CONNECTION_STRING_PAIRS.some((p) => joined.includes(`_${p}_`)),
+    auth: last === 'auth' || last === 'authorization',
+  };
+  if (name.length <= NAME_MEMO_MAX_LENGTH) {
+    if (memo.size >= NAME_MEMO_LIMIT) memo.clear();
+    memo.set(name, facts);
+  }
+  return facts;
 }
+
+/** Name facts for rules that use no credential settings (the host rule reads only the words). */
+export const NO_EXTRA_NAMES: NameSettings = { extraNames: [] };
 
 /**
  * Keys that carry a credential only inside a URL's query or a key=value list: `sig` of an

@@ -45,6 +45,16 @@ describe('injection', () => {
     expect(after.spec.containers[0].env).to.deep.equal(DB_ENV);
   });
 
+  it('appends after the variables a container already has (an empty list included), with add operations only', () => {
+    const own = { name: 'LOG_LEVEL', value: 'info' };
+    for (const env of [[], [own]]) {
+      const { j, after } = mutated(pod({ annotations: { 'extguard.io/inject': 'external-db' }, containers: [{ env }] }));
+      expect(after.spec.containers[0].env).to.deep.equal([...env, ...DB_ENV]);
+      expect(j.verdict.patch.map((op) => op.op)).to.deep.equal(DB_ENV.map(() => 'add'));
+      expect(j.verdict.patch.map((op) => op.path)).to.deep.equal(DB_ENV.map((_, i) => `/spec/containers/0/env/${env.length + i}`));
+    }
+  });
+
   it('uses the externalName (trailing dot removed), the env-prefix and custom keys when the Service asks', () => {
     const { after } = mutated(pod({ annotations: { 'extguard.io/inject': 'payments-api' }, containers: [{}] }));
     expect(after.spec.containers[0].env).to.deep.equal([
