@@ -55,6 +55,24 @@ export class ReviewError extends Error {
 
 
 
+/**
+ * A request body as an AdmissionRequest, or a ReviewError saying why not. Never the JSON
+ * parser's message: it quotes the body.
+ */
+export function parseReview(text: string): AdmissionRequest {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ReviewError(400, 'request body is not valid JSON');
+  }
+  try {
+    return decodeReview(parsed);
+  } catch (err) {
+    throw err instanceof ReviewError ? err : new ReviewError(400, 'request body is not a usable AdmissionReview');
+  }
+}
+
 export function decodeReview(body: unknown): AdmissionRequest {
   if (!isObject(body)) throw new ReviewError(400, 'expected a JSON AdmissionReview object');
   const request = body['request'];

@@ -186,6 +186,8 @@ function classify(raw: string, strength: Strength, settings: CompiledHostSetting
     h = normalizeHost(domainToASCII(decoded));
   }
   if (h === '' || h.length > 253) return undefined;
+  // The common in-cluster names first: no address or public suffix ends in svc or the cluster domain.
+  if (h.endsWith('.svc') || h.endsWith(`.${settings.clusterSuffix}`)) return undefined;
   // Reaching a metadata service needs an explicit allowedHosts entry: it is inside the node,
   // but it hands out the node's and the cloud account's credentials.
   if (METADATA_HOSTS.has(h)) return h;

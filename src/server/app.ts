@@ -1,14 +1,14 @@
 // The webhook's HTTP edge (express 5). One function owns an admission request: check the
-// content type, read the body with a limit, decode, judge, echo the uid, write. Every failure
-// on the edge becomes a clear 4xx or a well-formed AdmissionReview, never a stack trace.
-// The judging itself runs on the judge pool's worker threads, under a deadline: this event
-// loop only does linear, bounded work (read, parse, decode), so /healthz and the other reviews
-// never wait for a judgement.
+// content type, read the body with a limit, hand it to a judge worker, write its answer.
+// Every failure becomes a clear 4xx or a well-formed AdmissionReview, never a stack trace.
+// Parsing, decoding and judging run on the judge pool's worker threads, under a deadline:
+// this event loop only reads bodies and writes answers (and parses a body itself only when no
+// worker answered it), so /healthz and the other reviews never wait for a judgement.
 
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { CatalogSnapshot } from '../catalog/snapshot.ts';
 import { unjudged, type Endpoint, type ReviewSummary } from '../admission/handler.ts';
-import { decodeReview, errored, ReviewError, type AdmissionRequest } from '../admission/review.ts';
+import { errored, parseReview, type AdmissionRequest, type ReviewError } from '../admission/review.ts';
 import type { Logger } from '../log.ts';
 import { modeFor, type Policy } from '../policy/judge.ts';
 import type { JudgePool } from './judge-pool.ts';
@@ -63,7 +63,7 @@ export function createWebhookApp(state: WebhookState, opts: AppOptions): express
     else res.type('text/plain').send('ok');
   });
 
-  // Raw: the text is parsed here once to answer bad input, and handed as text to a judge worker.
+  // Raw: the text goes to a judge worker unread.
   const jsonBody = express.raw({ limit: opts.bodyLimit, type: ['application/json', 'application/*+json'] });
   const budget = opts.inflightBytes ?? defaultInflightBytes(opts.bodyLimit);
   let inflight = 0;
@@ -113,51 +113,54 @@ export function createWebhookApp(state: WebhookState, opts: AppOptions): express
       res.status(415).json({ error: 'expected Content-Type: application/json' });
       return;
     }
-    let request: AdmissionRequest;
-    let text: string;
-    try {
-      text = req.body.toString('utf8');
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // Never the parser's message: it quotes the body.
-        throw new ReviewError(400, 'request body is not valid JSON');
-      }
-      request = decodeReview(parsed);
-    } catch (err) {
-      const e = err instanceof ReviewError ? err : new ReviewError(400, 'request body is not a usable AdmissionReview');
-      logger.warn({ path: req.path, status: e.status, reason: e.message }, 'rejected admission request');
-      if (e.uid) {
-        // A uid was readable: the API server gets an AdmissionReview it can show the user.
-        finish(req, res, 200);
-        res.json(errored(e.uid, e.status, e.message));
-        return;
-      }
-      finish(req, res, e.status);
-      res.status(e.status).json({ error: e.message });
+    // Handed over unread: the judge worker parses, checks and judges it (see judge-worker.ts).
+    const text = req.body.toString('utf8');
+    const result = await opts.judge.run(endpoint, text);
+    if (result.kind === 'rejected') {
+      reject(req, res, result.status, result.message, result.review);
       return;
     }
-
-    const result = await opts.judge.run(endpoint, text);
-    const fields = { endpoint, uid: request.uid, operation: request.operation, dryRun: request.dryRun === true };
     if (result.kind === 'answer') {
+      const fields = { endpoint, uid: result.request.uid, operation: result.request.operation, dryRun: result.request.dryRun };
       if (result.summary) record(endpoint, fields, result.summary);
       if (result.unjudged) {
         const allowed = (JSON.parse(result.review) as { response: { allowed: boolean } }).response.allowed;
         metrics.unjudged.inc({ endpoint, reason: result.unjudged, allowed: String(allowed) });
-        logger.warn({ ...fields, kind: request.kind?.kind, namespace: request.namespace, name: request.name, reason: result.unjudged, allowed }, 'answered without a judgement');
+        logger.warn({ ...fields, kind: result.request.kind, namespace: result.request.namespace, name: result.request.name, reason: result.unjudged, allowed }, 'answered without a judgement');
       }
       finish(req, res, 200);
       res.type('application/json').send(result.review);
       return;
     }
+    // No worker answered (deadline, queue full, crash): only now is the text read here, for
+    // the uid and the namespace's mode. Rare, and as bounded as any parse of a limited body.
+    let request: AdmissionRequest;
+    try {
+      request = parseReview(text);
+    } catch (err) {
+      const e = err as ReviewError;
+      reject(req, res, e.status, e.message, e.uid ? JSON.stringify(errored(e.uid, e.status, e.message)) : undefined);
+      return;
+    }
+    const fields = { endpoint, uid: request.uid, operation: request.operation, dryRun: request.dryRun === true };
     const { mode } = modeFor(request.namespace || 'default', state.catalog(), state.policy().config);
     const body = unjudged(endpoint, request, mode, result.reason, opts.deadlineMs);
     metrics.unjudged.inc({ endpoint, reason: result.reason, allowed: String(body.response.allowed) });
     logger.warn({ ...fields, kind: request.kind?.kind, namespace: request.namespace, name: request.name, mode, reason: result.reason, deadlineMs: opts.deadlineMs, allowed: body.response.allowed }, 'answered without a judgement');
     finish(req, res, 200);
     res.json(body);
+  }
+
+  /** Not a usable AdmissionReview: an errored AdmissionReview the API server can show when a uid was readable, else a plain 4xx. */
+  function reject(req: Request, res: Response, status: number, message: string, review?: string): void {
+    logger.warn({ path: req.path, status, reason: message }, 'rejected admission request');
+    if (review) {
+      finish(req, res, 200);
+      res.type('application/json').send(review);
+      return;
+    }
+    finish(req, res, status);
+    res.status(status).json({ error: message });
   }
 
   function record(endpoint: Endpoint, request: Record<string, unknown>, s: ReviewSummary): void {

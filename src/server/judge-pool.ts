@@ -2,7 +2,7 @@
 //
 // The rules are linear-time, but the webhook runs with failurePolicy: Fail: if the thread that
 // serves HTTP is busy, /healthz, /readyz and every other review wait, and every deploy in the
-// cluster waits with them. So the event loop only reads, parses and decodes a request (all
+// cluster waits with them. So the event loop only reads a request and writes its answer (all
 // linear and bounded by the body limit) and hands the text to a worker. Each job has a deadline
 // counted from its arrival, queue time included. When it passes, the job is answered without a
 // judgement (see `unjudged` in admission/handler.ts) and, if a worker holds it, that worker is
@@ -13,7 +13,7 @@ import type { Endpoint, ReviewSummary, UnjudgedReason } from '../admission/handl
 import type { CatalogSnapshot } from '../catalog/snapshot.ts';
 import type { Logger } from '../log.ts';
 import type { Policy } from '../policy/judge.ts';
-import type { FromWorker, ToWorker } from './judge-protocol.ts';
+import type { FromWorker, RequestFields, ToWorker } from './judge-protocol.ts';
 
 export interface JudgePoolOptions {
   /** Worker threads. */
@@ -35,7 +35,8 @@ export interface JudgePoolOptions {
 }
 
 export type JudgeResult =
-  | { kind: 'answer'; review: string; summary?: ReviewSummary; unjudged?: UnjudgedReason }
+  | { kind: 'answer'; review: string; request: RequestFields; summary?: ReviewSummary; unjudged?: UnjudgedReason }
+  | { kind: 'rejected'; status: number; message: string; review?: string }
   | { kind: 'unjudged'; reason: UnjudgedReason };
 
 interface Job {
@@ -143,7 +144,9 @@ export class JudgePool {
     slot.job = undefined;
     this.crashesInARow = 0;
     if (m.type === 'answer') {
-      job.resolve({ kind: 'answer', review: m.review, ...(m.summary ? { summary: m.summary } : {}), ...(m.unjudged ? { unjudged: m.unjudged } : {}) });
+      job.resolve({ kind: 'answer', review: m.review, request: m.request, ...(m.summary ? { summary: m.summary } : {}), ...(m.unjudged ? { unjudged: m.unjudged } : {}) });
+    } else if (m.type === 'rejected') {
+      job.resolve({ kind: 'rejected', status: m.status, message: m.message, ...(m.review ? { review: m.review } : {}) });
     } else {
       this.opts.logger.error({ error: m.error }, 'judge failed on a review');
       job.resolve({ kind: 'unjudged', reason: 'crashed' });

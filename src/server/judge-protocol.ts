@@ -8,7 +8,7 @@ export interface ReviewJob {
   type: 'review';
   id: number;
   endpoint: Endpoint;
-  /** The request body as received (already checked to be a decodable AdmissionReview). */
+  /** The request body as received: parsed, checked and judged in the worker, never on the event loop. */
   text: string;
 }
 
@@ -17,8 +17,20 @@ export type ToWorker =
   | { type: 'catalog'; records: CatalogRecords }
   | ReviewJob;
 
+/** What the HTTP edge logs about a request (never the object). */
+export interface RequestFields {
+  uid: string;
+  operation: string;
+  dryRun: boolean;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+}
+
 export type FromWorker =
   /** unjudged: the judge itself declined (an expansion bomb), with the answer for that case. */
-  | { type: 'answer'; id: number; review: string; summary?: ReviewSummary; unjudged?: UnjudgedReason }
+  | { type: 'answer'; id: number; review: string; request: RequestFields; summary?: ReviewSummary; unjudged?: UnjudgedReason }
+  /** Not a usable AdmissionReview: `review` is an errored AdmissionReview when a uid was readable, else the edge answers `status`. */
+  | { type: 'rejected'; id: number; status: number; message: string; review?: string }
   /** An unexpected exception in the judge: its name and where, never its message. */
   | { type: 'failed'; id: number; error: string };

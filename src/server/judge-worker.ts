@@ -6,11 +6,11 @@
 
 import { parentPort } from 'node:worker_threads';
 import { handleAdmission, summarize } from '../admission/handler.ts';
-import { decodeReview } from '../admission/review.ts';
+import { errored, parseReview, ReviewError, type AdmissionRequest } from '../admission/review.ts';
 import { buildSnapshot, EMPTY_CATALOG, type CatalogSnapshot } from '../catalog/snapshot.ts';
 import { DEFAULT_CONFIG } from '../config/config.ts';
 import { compilePolicy, type Policy } from '../policy/judge.ts';
-import type { FromWorker, ReviewJob, ToWorker } from './judge-protocol.ts';
+import type { FromWorker, RequestFields, ReviewJob, ToWorker } from './judge-protocol.ts';
 
 if (!parentPort) throw new Error('judge-worker.ts runs as a worker thread (see judge-pool.ts)');
 const port = parentPort;
@@ -22,20 +22,43 @@ port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'policy': policy = compilePolicy(m.config); break;
     case 'catalog': catalog = buildSnapshot(m.records.services, m.records.namespaces); break;
-    case 'review': port.postMessage(review(m)); break;
+    case 'review': port.postMessage(safeReview(m)); break;
   }
 });
 
-function review(job: ReviewJob): FromWorker {
+function safeReview(job: ReviewJob): FromWorker {
   try {
-    // The edge has already parsed and decoded this text once to answer bad input itself, so
-    // neither step can fail here; the judgement is what may be slow.
-    const handled = handleAdmission(job.endpoint, decodeReview(JSON.parse(job.text)), catalog, policy);
-    const summary = summarize(handled);
-    return { type: 'answer', id: job.id, review: JSON.stringify(handled.review), ...(summary ? { summary } : {}), ...(handled.unjudged ? { unjudged: handled.unjudged } : {}) };
+    return review(job);
   } catch (err) {
-    // Name and place only: an error message can quote the input (JSON.parse does).
+    // Name and place only: an error message can quote the input.
     const e = err as Error;
     return { type: 'failed', id: job.id, error: `${e?.name ?? 'Error'} ${e?.stack?.split('\n')[1]?.trim() ?? ''}`.trim() };
   }
+}
+
+function review(job: ReviewJob): FromWorker {
+  // Parsed here, once: the event loop hands the text over unread (parsing it there as well
+  // cost as much as the floor's whole request on an 8 KB Deployment), and bad input is
+  // answered from here like any other review.
+  let request: AdmissionRequest;
+  try {
+    request = parseReview(job.text);
+  } catch (err) {
+    if (!(err instanceof ReviewError)) throw err;
+    return { type: 'rejected', id: job.id, status: err.status, message: err.message, ...(err.uid ? { review: JSON.stringify(errored(err.uid, err.status, err.message)) } : {}) };
+  }
+  const handled = handleAdmission(job.endpoint, request, catalog, policy);
+  const summary = summarize(handled);
+  return { type: 'answer', id: job.id, review: JSON.stringify(handled.review), request: requestFields(request), ...(summary ? { summary } : {}), ...(handled.unjudged ? { unjudged: handled.unjudged } : {}) };
+}
+
+function requestFields(r: AdmissionRequest): RequestFields {
+  return {
+    uid: r.uid,
+    operation: r.operation,
+    dryRun: r.dryRun === true,
+    ...(r.kind?.kind !== undefined ? { kind: r.kind.kind } : {}),
+    ...(r.namespace !== undefined ? { namespace: r.namespace } : {}),
+    ...(r.name !== undefined ? { name: r.name } : {}),
+  };
 }
