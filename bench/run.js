@@ -9,7 +9,8 @@
 //   npm run bench -- worst [options]     adversarial shapes (bench/worst.js)
 //   npm run bench -- scale [options]     10k declarations through real informers (bench/scale.js)
 //
-// --label NAME writes bench/results/perf-NAME.md and .json.
+// --label NAME writes bench/results/perf-NAME.md and .json; --root DIR measures the built
+// dist/ of another checkout (the floor and the load generator stay this one's).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,7 @@ const { values: o } = parseArgs({
     objects: { type: 'string', default: 'pod,deployment,statefulset' },
     services: { type: 'string', default: '200' },
     label: { type: 'string' },
+    root: { type: 'string' },
   },
 });
 const seconds = Number(o.seconds);
@@ -54,7 +56,9 @@ const bodies = Object.fromEntries(objects.map((name) => {
 }));
 
 const floor = await startServer([join(root, 'bench/floor.js'), certs.cert, certs.key]);
-const hook = await startServer([join(root, 'bin/extguard.js'), 'serve', '--declarations', catalogFile, '--tls-cert', certs.cert, '--tls-key', certs.key, '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1']);
+// --root: measure another checkout's build (e.g. main before a change) with this bench.
+const extguardRoot = o.root ?? root;
+const hook = await startServer([join(extguardRoot, 'bin/extguard.js'), 'serve', '--declarations', catalogFile, '--tls-cert', certs.cert, '--tls-key', certs.key, '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1']);
 const stopAll = async () => { await Promise.all([floor.stop(), hook.stop()]); rmSync(dir, { recursive: true, force: true }); };
 
 try {
@@ -94,7 +98,7 @@ try {
   process.stdout.write(md);
   if (o.label) {
     writeFileSync(join(root, `bench/results/perf-${o.label}.md`), md);
-    writeFileSync(join(root, `bench/results/perf-${o.label}.json`), JSON.stringify({ seconds, rounds, pinned, samples, result }, null, 2) + '\n');
+    writeFileSync(join(root, `bench/results/perf-${o.label}.json`), JSON.stringify({ seconds, rounds, pinned, measured: o.root ?? '.', samples, result }, null, 2) + '\n');
   }
   await stopAll();
   process.exit(result.rows.every((r) => r.pass !== false) ? 0 : 1);

@@ -213,12 +213,15 @@ const DOCUMENTATION_WORD = /EXAMPLE|[Ee]xample|PLACEHOLDER|[Pp]laceholder|HERE$|
  */
 const FIRST_CHAR = new Uint8Array(128);
 const ONE_CHAR = new Uint8Array(128);
+const SECOND_CHAR = new Uint8Array(128);
 const BY_PAIR = new Map<number, string[]>();
 for (const h of new Set(FORMATS.flatMap((f) => f.hints))) {
   const c0 = h.charCodeAt(0);
   if (c0 >= 128 || h.length === 0) throw new Error(`format hint ${JSON.stringify(h)} must start with an ASCII character`);
   FIRST_CHAR[c0] = 1;
   if (h.length === 1) { ONE_CHAR[c0] = 1; continue; }
+  if (h.charCodeAt(1) >= 128) throw new Error(`format hint ${JSON.stringify(h)} must start with two ASCII characters`);
+  SECOND_CHAR[h.charCodeAt(1)] = 1;
   const key = c0 * 65536 + h.charCodeAt(1);
   BY_PAIR.set(key, [...(BY_PAIR.get(key) ?? []), h]);
 }
@@ -230,7 +233,9 @@ function hintsIn(text: string): Set<string> | undefined {
     const c = text.charCodeAt(i);
     if (c >= 128 || FIRST_CHAR[c] === 0) continue;
     if (ONE_CHAR[c] === 1) (found ??= new Set()).add(text[i]!);
-    const candidates = BY_PAIR.get(c * 65536 + text.charCodeAt(i + 1));
+    const c1 = text.charCodeAt(i + 1);
+    if (!(c1 < 128 && SECOND_CHAR[c1] === 1)) continue;
+    const candidates = BY_PAIR.get(c * 65536 + c1);
     if (candidates) for (const h of candidates) if (h.length === 2 || text.startsWith(h, i)) (found ??= new Set()).add(h);
   }
   return found;
