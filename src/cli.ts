@@ -7,7 +7,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { InputError, readManifests, type ManifestDocument } from './catalog/files.ts';
 import { ConfigError, DEFAULT_CONFIG } from './config/config.ts';
 import { loadPolicyFile } from './config/watch.ts';
-import { checkManifests, formatText, mutateManifests } from './cli/report.ts';
+import { checkManifests, formatText, mutateManifests, TOO_COMPLEX, type CheckRun } from './cli/report.ts';
+import { readInputs, where, type Inputs } from './cli/walk.ts';
 import { readCluster } from './cli/cluster.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ExpansionLimitError } from './objects/expand.ts';
@@ -122,6 +123,32 @@ program
     process.once('SIGINT', () => stop('SIGINT'));
   });
 
+/** Repeatable option: each use adds one value. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/**
+ * Why a `check` run is not a verdict (exit 2), one line each. A file named on the command line
+ * (or stdin) must be usable as a whole; a file found by walking a directory is reported but only
+ * fails the run under --strict, since repositories keep YAML that is not meant to parse
+ * (test fixtures, other template languages). An object too complex to judge always fails it:
+ * the webhook would not admit it as judged either. Nothing to judge at all fails it too, so a
+ * wrong path in CI does not pass quietly.
+ */
+function unusableReasons(run: CheckRun, inputs: Inputs | undefined, o: { strict?: boolean; cluster?: boolean }): string[] {
+  const reasons = new Set(inputs?.unusable ?? []);
+  const readErrors = inputs?.errors.length ?? 0;
+  run.report.errors.forEach((e, i) => {
+    const fromJudge = i >= readErrors;
+    if (o.strict || o.cluster || e.code === TOO_COMPLEX || (fromJudge && inputs?.named.has(e.file))) reasons.add(where(e));
+  });
+  if (inputs && !reasons.size && inputs.documents.length === 0 && (inputs.skipped.length || inputs.errors.length)) {
+    reasons.add(`no Kubernetes object in the inputs: ${inputs.skipped.length} document(s) skipped, ${inputs.errors.length} error(s)`);
+  }
+  return [...reasons];
+}
+
 program
   .command('check')
   .description('judge manifests offline exactly as the webhook would; exit 0 allowed, 1 denied, 2 unusable input')
@@ -129,18 +156,23 @@ program
   .option('--config <file>', 'cluster configuration (YAML)')
   .option('--declarations <file>', 'YAML of Services and Namespaces that count as cluster state')
   .option('--trust-inputs', 'let ExternalName Services and Namespace mode labels among the inputs count as cluster state (by default they cannot lower the verdict)')
+  .option('--exclude <glob>', 'when walking a directory, skip files and directories matching GLOB (repeatable; without "/" it matches a name at any depth, with "/" a path relative to the directory)', collect, [])
+  .option('--strict', 'exit 2 when any file found in a directory cannot be read or judged (by default it is reported and the run exits by its verdict)')
   .option('--cluster', 'judge the workloads running in the cluster (kubeconfig) instead of files')
   .option('--kubeconfig <file>', 'with --cluster: kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)')
   .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-  .action(async (paths: string[], o: { config?: string; declarations?: string; trustInputs?: boolean; cluster?: boolean; kubeconfig?: string; format: 'text' | 'json' }) => {
+  .action(async (paths: string[], o: { config?: string; declarations?: string; trustInputs?: boolean; exclude: string[]; strict?: boolean; cluster?: boolean; kubeconfig?: string; format: 'text' | 'json' }) => {
     const policy = policyFrom(o.config);
     if (o.cluster && paths.length) throw new InputError('give either --cluster or manifest paths, not both');
     if (!o.cluster && !paths.length) throw new InputError('check needs manifest paths, or --cluster');
-    const inputs = o.cluster ? await clusterDocuments(o.kubeconfig) : readManifests(paths);
+    const inputs = o.cluster ? undefined : readInputs(paths, { exclude: o.exclude });
+    const documents = inputs ? inputs.documents : await clusterDocuments(o.kubeconfig);
     // The cluster's own objects are its state; files are what the gate is gating.
-    const report = checkManifests(inputs, declarationsFrom(o.declarations), policy, o.cluster === true || o.trustInputs === true);
-    process.stdout.write(o.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatText(report));
-    process.exitCode = report.summary.denied > 0 ? EXIT_DENIED : EXIT_OK;
+    const run = checkManifests(documents, declarationsFrom(o.declarations), policy, o.cluster === true || o.trustInputs === true, inputs ?? {});
+    process.stdout.write(o.format === 'json' ? JSON.stringify(run.report, null, 2) + '\n' : formatText(run));
+    const unusable = unusableReasons(run, inputs, o);
+    for (const reason of unusable) process.stderr.write(`extguard: ${reason}\n`);
+    process.exitCode = unusable.length ? EXIT_UNUSABLE : run.report.summary.denied > 0 ? EXIT_DENIED : EXIT_OK;
   });
 
 program

@@ -2,13 +2,16 @@
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { isCollection, LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
 import { buildSnapshot, toNamespaceRecord, toServiceRecord, type CatalogSnapshot, type NamespaceRecord, type ServiceRecord } from './snapshot.ts';
 
 export interface ManifestDocument {
-  /** file:index, for messages */
+  /** file#index, for messages */
   source: string;
   object: Record<string, unknown>;
+  /** The file and the 1-based line the document starts on, when it came from a file. */
+  file?: string;
+  line?: number;
 }
 
 /** Unusable input: the CLI exits 2 on it. */
@@ -16,29 +19,108 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
-/** Parses a multi-document YAML (or JSON) text; `kind: List` items are flattened. */
-export function parseManifests(text: string, source: string): ManifestDocument[] {
-  const docs = parseAllDocuments(text, { prettyErrors: false });
-  const out: ManifestDocument[] = [];
+/** Something about one place in a file: why a document was skipped, could not be read, or what the YAML reader noticed. */
+export interface FileNote {
+  file: string;
+  /** 1-based; absent when the note is about the whole file. */
+  line?: number;
+  reason: string;
+  /** The YAML library's code for a notice (DUPLICATE_KEY, TAG_RESOLVE_FAILED...), or COLLECTION_KEY. */
+  code?: string;
+}
+
+/** What one YAML/JSON text holds: Kubernetes objects, and everything that is not one. */
+export interface ManifestText {
+  documents: ManifestDocument[];
+  /** Documents that are not Kubernetes objects: docker-compose files, CI configs, Chart.yaml. */
+  skipped: FileNote[];
+  /** Documents that are not valid YAML: not judged. */
+  errors: FileNote[];
+  /** What the YAML reader noticed without failing (a duplicate key: the last value is read). */
+  notices: FileNote[];
+}
+
+export const NOT_AN_OBJECT = 'has no apiVersion/kind: not a Kubernetes object';
+
+/**
+ * Reads every document of a multi-document YAML (or JSON) text, judging none and stopping at
+ * none: one file that is not a manifest must not hide the manifests next to it. `kind: List`
+ * items are flattened. The YAML library's warnings become notices, never process warnings
+ * (a CI log full of `(node:…) Warning:` lines hides the report).
+ */
+export function readManifestText(text: string, file: string): ManifestText {
+  const out: ManifestText = { documents: [], skipped: [], errors: [], notices: [] };
+  const lines = new LineCounter();
+  const lineOf = (offset: number): number => lines.linePos(offset).line;
+  const docs = parseAllDocuments(text, { prettyErrors: false, lineCounter: lines, logLevel: 'error' });
   docs.forEach((doc, i) => {
-    if (doc.errors.length) throw new InputError(`${source}: document ${i + 1} is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    const line = lineOf(doc.contents?.range[0] ?? doc.range[0]);
+    const source = `${file}#${i + 1}`;
+    // A repeated key is well-formed enough to read (the last value wins, as in kubectl's
+    // reader); any other error leaves the document unread.
+    const broken = doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
+    for (const e of doc.errors) if (e.code === 'DUPLICATE_KEY') out.notices.push({ file, line: lineOf(e.pos[0]), reason: `duplicate key${keyAt(text, e.pos)}: the last value is read`, code: e.code });
+    if (broken.length) {
+      out.errors.push({ file, line: lineOf(broken[0]!.pos[0]), reason: `not valid YAML: ${broken[0]!.message.split('\n')[0]}` });
+      return;
+    }
+    for (const w of doc.warnings) out.notices.push({ file, line: lineOf(w.pos[0]), reason: w.message.split('\n')[0]!, code: w.code });
+    out.notices.push(...collectionKeys(doc, file, lineOf));
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      out.errors.push({ file, line, reason: `cannot be read: ${(err as Error).message.split('\n')[0]}` });
+      return;
+    }
     if (value === null || value === undefined) return;
-    if (typeof value !== 'object' || Array.isArray(value)) throw new InputError(`${source}: document ${i + 1} is not a Kubernetes object`);
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      out.skipped.push({ file, line, reason: `is ${Array.isArray(value) ? 'a list' : 'a scalar'}: not a Kubernetes object` });
+      return;
+    }
     const obj = value as Record<string, unknown>;
     const items = obj['kind'] === 'List' || (typeof obj['kind'] === 'string' && obj['kind'].endsWith('List') && Array.isArray(obj['items'])) ? obj['items'] : undefined;
     if (Array.isArray(items)) {
       items.forEach((item: unknown, j) => {
-        if (typeof item === 'object' && item !== null && !Array.isArray(item)) out.push({ source: `${source}#${i + 1}.items[${j}]`, object: item as Record<string, unknown> });
+        if (typeof item === 'object' && item !== null && !Array.isArray(item)) out.documents.push({ source: `${source}.items[${j}]`, object: item as Record<string, unknown>, file, line });
       });
+    } else if (typeof obj['kind'] !== 'string' || typeof obj['apiVersion'] !== 'string') {
+      out.skipped.push({ file, line, reason: NOT_AN_OBJECT });
     } else {
-      if (typeof obj['kind'] !== 'string' || typeof obj['apiVersion'] !== 'string') {
-        throw new InputError(`${source}: document ${i + 1} has no apiVersion/kind`);
-      }
-      out.push({ source: `${source}#${i + 1}`, object: obj });
+      out.documents.push({ source, object: obj, file, line });
     }
   });
   return out;
+}
+
+/** ` "image"`: the repeated key as written, quoted, for the notice; bounded so a huge key stays a short line. */
+function keyAt(text: string, pos: readonly [number, number]): string {
+  const rest = text.slice(pos[0], pos[0] + 80);
+  const key = rest.slice(0, rest.search(/:(?:\s|$)|\n|$/)).trim();
+  return key ? ` ${JSON.stringify(key)}` : '';
+}
+
+/** `? [a, b]: x`: a key JavaScript objects can only hold as a string; the library would warn on stderr. */
+function collectionKeys(doc: Document, file: string, lineOf: (offset: number) => number): FileNote[] {
+  const out: FileNote[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      if (isCollection(pair.key)) out.push({ file, line: lineOf(pair.key.range?.[0] ?? 0), reason: 'a key that is a map or a list is read as its text', code: 'COLLECTION_KEY' });
+    },
+  });
+  return out;
+}
+
+/**
+ * Parses a multi-document YAML (or JSON) text that must hold only Kubernetes objects
+ * (`--declarations`, `mutate`): any document that is not one makes the input unusable.
+ */
+export function parseManifests(text: string, source: string): ManifestDocument[] {
+  const r = readManifestText(text, source);
+  const duplicate = r.notices.find((n) => n.code === 'DUPLICATE_KEY');
+  const problem = r.errors[0] ?? (duplicate && { ...duplicate, reason: `not valid YAML: ${duplicate.reason}` }) ?? r.skipped[0];
+  if (problem) throw new InputError(`${source}:${problem.line ?? 1}: ${problem.reason}`);
+  return r.documents;
 }
 
 const MANIFEST_EXT = /\.(ya?ml|json)$/i;

@@ -3,7 +3,9 @@
 
 import fastJsonPatch from 'fast-json-patch';
 import { stringify } from 'yaml';
-import { catalogFromDocuments, recordsFromDocuments, type ManifestDocument } from '../catalog/files.ts';
+import { catalogFromDocuments, recordsFromDocuments, type FileNote, type ManifestDocument } from '../catalog/files.ts';
+import { ExpansionLimitError } from '../objects/expand.ts';
+import { ShapeError } from '../objects/workload.ts';
 import { buildSnapshot, type CatalogSnapshot, type NamespaceRecord } from '../catalog/snapshot.ts';
 import { MODE_LABEL } from '../policy/annotations.ts';
 import { judge, modeFor, type Policy } from '../policy/judge.ts';
@@ -53,23 +55,48 @@ export interface CheckResult {
 
 export interface CheckReport {
   results: CheckResult[];
+  /** Documents that are not Kubernetes objects, and Helm templates: not judged. */
+  skipped: FileNote[];
+  /** Files or documents that could not be read or judged. */
+  errors: FileNote[];
+  /** What the YAML reader noticed in a document it still read (a duplicate key). */
+  notices: FileNote[];
   summary: { objects: number; denied: number; warned: number; mutated: number };
 }
 
+/** What reading the inputs found besides the objects. */
+export interface ReadNotes { files?: number; skipped?: FileNote[]; errors?: FileNote[]; notices?: FileNote[] }
+
+/** The report, and for the text output where each result's object was read (not in the JSON document). */
+export interface CheckRun {
+  report: CheckReport;
+  locations: (string | undefined)[];
+  files: number;
+}
+
+/** An object the judge gave up on (an expansion bomb): the webhook answers it as unjudged, so CI must not pass it. */
+export const TOO_COMPLEX = 'TOO_COMPLEX';
+/** An object whose shape the judge cannot read (`containers: 3`): the API server would refuse it too. */
+export const UNREADABLE_OBJECT = 'UNREADABLE_OBJECT';
+
 /**
  * Judges every workload, ExternalName Service and Namespace among `inputs`; state = Services and
- * Namespaces in inputs + declarations. Throws ShapeError on an unreadable object.
+ * Namespaces in inputs + declarations. An object that cannot be judged becomes an error entry,
+ * and the others are still judged.
  */
-export function checkManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs = false): CheckReport {
+export function checkManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs = false, read: ReadNotes = {}): CheckRun {
   const catalog = catalogFor(inputs, declarations, policy, trustInputs);
   const results: CheckResult[] = [];
-  for (const { object, source } of inputs) {
+  const locations: (string | undefined)[] = [];
+  const errors = [...(read.errors ?? [])];
+  for (const { object, source, file, line } of inputs) {
     let j;
     try {
       j = judge({ operation: 'CREATE', object, dryRun: true }, catalog, policy);
     } catch (err) {
-      (err as Error).message = `${source}: ${(err as Error).message}`;
-      throw err;
+      if (!(err instanceof ShapeError || err instanceof ExpansionLimitError)) throw err;
+      errors.push({ file: file ?? source, ...(line ? { line } : {}), reason: `cannot be judged: ${err.message}`, code: err instanceof ShapeError ? UNREADABLE_OBJECT : TOO_COMPLEX });
+      continue;
     }
     const w = j.subject;
     if (!w || (w.kind === 'Service' && !isExternalName(object))) continue;
@@ -78,9 +105,13 @@ export function checkManifests(inputs: readonly ManifestDocument[], declarations
       apiVersion: w.apiVersion, kind: w.kind, namespace: w.namespace, name: w.name,
       mode: v.mode, allowed: v.allowed, violations: v.violations, warnings: v.warnings, patch: v.patch,
     });
+    locations.push(file ? `${file}${line ? `:${line}` : ''}` : undefined);
   }
-  return {
+  const report: CheckReport = {
     results,
+    skipped: read.skipped ?? [],
+    errors,
+    notices: read.notices ?? [],
     summary: {
       objects: results.length,
       denied: results.filter((r) => !r.allowed).length,
@@ -88,26 +119,39 @@ export function checkManifests(inputs: readonly ManifestDocument[], declarations
       mutated: results.filter((r) => r.patch.length > 0).length,
     },
   };
+  return { report, locations, files: read.files ?? 0 };
 }
 
 function isExternalName(object: unknown): boolean {
   return (object as { spec?: { type?: unknown } } | null)?.spec?.type === 'ExternalName';
 }
 
-export function formatText(report: CheckReport): string {
+export function formatText({ report, locations, files }: CheckRun): string {
   const lines: string[] = [];
-  for (const r of report.results) {
+  report.results.forEach((r, i) => {
     const status = !r.allowed ? 'DENIED' : r.violations.length ? (r.mode === 'audit' ? 'AUDITED' : 'WARNED') : 'OK';
-    lines.push(`${status.padEnd(7)} ${r.kind} ${r.namespace}/${r.name} (mode ${r.mode}${r.patch.length ? `, ${r.patch.length} patch operation(s)` : ''})`);
+    const at = locations[i] ? ` in ${locations[i]}` : '';
+    lines.push(`${status.padEnd(7)} ${r.kind} ${r.namespace}/${r.name} (mode ${r.mode}${r.patch.length ? `, ${r.patch.length} patch operation(s)` : ''})${at}`);
     for (const v of r.violations) {
       lines.push(...v.message.split('\n').map((l, i) => (i === 0 ? `  - [${v.rule}] ${l}` : `      ${l}`)));
     }
     const others = r.warnings.filter((w) => !w.startsWith('['));
     for (const w of others) lines.push(`  ! ${w}`);
-  }
+  });
+  for (const e of report.errors) lines.push(`ERROR   ${noteLine(e)}`);
+  for (const n of report.notices) lines.push(`NOTICE  ${noteLine(n)}`);
   const s = report.summary;
   lines.push(`${s.objects} object(s): ${s.denied} denied, ${s.warned} allowed with warnings, ${s.mutated} would be mutated`);
+  if (files > 0) {
+    // Skipped documents are counted, not listed: a repository holds many (package.json, CI configs).
+    const skipped = report.skipped.length ? `, ${report.skipped.length} document(s) skipped (not Kubernetes objects, or Helm templates; --format json lists them)` : '';
+    lines.push(`${files} file(s) read${skipped}, ${report.errors.length} error(s)`);
+  }
   return lines.join('\n') + '\n';
+}
+
+function noteLine(n: FileNote): string {
+  return `${n.file}${n.line ? `:${n.line}` : ''}: ${n.reason}`;
 }
 
 /** The documents as the mutating webhook would leave them, as multi-document YAML. */

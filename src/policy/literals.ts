@@ -22,6 +22,16 @@ const REFERENCE = /^(?:\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?!$-]|%[A-Za-z_]+%|\$\(
  * `scheme://…` (`ref+vault://`, `op://`, `azurekeyvault://`) is a URL and judged as one.
  */
 const SECRET_MANAGER = /^(?:vault:[A-Za-z0-9_][\w./-]*(?:#[\w.-]*){0,2}|arn:aws[a-z-]*:[a-z0-9-]+:[^\s]*|(?:gcp:secretmanager:|gcpsm:)?projects\/[\w.-]+\/secrets\/[\w.-]+(?:\/versions\/[\w.-]+)?|env:[A-Za-z_][A-Za-z0-9_]*|file:\S+)$/;
+/**
+ * A marker a tool replaces before apply: `__NAME__` (sed, Azure DevOps), `@NAME@` (autoconf,
+ * Maven filtering), `%NAME%`, `#{NAME}` and `#{NAME}#` (Octopus, Azure DevOps Replace Tokens).
+ */
+const SUBSTITUTION = /__([A-Za-z][A-Za-z0-9.-]*(?:_[A-Za-z0-9.-]+)*)__|[@%]([A-Za-z][A-Za-z0-9.-]*(?:_[A-Za-z0-9.-]+)*)[@%]|#\{([A-Za-z][A-Za-z0-9.-]*(?:_[A-Za-z0-9.-]+)*)\}#?/g;
+/**
+ * A marker's NAME reads as a name, in one case style (DB_PASSWORD, db.password, ApiToken,
+ * Project.Db.Password): `@x7Qm-2kP@` is a literal that happens to start and end with @.
+ */
+const NAME_STYLE = /^(?:[A-Z]+[0-9]*(?:[_.-][A-Z]+[0-9]*)*|[a-z]+[0-9]*(?:[_.-][a-z]+[0-9]*)*|[A-Za-z][a-z]+[0-9]*(?:[A-Z][a-z]+[0-9]*)*(?:\.[A-Za-z][a-z]+[0-9]*(?:[A-Z][a-z]+[0-9]*)*)*)$/;
 /** An authentication scheme word written before the credential: `Bearer $(TOKEN)`. */
 const AUTH_SCHEME = /^(?:bearer|basic|token|digest|negotiate)$/i;
 const ALNUM = /[A-Za-z0-9]/;
@@ -55,7 +65,9 @@ export function unquote(v: string): string {
 }
 
 /** The value is a literal that could be a credential (not a reference, path, placeholder...). */
-export function isLiteralSecret(raw: string): boolean {
+export function isLiteralSecret(value: string): boolean {
+  // A substitution marker stands where run-time text goes, as a $(VAR) the object does not hold.
+  const raw = /__|[@%]|#\{/.test(value) ? value.replace(SUBSTITUTION, (marker, ...names: (string | undefined)[]) => (NAME_STYLE.test(names[0] ?? names[1] ?? names[2] ?? '') ? OPAQUE : marker)) : value;
   if (!raw.includes(OPAQUE)) return isWholeLiteral(raw);
   // A reference assembled from run-time parts (`arn:aws:kms:{{ region }}:…`, a URL or a
   // path with a variable in it) is still a reference.

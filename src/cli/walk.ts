@@ -1,0 +1,164 @@
+// `extguard check PATH...` over a repository checkout: walk directories the way users keep
+// them (manifests next to docker-compose files, CI configs, Helm charts, test fixtures) and
+// read every Kubernetes object there, listing what was skipped or unreadable instead of
+// stopping at the first file that is not a manifest.
+
+import { existsSync, readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { basename, dirname, join, posix, relative, sep } from 'node:path';
+import { InputError, readManifestText, type FileNote, type ManifestDocument } from '../catalog/files.ts';
+
+/** Never manifests, and large: version-control metadata and installed packages. */
+export const IGNORED_DIRECTORIES = new Set(['.git', '.hg', '.svn', 'node_modules']);
+const MANIFEST_FILE = /\.(ya?ml|json)$/i;
+export const HELM_TEMPLATE = 'a Helm template: render it first (helm template RELEASE CHART | extguard check -)';
+
+export interface Inputs {
+  documents: ManifestDocument[];
+  skipped: FileNote[];
+  errors: FileNote[];
+  notices: FileNote[];
+  /** YAML/JSON files read (stdin counts as one). */
+  files: number;
+  /**
+   * Why an input named on the command line cannot be used, one line each: the user asked for
+   * that file, so a problem in it is never just a note.
+   */
+  unusable: string[];
+  /** Files named on the command line (or `<stdin>`), as they appear in notes. */
+  named: Set<string>;
+}
+
+export interface WalkOptions {
+  /** `--exclude` globs; see `isExcluded`. */
+  exclude?: readonly string[];
+  stdin?: () => string;
+}
+
+/** Reads files, directories (recursively, *.yaml|*.yml|*.json) or "-" for stdin. A missing path throws InputError. */
+export function readInputs(paths: readonly string[], options: WalkOptions = {}): Inputs {
+  const inputs: Inputs = { documents: [], skipped: [], errors: [], notices: [], files: 0, unusable: [], named: new Set() };
+  const exclude = (options.exclude ?? []).map(normalizePattern);
+  for (const path of paths) {
+    if (path === '-') {
+      readNamed(inputs, '<stdin>', options.stdin ? options.stdin() : readFileSync(0, 'utf8'));
+      continue;
+    }
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      throw new InputError(`${path}: no such file or directory`);
+    }
+    if (st.isDirectory()) {
+      const before = inputs.files;
+      walk(inputs, path, path, exclude);
+      if (inputs.files === before) inputs.unusable.push(`${path}: no YAML or JSON file in this directory`);
+      continue;
+    }
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new InputError(`${path}: ${(err as Error).message}`);
+    }
+    readNamed(inputs, path, text);
+  }
+  return inputs;
+}
+
+function readNamed(inputs: Inputs, file: string, text: string): void {
+  inputs.named.add(file);
+  const before = { documents: inputs.documents.length, skipped: inputs.skipped.length, errors: inputs.errors.length };
+  read(inputs, file, text);
+  for (const e of inputs.errors.slice(before.errors)) inputs.unusable.push(where(e));
+  // A named file holding documents, none of them a Kubernetes object, is the wrong file.
+  if (inputs.documents.length === before.documents && inputs.skipped.length > before.skipped) inputs.unusable.push(where(inputs.skipped[before.skipped]!));
+}
+
+function read(inputs: Inputs, file: string, text: string): void {
+  inputs.files++;
+  // Helm templates are Go templates, not YAML; rendered, they are judged like any manifest.
+  if (text.includes('{{') && inChartTemplates(file)) {
+    inputs.skipped.push({ file, reason: HELM_TEMPLATE });
+    return;
+  }
+  const r = readManifestText(text, file);
+  inputs.documents.push(...r.documents);
+  inputs.skipped.push(...r.skipped);
+  inputs.errors.push(...r.errors);
+  inputs.notices.push(...r.notices);
+}
+
+function walk(inputs: Inputs, dir: string, root: string, exclude: readonly string[]): void {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    inputs.errors.push({ file: dir, reason: `cannot be listed: ${(err as Error).message}` });
+    return;
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    const rel = relative(root, path).split(sep).join('/');
+    // A symbolic link to a directory is not followed: links can loop, and a checkout's links
+    // point inside the tree, which the walk reaches anyway.
+    if (entry.isDirectory()) {
+      if (!IGNORED_DIRECTORIES.has(entry.name) && !isExcluded(rel, exclude)) walk(inputs, path, root, exclude);
+      continue;
+    }
+    if (!MANIFEST_FILE.test(entry.name) || isExcluded(rel, exclude)) continue;
+    if (entry.isSymbolicLink() && !isFile(path)) continue;
+    if (!entry.isFile() && !entry.isSymbolicLink()) continue;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      inputs.files++;
+      inputs.errors.push({ file: path, reason: `cannot be read: ${(err as Error).message}` });
+      continue;
+    }
+    read(inputs, path, text);
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Inside `templates/` of a directory holding a Chart.yaml, as Helm lays charts out. */
+function inChartTemplates(file: string): boolean {
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    if (basename(dir) === 'templates' && existsSync(join(dirname(dir), 'Chart.yaml'))) return true;
+  }
+  return false;
+}
+
+/** `./deploy/` means `deploy`: patterns are written relative to the directory walked. */
+function normalizePattern(pattern: string): string {
+  let p = pattern.startsWith('./') ? pattern.slice(2) : pattern;
+  while (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
+  return p;
+}
+
+/**
+ * gitignore's rule of thumb: a pattern without `/` names a file or directory at any depth
+ * (`*.json`, `fixtures`); one with `/` is a path relative to the directory walked
+ * (`deploy/legacy`, `test/fixtures/*.yaml`). Glob syntax is Node's `path.matchesGlob`, on
+ * `/`-separated paths whatever the platform, so a CI pattern means the same everywhere.
+ */
+export function isExcluded(rel: string, patterns: readonly string[]): boolean {
+  for (const p of patterns) {
+    if (p.includes('/') ? posix.matchesGlob(rel, p) : posix.matchesGlob(posix.basename(rel), p)) return true;
+  }
+  return false;
+}
+
+/** `file:line: reason`, as compilers print. */
+export function where(note: FileNote): string {
+  return `${note.file}${note.line ? `:${note.line}` : ''}: ${note.reason}`;
+}
