@@ -264,6 +264,8 @@ async function measureStep(hook, certs, body, opts, log) {
     if (Date.now() - hook.startedAt > 300_000) throw new Error('extguard not ready after 300 s');
     await sleep(20);
   }
+  // pino writes asynchronously: the log lines may arrive just after /readyz says 200.
+  for (let i = 0; i < 100 && hook.lines.filter((l) => l.msg === 'cache synced').length < 2; i++) await sleep(20);
   const synced = Object.fromEntries(hook.lines.filter((l) => l.msg === 'cache synced').map((l) => [l.what, { ms: l.time - hook.startedAt, count: l.count }]));
   const atReady = rssMiB(hook.pid);
   for (const endpoint of ['validate', 'mutate']) await checkAnswer(hook.port, endpoint, body.buffer, certs.ca);
