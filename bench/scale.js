@@ -104,7 +104,7 @@ export async function main(argv) {
     }
     await previous?.stop();
     previous = undefined;
-    const report = { when: new Date().toISOString(), pinned, options: { ...opts, total, namespaces, steps }, results };
+    const report = { when: new Date().toISOString(), pinned, nodeOptions: process.env.NODE_OPTIONS ?? '', options: { ...opts, floor: undefined, total, namespaces, steps }, results };
     const md = markdown(report);
     process.stdout.write(md);
     if (o.label) {
@@ -393,10 +393,11 @@ async function timeRebuild(api) {
 const round1 = (x) => Number(x.toFixed(1));
 const cpuCell = (c) => `${c.cpuUs} (${c.min}–${c.max}) (${c.ratio})`;
 
-function markdown({ options, results, pinned: isPinned }) {
+function markdown({ options, results, pinned: isPinned, nodeOptions }) {
   const lines = [
     `${options.total} ExternalName Services over ${options.namespaces} namespaces, created through the API of a real kube-apiserver (test/e2e/cluster.ts), watched by \`extguard serve --kubeconfig\` (informers). A fresh server at each step.`,
     `Sync = process start to the first /readyz 200 (cache-synced log times in the JSON). RSS after sync = after the first /validate and /mutate (the catalog is indexed lazily and copied to each judge worker on the first review). Steady = after ${options.steady} s of one review a second.`,
+    ...(nodeOptions ? [`NODE_OPTIONS=${nodeOptions} (every Node process of the bench, extguard included).`] : []),
     `CPU per request: the Deployment of bench/objects.js, median of ${options.rounds} rounds of ${options.seconds} s at 16 connections, (range), and its ratio to the floor (bench/floor.js) measured in the same rounds; p99 at 1 connection. ${isPinned ? 'Server pinned to core 0, load generator to core 1.' : 'NOT pinned.'}`,
     '',
     '| Services | created in | sync (ready) | RSS at ready | RSS after sync | RSS after steady | main heap used | floor µs/req | /validate µs/req (ratio) | /mutate µs/req (ratio) | p99 @1 validate / mutate | RSS of the previous step\'s server, grown by watch |',

@@ -28,7 +28,7 @@ export interface CatalogSnapshot {
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
   /** Names of every namespace known, from Namespace objects and from Services' namespaces. */
   namespaces(): ReadonlySet<string>;
-  /** The records it was built from: plain data, so a judge worker can rebuild the same snapshot. */
+  /** Its records: plain data, so a judge worker can rebuild the same snapshot. */
   records(): CatalogRecords;
   /**
    * The changes that turn `older` (an earlier snapshot of the same source) into this one,
@@ -216,6 +216,7 @@ export class LiveCatalog {
   private logStart = 1;
   private version = 0;
   private snapshot: CatalogSnapshot | undefined;
+  private snapshotVersion = -1;
   private readonly versions = new WeakMap<CatalogSnapshot, number>();
 
   /** Applies one change; false (and no new version) when it changes nothing the judge reads. */
@@ -242,7 +243,7 @@ export class LiveCatalog {
   }
 
   current(): CatalogSnapshot {
-    if (this.snapshot && this.versions.get(this.snapshot) === this.version) return this.snapshot;
+    if (this.snapshot && this.snapshotVersion === this.version) return this.snapshot;
     const index = this.index;
     const version = this.version;
     const snapshot: CatalogSnapshot = {
@@ -260,6 +261,7 @@ export class LiveCatalog {
     };
     this.versions.set(snapshot, version);
     this.snapshot = snapshot;
+    this.snapshotVersion = version;
     return snapshot;
   }
 }
