@@ -1,6 +1,12 @@
-// Catalog from the cluster: informers (list + watch) on Services and Namespaces. Each event
-// only marks the snapshot stale; the next admission request rebuilds it once. No API call is
-// ever made per admission request.
+// Catalog from the cluster: informers (list + watch) on Services and Namespaces. No API call
+// is ever made per admission request.
+//
+// Memory and churn, with 10k Services: the informer cache keeps, per object, its name,
+// namespace, resourceVersion and judge record (never the whole object with its managedFields
+// and last-applied-configuration), lists are read in pages, and each event is applied in
+// place to one index (LiveCatalog), so an update costs a few map operations and reaches each
+// judge worker as that one change, not as a rebuild and a copy of every record. An update
+// that changes nothing the judge reads (status, labels, other annotations) changes nothing.
 //
 // Readiness: a cache that has synced once stays ready while its watch reconnects (an API
 // server restart, a dropped connection). It keeps serving the last-known catalog, as kube's
@@ -8,9 +14,9 @@
 // every admission at once under failurePolicy Fail. health() tells the truth instead (watch
 // down since when, and why), for the metrics and the logs.
 
-import { CoreV1Api, KubeConfig, makeInformer, type KubernetesListObject, type KubernetesObject, type V1Namespace, type V1Service } from '@kubernetes/client-node';
+import { HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, ListWatch, RequestContext, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
-import { buildSnapshot, EMPTY_CATALOG, toNamespaceRecord, toServiceRecord, type CatalogSnapshot, type CatalogSource } from './snapshot.ts';
+import { LiveCatalog, toNamespaceRecord, toServiceRecord, type CatalogChange, type CatalogSource, type NamespaceRecord, type ServiceRecord } from './snapshot.ts';
 
 export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
   const kc = new KubeConfig();
@@ -20,9 +26,15 @@ export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
   return kc;
 }
 
+/** What the informer cache keeps of an object: what its list/watch bookkeeping needs, and the record. */
+interface Kept<R> extends KubernetesObject {
+  metadata: { name: string; namespace?: string; resourceVersion?: string };
+  record?: R;
+}
+
 interface Watched {
   what: string;
-  informer: ReturnType<typeof makeInformer<KubernetesObject>>;
+  informer: ListWatch<Kept<unknown>>;
   synced: boolean;
   /** The last list/watch attempt succeeded and the watch has not failed since. */
   watching: boolean;
@@ -51,19 +63,75 @@ export interface InformerCatalog extends CatalogSource {
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
+/** Objects per list page: bounds the memory a list of 10k Services takes while it is read. */
+const LIST_PAGE = 500;
+
+/** A Service or Namespace reduced to what the cache keeps (a shared string for name and namespace). */
+function keepService(obj: unknown): Kept<ServiceRecord> {
+  const record = toServiceRecord(obj);
+  const meta = (obj as KubernetesObject).metadata ?? {};
+  return { metadata: { name: record?.name ?? meta.name ?? '', namespace: record?.namespace ?? meta.namespace ?? '', resourceVersion: meta.resourceVersion ?? '' }, ...(record ? { record } : {}) };
+}
+
+function keepNamespace(obj: unknown): Kept<NamespaceRecord> {
+  const record = toNamespaceRecord(obj);
+  const meta = (obj as KubernetesObject).metadata ?? {};
+  return { metadata: { name: record?.name ?? meta.name ?? '', resourceVersion: meta.resourceVersion ?? '' }, ...(record ? { record } : {}) };
+}
+
+/** client-node's watch, with each object reduced as it arrives. */
+class KeepingWatch extends Watch {
+  private readonly keep: (obj: unknown) => Kept<unknown>;
+  constructor(kc: KubeConfig, keep: (obj: unknown) => Kept<unknown>) {
+    super(kc);
+    this.keep = keep;
+  }
+  override watch(path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
+    return super.watch(path, queryParams, (phase, obj) => {
+      // ERROR carries a Status (its code 410 restarts the list); BOOKMARK only a resourceVersion.
+      callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? this.keep(obj) : obj);
+    }, done);
+  }
+}
+
+/** Lists `path` in pages, keeping each item reduced; the list's resourceVersion starts the watch. */
+async function listKept(kc: KubeConfig, http: IsomorphicFetchHttpLibrary, path: string, keep: (obj: unknown) => Kept<unknown>): Promise<KubernetesListObject<Kept<unknown>>> {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new Error('kubeconfig has no current cluster');
+  const items: Kept<unknown>[] = [];
+  let resourceVersion = '';
+  let next: string | undefined;
+  do {
+    const url = new URL(server + path);
+    url.searchParams.set('limit', String(LIST_PAGE));
+    if (next) url.searchParams.set('continue', next);
+    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
+    ctx.setHeaderParam('Accept', 'application/json');
+    await kc.applySecurityAuthentication(ctx);
+    const res = await http.send(ctx).toPromise();
+    const text = await res.body.text();
+    if (res.httpStatusCode !== 200) throw Object.assign(new Error(`list ${path}: HTTP ${res.httpStatusCode}`), { statusCode: res.httpStatusCode });
+    const page = JSON.parse(text) as { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] };
+    for (const item of page.items ?? []) items.push(keep(item));
+    resourceVersion = page.metadata?.resourceVersion ?? '';
+    next = page.metadata?.continue || undefined;
+  } while (next);
+  return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion }, items };
+}
+
 export function startInformerCatalog(kc: KubeConfig, logger: Logger, onSynced?: () => void): InformerCatalog {
-  const api = kc.makeApiClient(CoreV1Api);
-  let stale = true;
+  const http = new IsomorphicFetchHttpLibrary();
+  const live = new LiveCatalog();
   let stopped = false;
-  let snapshot: CatalogSnapshot = EMPTY_CATALOG;
   const timers = new Set<NodeJS.Timeout>();
 
-  const watch = (what: string, path: string, list: () => Promise<KubernetesListObject<KubernetesObject>>): Watched => {
-    const w: Watched = { what, informer: makeInformer(kc, path, list), synced: false, watching: false, since: Date.now() };
-    const touch = (): void => { stale = true; };
-    w.informer.on('add', touch);
-    w.informer.on('update', touch);
-    w.informer.on('delete', touch);
+  const watch = (what: string, path: string, keep: (obj: unknown) => Kept<unknown>, change: (kept: Kept<unknown>, removed: boolean) => CatalogChange | undefined): Watched => {
+    const informer = new ListWatch<Kept<unknown>>(path, new KeepingWatch(kc, keep), () => listKept(kc, http, path, keep), false);
+    const w: Watched = { what, informer, synced: false, watching: false, since: Date.now() };
+    const put = (kept: Kept<unknown>): void => { const c = change(kept, false); if (c) live.apply(c); };
+    w.informer.on('add', put);
+    w.informer.on('update', put);
+    w.informer.on('delete', (kept: Kept<unknown>) => { const c = change(kept, true); if (c) live.apply(c); });
     let delay = RETRY_MIN_MS;
     let failedThisRound = false;
     // The client stops an informer on any error other than 410/timeout; we restart it with backoff.
@@ -85,7 +153,6 @@ export function startInformerCatalog(kc: KubeConfig, logger: Logger, onSynced?: 
       await w.informer.start();
       if (!failedThisRound && !stopped) {
         delay = RETRY_MIN_MS;
-        stale = true;
         if (w.synced && !w.watching) {
           logger.info({ what, downMs: Date.now() - w.since, count: w.informer.list().length }, 'watch re-established');
         }
@@ -106,22 +173,21 @@ export function startInformerCatalog(kc: KubeConfig, logger: Logger, onSynced?: 
   };
 
   const watched: Watched[] = [
-    watch('services', '/api/v1/services', () => api.listServiceForAllNamespaces() as Promise<KubernetesListObject<V1Service>>),
-    watch('namespaces', '/api/v1/namespaces', () => api.listNamespace() as Promise<KubernetesListObject<V1Namespace>>),
+    watch('services', '/api/v1/services', keepService, (kept, removed) => {
+      const { name, namespace = '' } = kept.metadata;
+      if (removed) return { kind: 'service', namespace, name };
+      const record = kept.record as ServiceRecord | undefined;
+      return record ? { kind: 'service', namespace, name, record } : undefined;
+    }),
+    watch('namespaces', '/api/v1/namespaces', keepNamespace, (kept, removed) => {
+      if (removed) return { kind: 'namespace', name: kept.metadata.name };
+      const record = kept.record as NamespaceRecord | undefined;
+      return record ? { kind: 'namespace', name: record.name, record } : undefined;
+    }),
   ];
-  const [services, namespaces] = watched as [Watched, Watched];
 
   return {
-    current() {
-      if (stale) {
-        stale = false;
-        snapshot = buildSnapshot(
-          services.informer.list().flatMap((o) => toServiceRecord(o) ?? []),
-          namespaces.informer.list().flatMap((o) => toNamespaceRecord(o) ?? []),
-        );
-      }
-      return snapshot;
-    },
+    current: () => live.current(),
     notReady() {
       return watched.filter((w) => !w.synced).map((w) => `${w.what} cache not synced${w.lastError ? ` (${w.lastError})` : ''}`);
     },

@@ -10,7 +10,7 @@
 
 import { Worker } from 'node:worker_threads';
 import type { Endpoint, ReviewSummary, UnjudgedReason } from '../admission/handler.ts';
-import type { CatalogSnapshot } from '../catalog/snapshot.ts';
+import { catalogUpdate, type CatalogSnapshot } from '../catalog/snapshot.ts';
 import type { Logger } from '../log.ts';
 import type { Policy } from '../policy/judge.ts';
 import type { FromWorker, RequestFields, ToWorker } from './judge-protocol.ts';
@@ -128,7 +128,7 @@ export class JudgePool {
       this.queuedChars -= job.text.length;
       const { policy, catalog } = this.opts.state();
       if (slot.policy !== policy) { this.post(slot, { type: 'policy', config: policy.config }); slot.policy = policy; }
-      if (slot.catalog !== catalog) { this.post(slot, { type: 'catalog', records: catalog.records() }); slot.catalog = catalog; }
+      if (slot.catalog !== catalog) { this.post(slot, { type: 'catalog', update: catalogUpdate(slot.catalog, catalog) }); slot.catalog = catalog; }
       slot.job = job;
       this.post(slot, { type: 'review', id: job.id, endpoint: job.endpoint, text: job.text });
     }

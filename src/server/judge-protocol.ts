@@ -1,7 +1,7 @@
 // The messages between the judge pool and its workers: plain data that structured clone copies.
 
 import type { Endpoint, ReviewSummary, UnjudgedReason } from '../admission/handler.ts';
-import type { CatalogRecords } from '../catalog/snapshot.ts';
+import type { CatalogUpdate } from '../catalog/snapshot.ts';
 import type { Config } from '../config/config.ts';
 
 export interface ReviewJob {
@@ -14,7 +14,8 @@ export interface ReviewJob {
 
 export type ToWorker =
   | { type: 'policy'; config: Config }
-  | { type: 'catalog'; records: CatalogRecords }
+  /** A full copy of the catalog, or the changes since the last message (catalog/snapshot.ts catalogUpdate). */
+  | { type: 'catalog'; update: CatalogUpdate }
   | ReviewJob;
 
 /** What the HTTP edge logs about a request (never the object). */

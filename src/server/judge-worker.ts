@@ -7,7 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import { handleAdmission, summarize } from '../admission/handler.ts';
 import { errored, parseReview, ReviewError, type AdmissionRequest } from '../admission/review.ts';
-import { buildSnapshot, EMPTY_CATALOG, type CatalogSnapshot } from '../catalog/snapshot.ts';
+import { applyCatalogUpdate, CatalogIndex } from '../catalog/snapshot.ts';
 import { DEFAULT_CONFIG } from '../config/config.ts';
 import { compilePolicy, type Policy } from '../policy/judge.ts';
 import type { FromWorker, RequestFields, ReviewJob, ToWorker } from './judge-protocol.ts';
@@ -16,12 +16,12 @@ if (!parentPort) throw new Error('judge-worker.ts runs as a worker thread (see j
 const port = parentPort;
 
 let policy: Policy = compilePolicy(DEFAULT_CONFIG);
-let catalog: CatalogSnapshot = EMPTY_CATALOG;
+let catalog = new CatalogIndex();
 
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'policy': policy = compilePolicy(m.config); break;
-    case 'catalog': catalog = buildSnapshot(m.records.services, m.records.namespaces); break;
+    case 'catalog': catalog = applyCatalogUpdate(catalog, m.update); break;
     case 'review': port.postMessage(safeReview(m)); break;
   }
 });
