@@ -33,6 +33,7 @@ export function handleAdmission(endpoint: Endpoint, request: AdmissionRequest, c
         // Always a requester in the webhook: a review without userInfo is judged as nobody's,
         // never as an administrator's (only `check`, with no requester at all, is).
         requester: { username: request.userInfo?.username ?? '', groups: request.userInfo?.groups ?? [] },
+        injectionOnly: endpoint === 'mutate',
       },
       catalog,
       policy,

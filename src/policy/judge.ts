@@ -48,6 +48,12 @@ export interface AdmissionInput {
   dryRun: boolean;
   /** request.userInfo; absent for manifests, which are judged as an administrator's. */
   requester?: Requester;
+  /**
+   * The mutating webhook's question: only the injection patch (and the injection's own
+   * findings) are computed. Its answer carries nothing else, since denials and warnings come
+   * once, from /validate, which runs every rule on the object after all mutations.
+   */
+  injectionOnly?: boolean;
 }
 
 /** The object a verdict is about: a workload, a declaration (ExternalName Service) or a Namespace. */
@@ -140,6 +146,8 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
   const { config } = policy;
   const injection = ephemeral ? { patch: [], violations: [], warnings: [] } : planInjection(workload, catalog, config.sharedNamespace);
   const judged: Judged[] = [...injection.violations];
+  const notes = labelProblem ? [labelProblem, ...injection.warnings] : injection.warnings;
+  if (input.injectionOnly) return { subject, workload, exempt, verdict: verdictOf(mode, judged, notes, injection.patch) };
   const ctx = contextFor(catalog, workload.namespace);
   // Declarations count from the workload's namespace and the shared one.
   const declaring = [workload.namespace, ...(config.sharedNamespace !== undefined ? [config.sharedNamespace] : [])];
@@ -185,7 +193,6 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
   // request cannot change them.
   if (!ephemeral) judgeTexts('', { texts: podTexts(workload, budget), fromConfigMap: [] });
   for (const c of containers) judgeTexts(c.name, containerTexts(c, budget));
-  const notes = labelProblem ? [labelProblem, ...injection.warnings] : injection.warnings;
   return { subject, workload, exempt, verdict: verdictOf(mode, judged, notes, injection.patch) };
 }
 
