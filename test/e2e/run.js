@@ -7,11 +7,11 @@
 //
 // Env: EXTGUARD_E2E_CACHE (build cache, default ~/.cache/extguard-e2e),
 //      EXTGUARD_E2E_BIN (use these binaries, skip the build), EXTGUARD_E2E_KEEP=1 (keep workDir),
-//      EXTGUARD_E2E_CERT_MANAGER_CRDS (a dir of cert-manager CRD YAML; default: from its Go module),
+//      the `env` of each test/e2e/modules/*.json (a local copy of that module's CRD dir),
 //      EXTGUARD_E2E_VERBOSE=1 (print control plane start time and workDir).
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,22 +57,28 @@ if (!binDir) {
   binDir = path.join(cache, 'bin');
 }
 
-// cert-manager's CRDs, so the cert-manager variant's Issuers and Certificates are checked
-// against their real schemas. They come from cert-manager's Go module (deploy/crds), through
-// the Go module proxy like the control plane, pinned by version and module hash.
-const CERT_MANAGER = { module: 'github.com/cert-manager/cert-manager', version: 'v1.21.2', sum: 'h1:UWgoYM+KLNtRlqmoWOKjKBOBUPVHeepQ6/ac3ERJW68=' };
-let certManagerCrds = process.env.EXTGUARD_E2E_CERT_MANAGER_CRDS;
+// Third-party CRDs the e2e suite applies (cert-manager's, policy reports, Cilium, Istio,
+// prometheus-operator...), each from its project's Go module through the Go module proxy,
+// pinned by version and module hash: one file per module in test/e2e/modules/*.json with
+// { module, version, sum, subdir, env }. The directory <module>/<subdir> is handed to the tests
+// in the env variable `env`; a variable already set (a local copy) is used as is.
 const go = findGo();
-if (!certManagerCrds && go) {
-  const dl = spawnSync(go, ['mod', 'download', '-json', `${CERT_MANAGER.module}@${CERT_MANAGER.version}`], {
+const moduleEnv = {};
+const modulesDir = path.join(here, 'modules');
+for (const file of readdirSync(modulesDir).filter((f) => f.endsWith('.json')).sort()) {
+  const pin = JSON.parse(readFileSync(path.join(modulesDir, file), 'utf8'));
+  if (process.env[pin.env]) continue;
+  if (!go) continue; // no Go: skip() above already ended a run that needed it
+  const dl = spawnSync(go, ['mod', 'download', '-json', `${pin.module}@${pin.version}`], {
     cwd: os.tmpdir(), encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '' },
   });
-  const info = dl.status === 0 ? JSON.parse(dl.stdout) : undefined;
-  if (!info || info.Sum !== CERT_MANAGER.sum) {
-    console.error(`e2e: FAILED — go mod download ${CERT_MANAGER.module}@${CERT_MANAGER.version}: ${info ? `sum ${info.Sum}, expected ${CERT_MANAGER.sum}` : dl.stderr}`);
+  let info;
+  try { info = dl.status === 0 ? JSON.parse(dl.stdout) : undefined; } catch { info = undefined; }
+  if (!info || info.Sum !== pin.sum) {
+    console.error(`e2e: FAILED — go mod download ${pin.module}@${pin.version} (test/e2e/modules/${file}): ${info ? `sum ${info.Sum}, expected ${pin.sum}` : dl.stderr || dl.stdout}`);
     process.exit(1);
   }
-  certManagerCrds = path.join(info.Dir, 'deploy', 'crds');
+  moduleEnv[pin.env] = path.join(info.Dir, pin.subdir ?? '');
 }
 
 // Run mocha's own JS entry with this Node (24), not whatever `node` is first on PATH.
@@ -92,7 +98,7 @@ const args = [
 const res = spawnSync(process.execPath, args, {
   stdio: 'inherit',
   cwd: root,
-  env: { ...process.env, EXTGUARD_E2E_BIN: binDir, ...(certManagerCrds ? { EXTGUARD_E2E_CERT_MANAGER_CRDS: certManagerCrds } : {}) },
+  env: { ...process.env, EXTGUARD_E2E_BIN: binDir, ...moduleEnv },
 });
 if (res.error) {
   console.error(`e2e: could not run mocha: ${res.error.message}`);
