@@ -34,9 +34,14 @@ export function ipPlaceholderHost(ip: string): string {
   return `ip-${ip.replaceAll(/[.:]/g, '-')}.extguard.invalid`;
 }
 
+/**
+ * `extguard-egress.<host>`; `extguard-egress-wildcard.<suffix>` and `extguard-egress-ip.<address>`
+ * differ in the first label, so no declared host (`wildcard.example.com`) can take their name.
+ */
 function entryName(h: EgressHost): string {
-  const text = h.kind === 'wildcard' ? `wildcard.${h.host.slice(2)}` : h.kind === 'ip' ? `ip-${h.host.replaceAll(/[.:]/g, '-')}` : h.host;
-  return subdomainName(`${EGRESS_NAME}.`, text);
+  if (h.kind === 'wildcard') return subdomainName(`${EGRESS_NAME}-wildcard.`, h.host.slice(2));
+  if (h.kind === 'ip') return subdomainName(`${EGRESS_NAME}-ip.`, h.host.replaceAll(/[.:]/g, '-'));
+  return subdomainName(`${EGRESS_NAME}.`, h.host);
 }
 
 export function serviceEntry(namespace: string, h: EgressHost): KubeObject {

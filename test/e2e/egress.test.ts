@@ -126,8 +126,8 @@ describe('extguard egress against a real API server with the Cilium and Istio CR
       'ServiceEntry extguard-egress.api.stripe.com',
       'ServiceEntry extguard-egress.crm.example.org',
       'ServiceEntry extguard-egress.orders.db.example.com',
-      'ServiceEntry extguard-egress.wildcard.amazonaws.com',
-      'ServiceEntry extguard-egress.ip-203-0-113-10',
+      'ServiceEntry extguard-egress-wildcard.amazonaws.com',
+      'ServiceEntry extguard-egress-ip.203-0-113-10',
     ]);
     const r = await apply(objects);
     expect(r.code, r.stderr).to.equal(0);
@@ -137,7 +137,7 @@ describe('extguard egress against a real API server with the Cilium and Istio CR
       hosts: ['orders.db.example.com'], exportTo: ['.'], location: 'MESH_EXTERNAL', resolution: 'DNS',
       ports: [{ number: 5432, name: 'tcp-5432', protocol: 'TCP' }, { number: 5433, name: 'tcp-5433', protocol: 'TCP' }],
     });
-    expect(spec('extguard-egress.ip-203-0-113-10')).to.deep.include({ addresses: ['203.0.113.10'], resolution: 'NONE' });
+    expect(spec('extguard-egress-ip.203-0-113-10')).to.deep.include({ addresses: ['203.0.113.10'], resolution: 'NONE' });
     const sidecar = await getJson(['get', 'sidecars.networking.istio.io', 'extguard-egress', '-n', TEAM]);
     expect(sidecar['spec']).to.deep.equal({ outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } });
   });

@@ -111,7 +111,7 @@ describe('egress export', () => {
   describe('cilium', () => {
     const objects = [namespace('a', 'enforce'), externalService('db', 'db.example.com', { namespace: 'a', ports: [5432] }), externalService('crm', 'crm.example.org', { namespace: 'a' })];
     const config = 'allowedHosts: ["*.amazonaws.com", "203.0.113.10", "2001:db8::10"]';
-    const [policy] = exported(objects, config, { format: 'cilium' }).objects as Json[];
+    const policy = (exported(objects, config, { format: 'cilium' }).objects as Json[])[0]!;
 
     it('one CiliumNetworkPolicy per namespace, named and labelled for GitOps, selecting every Pod', () => {
       expect(policy).to.deep.include({ apiVersion: 'cilium.io/v2', kind: 'CiliumNetworkPolicy' });
@@ -162,7 +162,7 @@ describe('egress export', () => {
     it('one ServiceEntry per host, visible only in its namespace, external, resolved by DNS', () => {
       expect(entries.map((e) => e['metadata']['name'])).to.deep.equal([
         'extguard-egress.api.pay.example.com', 'extguard-egress.crm.example.org', 'extguard-egress.db.example.com',
-        'extguard-egress.wildcard.amazonaws.com', 'extguard-egress.ip-203-0-113-10']);
+        'extguard-egress-wildcard.amazonaws.com', 'extguard-egress-ip.203-0-113-10']);
       expect(entry('db.example.com')['spec']).to.deep.equal({
         hosts: ['db.example.com'], exportTo: ['.'], location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: 5432, name: 'tcp-5432', protocol: 'TCP' }],
       });
@@ -177,6 +177,11 @@ describe('egress export', () => {
     for (const [host, want] of ports) {
       it(`ports and protocols of ${host}`, () => { expect(entry(host)['spec']['ports']).to.deep.equal(want); });
     }
+
+    it('a host named like a wildcard entry gets another name', () => {
+      const both = exported([namespace('a', 'enforce'), externalService('w', 'wildcard.amazonaws.com', { namespace: 'a' })], 'allowedHosts: ["*.amazonaws.com"]', { format: 'istio', sidecar: false });
+      expect(both.objects.map((o) => o.metadata.name)).to.deep.equal(['extguard-egress.wildcard.amazonaws.com', 'extguard-egress-wildcard.amazonaws.com']);
+    });
 
     it('wildcards and addresses are not resolved by DNS (resolution NONE), an address is in addresses', () => {
       expect(entry('*.amazonaws.com')['spec']['resolution']).to.equal('NONE');
