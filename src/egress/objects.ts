@@ -22,7 +22,10 @@ export function subdomainName(prefix: string, text: string): string {
   const name = `${prefix}${text}`;
   if (name.length <= 253) return name;
   const hash = createHash('sha256').update(name).digest('hex').slice(0, 10);
-  return `${name.slice(0, 253 - 11).replace(/[-.]+$/, '')}-${hash}`;
+  let cut = name.slice(0, 253 - 11);
+  // A label may not end in "-", nor the name in "."; a loop, not /[-.]+$/ (quadratic on a run of dashes).
+  while (cut.endsWith('-') || cut.endsWith('.')) cut = cut.slice(0, -1);
+  return `${cut}-${hash}`;
 }
 
 /**
