@@ -1,15 +1,17 @@
-// extguard's command line: serve, check, mutate, certs. Each command turns flags and files
+// extguard's command line: serve, check, mutate, certs, egress. Each command turns flags and files
 // into the same inputs the webhook uses, and the judge's output into text, JSON or YAML.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { InputError, readManifests, type ManifestDocument } from './catalog/files.ts';
+import { catalogFromDocuments, InputError, readManifests, type ManifestDocument } from './catalog/files.ts';
 import { ConfigError, DEFAULT_CONFIG } from './config/config.ts';
 import { loadPolicyFile } from './config/watch.ts';
 import { checkManifests, formatText, mutateManifests, TOO_COMPLEX, type CheckRun } from './cli/report.ts';
 import { readInputs, where, type Inputs } from './cli/walk.ts';
 import { readCluster } from './cli/cluster.ts';
+import { EGRESS_FORMATS, exportEgress, type EgressFormat } from './egress/export.ts';
+import { MODES, type Mode } from './policy/types.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ExpansionLimitError } from './objects/expand.ts';
 import { ShapeError } from './objects/workload.ts';
@@ -225,6 +227,33 @@ program
       process.stderr.write(`wrote caBundle into ${patchFile}\n`);
     }
     process.stdout.write(`caBundle: ${caBundle}\n`);
+  });
+
+/** `--modes enforce,warn`: the judged modes whose namespaces get an egress policy. */
+function exportModes(value: string): Mode[] {
+  const modes = value.split(',').map((m) => m.trim()).filter((m) => m !== '');
+  const bad = modes.filter((m) => m === 'off' || !(MODES as readonly string[]).includes(m));
+  if (!modes.length || bad.length) throw new InvalidArgumentError('expected a comma-separated list of enforce, warn, audit');
+  return modes as Mode[];
+}
+
+program
+  .command('egress')
+  .description('print runtime egress policies (Cilium, Istio or NetworkPolicy) that allow each namespace exactly its declared external hosts')
+  .addOption(new Option('--format <format>', 'policy kind').choices([...EGRESS_FORMATS]).makeOptionMandatory())
+  .option('--declarations <file>', 'YAML of Services and Namespaces to export (instead of a cluster)')
+  .option('--kubeconfig <file>', 'read Services and Namespaces from this cluster (default without --declarations: $KUBECONFIG or ~/.kube/config)')
+  .option('--config <file>', 'cluster configuration (YAML): sharedNamespace, allowedHosts, modes, exemptNamespaces')
+  .addOption(new Option('--modes <list>', 'namespace modes that get a policy (off and exempt namespaces never do)').default(['enforce'], 'enforce').argParser(exportModes))
+  .option('--no-cluster-egress', 'cilium, networkpolicy: leave out the rule that allows egress inside the cluster (combine with your own in-cluster policies)')
+  .option('--no-istio-sidecar', 'istio: leave out the REGISTRY_ONLY Sidecar per namespace (the mesh is REGISTRY_ONLY already)')
+  .action(async (o: { format: EgressFormat; declarations?: string; kubeconfig?: string; config?: string; modes: Mode[]; clusterEgress: boolean; istioSidecar: boolean }) => {
+    if (o.declarations && o.kubeconfig) throw new InputError('give either --declarations or --kubeconfig, not both');
+    const policy = policyFrom(o.config);
+    const documents = o.declarations ? readManifests([o.declarations]) : await clusterDocuments(o.kubeconfig);
+    const result = exportEgress(catalogFromDocuments(documents), policy, { format: o.format, modes: o.modes, clusterEgress: o.clusterEgress, sidecar: o.istioSidecar });
+    for (const note of result.notes) process.stderr.write(`extguard: ${note}\n`);
+    process.stdout.write(result.yaml);
   });
 
 try {
