@@ -58,7 +58,14 @@ describe('extguard check --cluster --format policyreport (OpenReports CRD)', fun
   it('the API server accepts our namespace\'s Report with strict field validation, and kubectl reads back the results', async () => {
     // Other namespaces of the shared cluster may be terminating (no namespace controller runs): apply ours.
     const ours = parseAllDocuments(output).find((d) => (d.toJS() as { metadata: { namespace: string } }).metadata.namespace === NS)!.toString();
-    const applied = await cp.kubectl(['apply', '--server-side', '--field-validation=Strict', '-f', '-'], { input: ours });
+    // Strict validation is what makes this check worth having: a field the CRD lacks is refused.
+    const tampered = JSON.parse(JSON.stringify(parseAllDocuments(ours)[0]!.toJS()));
+    tampered.results[0].remedy = 'a field OpenReports does not have';
+    const refused = await cp.kubectl(['apply', '--server-side', '--dry-run=server', '--validate=strict', '-f', '-'], { input: JSON.stringify(tampered) });
+    expect(refused.code).not.to.equal(0);
+    expect(refused.stderr).to.match(/\.results\[0\]\.remedy: field not declared in schema/);
+
+    const applied = await cp.kubectl(['apply', '--server-side', '--validate=strict', '-f', '-'], { input: ours });
     expect(applied.code, applied.stderr).to.equal(0);
     expect(applied.stdout).to.contain('report.openreports.io/extguard serverside-applied');
 
