@@ -21,35 +21,40 @@ export type PathSegment = string | number;
  * deepest field it can name.
  */
 export function pathSegments(path: string): PathSegment[] {
+  // A hand-written scanner rather than regular expressions: linear by construction.
   const out: PathSegment[] = [];
   let i = 0;
   while (i < path.length) {
     if (path[i] === '.') {
       i++;
-      continue;
-    }
-    if (path[i] === '[') {
-      const index = /^\[(\d+)\]/.exec(path.slice(i));
-      if (index) {
-        out.push(Number(index[1]));
-        i += index[0].length;
-        continue;
-      }
-      const quoted = /^\[("(?:[^"\\]|\\.)*")\]/.exec(path.slice(i));
-      if (!quoted) return out;
+    } else if (path[i] === '[' && path[i + 1] === '"') {
+      let j = i + 2;
+      while (j < path.length && path[j] !== '"') j += path[j] === '\\' ? 2 : 1;
+      if (path[j + 1] !== ']') return out;
       try {
-        out.push(JSON.parse(quoted[1]!) as string);
+        out.push(JSON.parse(path.slice(i + 1, j + 1)) as string);
       } catch {
         return out;
       }
-      i += quoted[0].length;
-      continue;
+      i = j + 2;
+    } else if (path[i] === '[') {
+      const close = path.indexOf(']', i);
+      const digits = close < 0 ? '' : path.slice(i + 1, close);
+      if (!isDigits(digits)) return out;
+      out.push(Number(digits));
+      i = close + 1;
+    } else {
+      let j = i;
+      while (j < path.length && path[j] !== '.' && path[j] !== '[') j++;
+      out.push(path.slice(i, j));
+      i = j;
     }
-    const name = /^[^.[]+/.exec(path.slice(i))!;
-    out.push(name[0]);
-    i += name[0].length;
   }
   return out;
+}
+
+function isDigits(text: string): boolean {
+  return text.length > 0 && [...text].every((c) => c >= '0' && c <= '9');
 }
 
 /** Where a document's object sits in its file: which YAML document, and which item of a `kind: List`. */
@@ -61,9 +66,19 @@ export interface DocumentAddress {
 
 /** `file#2` or `file#2.items[0]`, the reader's `source`, as an address (from the end: file names may hold `#`). */
 export function addressOf(source: string): DocumentAddress | undefined {
-  const m = /#(\d+)(?:\.items\[(\d+)\])?$/.exec(source);
-  if (!m) return undefined;
-  return { document: Number(m[1]) - 1, ...(m[2] !== undefined ? { item: Number(m[2]) } : {}) };
+  const hash = source.lastIndexOf('#');
+  if (hash < 0) return undefined;
+  let number = source.slice(hash + 1);
+  let item: string | undefined;
+  const items = number.indexOf('.items[');
+  if (items >= 0) {
+    if (!number.endsWith(']')) return undefined;
+    item = number.slice(items + '.items['.length, -1);
+    number = number.slice(0, items);
+    if (!isDigits(item)) return undefined;
+  }
+  if (!isDigits(number)) return undefined;
+  return { document: Number(number) - 1, ...(item !== undefined ? { item: Number(item) } : {}) };
 }
 
 /**

@@ -36,6 +36,7 @@ describe('pathSegments', () => {
     expect(pathSegments('spec.template.spec.containers[0].env[12].value')).to.deep.equal(['spec', 'template', 'spec', 'containers', 0, 'env', 12, 'value']);
     expect(pathSegments('metadata.labels["extguard.io/mode"]')).to.deep.equal(['metadata', 'labels', 'extguard.io/mode']);
     expect(pathSegments('metadata.annotations["a\\"b"].x')).to.deep.equal(['metadata', 'annotations', 'a"b', 'x']);
+    expect(pathSegments('a[x].b'), 'not an index').to.deep.equal(['a']);
   });
 
   it('stops at a key the judge cut short for its message, keeping what came before', () => {
@@ -48,6 +49,8 @@ describe('addressOf', () => {
     expect(addressOf('deploy/a#b.yaml#3')).to.deep.equal({ document: 2 });
     expect(addressOf('f.yaml#1.items[4]')).to.deep.equal({ document: 0, item: 4 });
     expect(addressOf('cluster/shop/api')).to.equal(undefined);
+    expect(addressOf('f.yaml#x')).to.equal(undefined);
+    expect(addressOf('f.yaml#1.items[a]')).to.equal(undefined);
   });
 });
 
