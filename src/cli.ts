@@ -12,6 +12,8 @@ import { readInputs, where, type Inputs } from './cli/walk.ts';
 import { readCluster } from './cli/cluster.ts';
 import { EGRESS_FORMATS, exportEgress, type EgressFormat } from './egress/export.ts';
 import { MODES, type Mode } from './policy/types.ts';
+import { buildReports, formatReports } from './cli/policyreport.ts';
+import { buildSarif } from './cli/sarif.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ExpansionLimitError } from './objects/expand.ts';
 import { ShapeError } from './objects/workload.ts';
@@ -69,6 +71,11 @@ async function clusterDocuments(kubeconfig?: string): Promise<ManifestDocument[]
     const e = err as { code?: number; message?: string };
     throw new InputError(`cannot read the cluster ${kc.getCurrentCluster()?.server ?? '(no current cluster)'}: ${e.code ?? ''} ${(e.message ?? String(err)).split('\n')[0]}`.replace(/  +/g, ' '));
   }
+}
+
+/** extguard's version, as package.json says (src/cli.ts and dist/cli.js both sit one level below it). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 const program = new Command('extguard')
@@ -162,17 +169,33 @@ program
   .option('--strict', 'exit 2 when any file found in a directory cannot be read or judged (by default it is reported and the run exits by its verdict)')
   .option('--cluster', 'judge the workloads running in the cluster (kubeconfig) instead of files')
   .option('--kubeconfig <file>', 'with --cluster: kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)')
-  .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-  .action(async (paths: string[], o: { config?: string; declarations?: string; trustInputs?: boolean; exclude: string[]; strict?: boolean; cluster?: boolean; kubeconfig?: string; format: 'text' | 'json' }) => {
+  .addOption(new Option('--format <format>', 'output format: text, json, sarif (SARIF 2.1.0, docs/ci.md) or policyreport (OpenReports Report objects, docs/reports.md)').choices(['text', 'json', 'sarif', 'policyreport']).default('text'))
+  .action(async (paths: string[], o: { config?: string; declarations?: string; trustInputs?: boolean; exclude: string[]; strict?: boolean; cluster?: boolean; kubeconfig?: string; format: 'text' | 'json' | 'sarif' | 'policyreport' }) => {
     const policy = policyFrom(o.config);
     if (o.cluster && paths.length) throw new InputError('give either --cluster or manifest paths, not both');
     if (!o.cluster && !paths.length) throw new InputError('check needs manifest paths, or --cluster');
-    const inputs = o.cluster ? undefined : readInputs(paths, { exclude: o.exclude });
+    // Kept for SARIF, which points at lines of what was read; stdin cannot be read twice.
+    let stdinText: string | undefined;
+    const inputs = o.cluster ? undefined : readInputs(paths, { exclude: o.exclude, stdin: () => (stdinText = readFileSync(0, 'utf8')) });
     const documents = inputs ? inputs.documents : await clusterDocuments(o.kubeconfig);
     // The cluster's own objects are its state; files are what the gate is gating.
     const run = checkManifests(documents, declarationsFrom(o.declarations), policy, o.cluster === true || o.trustInputs === true, inputs ?? {});
-    process.stdout.write(o.format === 'json' ? JSON.stringify(run.report, null, 2) + '\n' : formatText(run));
     const unusable = unusableReasons(run, inputs, o);
+    if (o.format === 'sarif') {
+      const textOf = (file: string): string | undefined => {
+        if (file === '<stdin>') return stdinText;
+        try {
+          return readFileSync(file, 'utf8');
+        } catch {
+          return undefined;
+        }
+      };
+      process.stdout.write(JSON.stringify(buildSarif(run, { version: packageVersion(), cwd: process.cwd(), textOf, unusable }), null, 2) + '\n');
+    } else if (o.format === 'policyreport') {
+      process.stdout.write(formatReports(buildReports(run, new Date())));
+    } else {
+      process.stdout.write(o.format === 'json' ? JSON.stringify(run.report, null, 2) + '\n' : formatText(run));
+    }
     for (const reason of unusable) process.stderr.write(`extguard: ${reason}\n`);
     process.exitCode = unusable.length ? EXIT_UNUSABLE : run.report.summary.denied > 0 ? EXIT_DENIED : EXIT_OK;
   });

@@ -71,6 +71,8 @@ export interface ReadNotes { files?: number; skipped?: FileNote[]; errors?: File
 export interface CheckRun {
   report: CheckReport;
   locations: (string | undefined)[];
+  /** The document each result was judged from, for outputs that point into the source (SARIF) or name the object (uid). */
+  documents: ManifestDocument[];
   files: number;
 }
 
@@ -88,8 +90,10 @@ export function checkManifests(inputs: readonly ManifestDocument[], declarations
   const catalog = catalogFor(inputs, declarations, policy, trustInputs);
   const results: CheckResult[] = [];
   const locations: (string | undefined)[] = [];
+  const documents: ManifestDocument[] = [];
   const errors = [...(read.errors ?? [])];
-  for (const { object, source, file, line } of inputs) {
+  for (const document of inputs) {
+    const { object, source, file, line } = document;
     let j;
     try {
       j = judge({ operation: 'CREATE', object, dryRun: true }, catalog, policy);
@@ -106,6 +110,7 @@ export function checkManifests(inputs: readonly ManifestDocument[], declarations
       mode: v.mode, allowed: v.allowed, violations: v.violations, warnings: v.warnings, patch: v.patch,
     });
     locations.push(file ? `${file}${line ? `:${line}` : ''}` : undefined);
+    documents.push(document);
   }
   const report: CheckReport = {
     results,
@@ -119,7 +124,7 @@ export function checkManifests(inputs: readonly ManifestDocument[], declarations
       mutated: results.filter((r) => r.patch.length > 0).length,
     },
   };
-  return { report, locations, files: read.files ?? 0 };
+  return { report, locations, documents, files: read.files ?? 0 };
 }
 
 function isExternalName(object: unknown): boolean {
