@@ -20,7 +20,10 @@ const XML_TEXT = /[^<]*/y;
 // JSON and similar: "key": "value", 'key': value.
 const JSON_KEY = /["']([A-Za-z_][\w.-]{0,63})["']\s{0,16}:\s{0,16}/g;
 // Only strings and numbers: an unquoted value is code (`"password": userPass[2]`), not data.
-const JSON_VALUE = /"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[0-9]+(?![\w.[(])/y;
+// A number followed by a word character, `.`, `[` or `(` is code too; the last alternative
+// takes that character so jsonPairs can refuse it, instead of a look-ahead, which recheck's
+// exact checker cannot analyse (its fuzz fallback gave a verdict that varied with load).
+const JSON_VALUE = /"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[0-9]+[\w.[(]?/y;
 // Code: `if (api_key == "x")`, `char secret[25] = "x"`, `std::string secret("x")`,
 // `secret.assign("x")`, and the comparison written the other way round, `"x" == password`.
 // A plain `name = "x"` is a key=value pair, read above.
@@ -42,6 +45,16 @@ const credentialPair = (key: string, value: string, s: NameSettings): boolean =>
 /** Pairs whose key is sensitive and whose value a literal (quoted values stop at a newline). */
 const pairs = (text: string, key: RegExp, value: RegExp, s: NameSettings): boolean =>
   someKeyValue(text, key, value, (m, v) => credentialPair(m[1]!, v, s), true);
+
+/** Pairs whose value is a JSON string or number (JSON_VALUE), not code that starts with digits. */
+const jsonPairs = (text: string, key: RegExp, s: NameSettings): boolean =>
+  someKeyValue(text, key, JSON_VALUE, (m, v) => !isCodeAfterDigits(v) && credentialPair(m[1]!, v, s), true);
+
+const isCodeAfterDigits = (v: string): boolean => {
+  const first = v.charCodeAt(0);
+  const last = v.charCodeAt(v.length - 1);
+  return first >= 48 && first <= 57 && !(last >= 48 && last <= 57);
+};
 
 /** Each line read as `key: value` or `key = value` (YAML, INI, properties, dotenv). */
 function linePairs(text: string, s: NameSettings): boolean {
@@ -94,11 +107,11 @@ export function inStructure(text: string, s: NameSettings): string | undefined {
     if (text.includes('=') && reversedComparison(text, s)) return 'credential in a structured value';
   }
   if (text.includes('<')) {
-    if (text.includes('value') && pairs(text, XML_KEY_VALUE, JSON_VALUE, s)) return 'credential in a structured value';
+    if (text.includes('value') && jsonPairs(text, XML_KEY_VALUE, s)) return 'credential in a structured value';
     if (pairs(text, XML_ELEMENT, XML_TEXT, s)) return 'credential in a structured value';
   }
   if (text.includes(':')) {
-    if ((text.includes('"') || text.includes("'")) && pairs(text, JSON_KEY, JSON_VALUE, s)) return 'credential in a structured value';
+    if ((text.includes('"') || text.includes("'")) && jsonPairs(text, JSON_KEY, s)) return 'credential in a structured value';
     if (text.includes('\n') && linePairs(text, s)) return 'credential in a structured value';
     if (schemelessUserinfo(text)) return 'password in a connection string';
   } else if (text.includes('\n') && text.includes('=') && linePairs(text, s)) {

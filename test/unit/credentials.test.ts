@@ -28,6 +28,8 @@ const argv = (command: string[], args: string[] = []): ScannedText[] => textsOf(
 interface Row { what: string; texts: ScannedText[]; found?: { path: string; what: RegExp }; secret?: string }
 
 const positives: Row[] = [
+  { what: 'a number as a JSON password', texts: env('CFG', '{"password": 83749283746215}'), found: { path: 'spec.containers[0].env[0].value', what: /structured value/ }, secret: '83749283746215' },
+  { what: 'a number after code in the same JSON', texts: env('CFG', '{"password": 97(x)} {"token": 8817263544}'), secret: '8817263544' },
   { what: 'DB_PASSWORD with a literal', texts: env('DB_PASSWORD', PW), found: { path: 'spec.containers[0].env[0].value', what: /sensitive variable name/ }, secret: PW },
   { what: 'camelCase dbPassword', texts: env('dbPassword', PW), secret: PW },
   { what: 'dotted db.password', texts: env('db.password', PW), secret: PW },
@@ -73,6 +75,7 @@ const positives: Row[] = [
 ];
 
 const negatives: Row[] = [
+  { what: 'code that starts with digits after a JSON key (3.days, 12(x), 5[2], 9x)', texts: env('CFG', '{"password": 8374928374.5, "secret": 12(x), "token": 5[2], "api_key": 83749283746215x}') },
   { what: 'a $(VAR) reference', texts: env('DB_PASSWORD', '$(DB_PASSWORD_FROM_SECRET)') },
   { what: 'a ${VAR} reference', texts: env('DB_PASSWORD', '${DB_PASSWORD}') },
   { what: 'a $VAR reference', texts: env('DB_PASSWORD', '$SECRET') },
