@@ -15,7 +15,17 @@ export interface Metrics {
   reloads: Counter<'what' | 'result'>;
   unjudged: Counter<'endpoint' | 'reason' | 'allowed'>;
   judgeRestarts: Counter<'reason'>;
+  /** Validity of the serving certificate in use (the first one in --tls-cert): dates only, nothing secret. */
+  certificateExpiry: Gauge;
+  certificateNotBefore: Gauge;
 }
+
+/**
+ * Buckets of extguard_admission_duration_seconds, in seconds. Past 1 s they mark the judge
+ * deadline (2), the alert threshold (4) and the webhooks' timeoutSeconds (5), so that
+ * histogram_quantile can tell how close answers come to the API server giving up.
+ */
+export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 5];
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
@@ -28,7 +38,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: 'extguard_admission_duration_seconds',
       help: 'Time from request received to response written, by endpoint.',
       labelNames: ['endpoint'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      buckets: DURATION_BUCKETS,
       registers,
     }),
     verdicts: new Counter({ name: 'extguard_verdicts_total', help: 'Validation verdicts by mode and outcome.', labelNames: ['mode', 'allowed'], registers }),
@@ -43,7 +53,23 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       registers,
     }),
     judgeRestarts: new Counter({ name: 'extguard_judge_worker_restarts_total', help: 'Judge worker threads replaced, by reason (timeout, crashed).', labelNames: ['reason'], registers }),
+    certificateExpiry: new Gauge({
+      name: 'extguard_tls_certificate_expiry_timestamp_seconds',
+      help: 'notAfter of the serving certificate in use, as a Unix time; set at start and on every certificate reload.',
+      registers,
+    }),
+    certificateNotBefore: new Gauge({
+      name: 'extguard_tls_certificate_not_before_timestamp_seconds',
+      help: 'notBefore of the serving certificate in use, as a Unix time; set at start and on every certificate reload.',
+      registers,
+    }),
   };
+}
+
+/** Records the validity of the certificate now served. */
+export function observeCertificate(metrics: Metrics, validity: { notBefore: Date; notAfter: Date }): void {
+  metrics.certificateExpiry.set(validity.notAfter.getTime() / 1000);
+  metrics.certificateNotBefore.set(validity.notBefore.getTime() / 1000);
 }
 
 /**
