@@ -13,6 +13,7 @@ export interface Metrics {
   mutations: Counter;
   catalogSynced: Gauge;
   reloads: Counter<'what' | 'result'>;
+  lastReloadSuccessful: Gauge<'what'>;
   unjudged: Counter<'endpoint' | 'reason' | 'allowed'>;
   judgeRestarts: Counter<'reason'>;
   /** Validity of the serving certificate in use (the first one in --tls-cert): dates only, nothing secret. */
@@ -46,6 +47,15 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     mutations: new Counter({ name: 'extguard_mutations_total', help: 'Admission requests that /mutate answered with a patch.', registers }),
     catalogSynced: new Gauge({ name: 'extguard_catalog_synced', help: '1 once the Service and Namespace caches have synced.', registers }),
     reloads: new Counter({ name: 'extguard_reloads_total', help: 'Reloads of the configuration or the TLS certificate, by result.', labelNames: ['what', 'result'], registers }),
+    // The counter above tells how often; this tells whether what is in force is what is on
+    // disk now, which an alert needs: a failed reload keeps the old file in force, and the
+    // next restart refuses the new one.
+    lastReloadSuccessful: new Gauge({
+      name: 'extguard_last_reload_successful',
+      help: '1 when the last reload of the configuration or the TLS certificate succeeded (or none was needed since start), 0 when it failed and the previous one is still in force.',
+      labelNames: ['what'],
+      registers,
+    }),
     unjudged: new Counter({
       name: 'extguard_unjudged_total',
       help: 'Reviews answered without a judgement (reason: timeout = past the judge deadline, overloaded = queue full, crashed = judge failed), by whether the answer allowed the object.',
@@ -64,6 +74,14 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       registers,
     }),
   };
+}
+
+export type Reloadable = 'config' | 'certificate';
+
+/** Counts a reload attempt and remembers whether the last one worked. */
+export function recordReload(metrics: Metrics, what: Reloadable, ok: boolean): void {
+  metrics.reloads.inc({ what, result: ok ? 'success' : 'failure' });
+  metrics.lastReloadSuccessful.set({ what }, ok ? 1 : 0);
 }
 
 /** Records the validity of the certificate now served. */

@@ -1,5 +1,6 @@
 // The serving certificate's validity on /metrics of the built `extguard serve`, at start and
-// after a rotation, so an alert can fire before the certificate expires.
+// after a rotation, so an alert can fire before the certificate expires; and whether the last
+// reload of the certificate and of the configuration worked.
 
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
@@ -31,7 +32,18 @@ function sample(text: string, name: string): number | undefined {
 
 const seconds = (d: Date): number => d.getTime() / 1000;
 
-describe('metrics: serving certificate validity', function () {
+async function until(port: number, check: (text: string) => boolean, what: string): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  let text = await scrape(port);
+  while (!check(text)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${text}`);
+    await new Promise((r) => setTimeout(r, 100));
+    text = await scrape(port);
+  }
+  return text;
+}
+
+describe('metrics: serving certificate validity and reload state', function () {
   this.timeout(30_000);
   let dir: string;
   let ca: PemPair;
@@ -47,7 +59,8 @@ describe('metrics: serving certificate validity', function () {
     const serving = await leaf(30);
     writeFileSync(join(dir, 'tls.crt'), serving.certPem + ca.certPem);
     writeFileSync(join(dir, 'tls.key'), serving.keyPem, { mode: 0o600 });
-    proc = await startServeProcess(['--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1']);
+    writeFileSync(join(dir, 'config.yaml'), 'defaultMode: enforce\n');
+    proc = await startServeProcess(['--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--config', join(dir, 'config.yaml'), '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1']);
     metricsPort = Number(/"metricsPort":(\d+)/.exec(proc.logs())![1]);
   });
   after(async () => {
@@ -66,23 +79,31 @@ describe('metrics: serving certificate validity', function () {
     expect(text).to.match(/# TYPE extguard_tls_certificate_expiry_timestamp_seconds gauge/);
   });
 
-  it('follows a rotated certificate, and never shows key material', async () => {
+  it('follows a rotated certificate once the pair matches, and never shows key material', async () => {
+    const before = sample(await scrape(metricsPort), 'extguard_tls_certificate_expiry_timestamp_seconds');
     const rotated = await leaf(90);
-    writeFileSync(join(dir, 'tls.key'), rotated.keyPem);
+    // Half a rotation: the new certificate beside the old key is refused, the old pair stays.
     writeFileSync(join(dir, 'tls.crt'), rotated.certPem);
+    let text = await until(metricsPort, (t) => /^extguard_last_reload_successful\{what="certificate"\} 0$/m.test(t), 'the refused reload');
+    expect(sample(text, 'extguard_tls_certificate_expiry_timestamp_seconds')).to.equal(before);
+    writeFileSync(join(dir, 'tls.key'), rotated.keyPem);
     const want = seconds(new X509Certificate(rotated.certPem).validToDate);
-    const deadline = Date.now() + 20_000;
-    let text = await scrape(metricsPort);
-    while (sample(text, 'extguard_tls_certificate_expiry_timestamp_seconds') !== want && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      text = await scrape(metricsPort);
-    }
-    expect(sample(text, 'extguard_tls_certificate_expiry_timestamp_seconds')).to.equal(want);
+    text = await until(metricsPort, (t) => sample(t, 'extguard_tls_certificate_expiry_timestamp_seconds') === want, 'the new notAfter');
     expect(want - Date.now() / 1000).to.be.within(89 * DAY_S, 91 * DAY_S);
+    expect(text).to.match(/^extguard_last_reload_successful\{what="certificate"\} 1$/m);
     expect(text).to.match(/extguard_reloads_total\{what="certificate",result="success"\} [1-9]/);
+    expect(text).to.match(/extguard_reloads_total\{what="certificate",result="failure"\} [1-9]/);
     for (const pem of [rotated.keyPem, rotated.certPem, ca.keyPem]) {
       for (const line of pem.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))) expect(text).not.to.contain(line);
     }
     expect(text).not.to.contain('PRIVATE KEY');
+  });
+
+  it('says the last configuration reload failed until a good one is written', async () => {
+    expect(await scrape(metricsPort)).to.match(/^extguard_last_reload_successful\{what="config"\} 1$/m);
+    writeFileSync(join(dir, 'config.yaml'), 'defaultMode: sometimes\n');
+    await until(metricsPort, (t) => /^extguard_last_reload_successful\{what="config"\} 0$/m.test(t), 'the refused config');
+    writeFileSync(join(dir, 'config.yaml'), 'defaultMode: warn\n');
+    await until(metricsPort, (t) => /^extguard_last_reload_successful\{what="config"\} 1$/m.test(t), 'the accepted config');
   });
 });
