@@ -13,9 +13,20 @@ export interface Metrics {
   mutations: Counter;
   catalogSynced: Gauge;
   reloads: Counter<'what' | 'result'>;
+  lastReloadSuccessful: Gauge<'what'>;
   unjudged: Counter<'endpoint' | 'reason' | 'allowed'>;
   judgeRestarts: Counter<'reason'>;
+  /** Validity of the serving certificate in use (the first one in --tls-cert): dates only, nothing secret. */
+  certificateExpiry: Gauge;
+  certificateNotBefore: Gauge;
 }
+
+/**
+ * Buckets of extguard_admission_duration_seconds, in seconds. Past 1 s they mark the judge
+ * deadline (2), the alert threshold (4) and the webhooks' timeoutSeconds (5), so that
+ * histogram_quantile can tell how close answers come to the API server giving up.
+ */
+export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 5];
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
@@ -28,7 +39,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: 'extguard_admission_duration_seconds',
       help: 'Time from request received to response written, by endpoint.',
       labelNames: ['endpoint'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      buckets: DURATION_BUCKETS,
       registers,
     }),
     verdicts: new Counter({ name: 'extguard_verdicts_total', help: 'Validation verdicts by mode and outcome.', labelNames: ['mode', 'allowed'], registers }),
@@ -36,6 +47,15 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     mutations: new Counter({ name: 'extguard_mutations_total', help: 'Admission requests that /mutate answered with a patch.', registers }),
     catalogSynced: new Gauge({ name: 'extguard_catalog_synced', help: '1 once the Service and Namespace caches have synced.', registers }),
     reloads: new Counter({ name: 'extguard_reloads_total', help: 'Reloads of the configuration or the TLS certificate, by result.', labelNames: ['what', 'result'], registers }),
+    // The counter above tells how often; this tells whether what is in force is what is on
+    // disk now, which an alert needs: a failed reload keeps the old file in force, and the
+    // next restart refuses the new one.
+    lastReloadSuccessful: new Gauge({
+      name: 'extguard_last_reload_successful',
+      help: '1 when the last reload of the configuration or the TLS certificate succeeded (or none was needed since start), 0 when it failed and the previous one is still in force.',
+      labelNames: ['what'],
+      registers,
+    }),
     unjudged: new Counter({
       name: 'extguard_unjudged_total',
       help: 'Reviews answered without a judgement (reason: timeout = past the judge deadline, overloaded = queue full, crashed = judge failed), by whether the answer allowed the object.',
@@ -43,7 +63,31 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       registers,
     }),
     judgeRestarts: new Counter({ name: 'extguard_judge_worker_restarts_total', help: 'Judge worker threads replaced, by reason (timeout, crashed).', labelNames: ['reason'], registers }),
+    certificateExpiry: new Gauge({
+      name: 'extguard_tls_certificate_expiry_timestamp_seconds',
+      help: 'notAfter of the serving certificate in use, as a Unix time; set at start and on every certificate reload.',
+      registers,
+    }),
+    certificateNotBefore: new Gauge({
+      name: 'extguard_tls_certificate_not_before_timestamp_seconds',
+      help: 'notBefore of the serving certificate in use, as a Unix time; set at start and on every certificate reload.',
+      registers,
+    }),
   };
+}
+
+export type Reloadable = 'config' | 'certificate';
+
+/** Counts a reload attempt and remembers whether the last one worked. */
+export function recordReload(metrics: Metrics, what: Reloadable, ok: boolean): void {
+  metrics.reloads.inc({ what, result: ok ? 'success' : 'failure' });
+  metrics.lastReloadSuccessful.set({ what }, ok ? 1 : 0);
+}
+
+/** Records the validity of the certificate now served. */
+export function observeCertificate(metrics: Metrics, validity: { notBefore: Date; notAfter: Date }): void {
+  metrics.certificateExpiry.set(validity.notAfter.getTime() / 1000);
+  metrics.certificateNotBefore.set(validity.notBefore.getTime() / 1000);
 }
 
 /**

@@ -16,8 +16,8 @@ import { createWebhookApp, DEFAULT_BODY_LIMIT } from './app.ts';
 import { trackInFlight } from './drain.ts';
 import { JudgePool } from './judge-pool.ts';
 import { applyEdgeLimits, edgeServerOptions, resolveEdgeLimits, type EdgeLimits } from './edge.ts';
-import { createMetrics, observeCatalogHealth } from './metrics.ts';
-import { loadCertificate, watchCertificate } from './tls.ts';
+import { createMetrics, observeCatalogHealth, observeCertificate, recordReload } from './metrics.ts';
+import { certificateValidity, loadCertificate, watchCertificate } from './tls.ts';
 
 export interface ServeOptions {
   port: number;
@@ -89,6 +89,10 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
   }
 
   const metrics = createMetrics();
+  observeCertificate(metrics, certificateValidity(tlsOptions));
+  // What was loaded at start is what is on disk: nothing has failed yet.
+  metrics.lastReloadSuccessful.set({ what: 'certificate' }, 1);
+  if (opts.config) metrics.lastReloadSuccessful.set({ what: 'config' }, 1);
   if (informers) observeCatalogHealth(metrics, informers.health);
   if (catalog.notReady().length === 0) metrics.catalogSynced.set(1);
   let shuttingDown = false;
@@ -132,9 +136,9 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
 
   const interval = opts.pollIntervalMs ?? 2000;
   const unwatch = [
-    watchCertificate(tlsPaths, (o) => https.setSecureContext(o), logger, (ok) => metrics.reloads.inc({ what: 'certificate', result: ok ? 'success' : 'failure' }), interval),
+    watchCertificate(tlsPaths, (o) => { const validity = certificateValidity(o); https.setSecureContext(o); observeCertificate(metrics, validity); }, logger, (ok) => recordReload(metrics, 'certificate', ok), interval),
     ...(opts.config
-      ? [watchPolicyFile(opts.config, (p) => { policy = p; }, logger, (ok) => metrics.reloads.inc({ what: 'config', result: ok ? 'success' : 'failure' }), interval)]
+      ? [watchPolicyFile(opts.config, (p) => { policy = p; }, logger, (ok) => recordReload(metrics, 'config', ok), interval)]
       : []),
   ];
 

@@ -3,6 +3,7 @@
 // handshakes while established connections keep theirs. Kubernetes updates a mounted Secret
 // by swapping a symlink; pollFiles notices that.
 
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Logger } from '../log.ts';
@@ -44,6 +45,15 @@ export function loadCertificate({ certFile, keyFile }: CertificatePaths): Secure
     throw new Error(`TLS certificate ${certFile} and key ${keyFile} are not a usable pair: ${(err as Error).message}`);
   }
   return options;
+}
+
+/**
+ * Validity of the serving certificate in `options` (from loadCertificate): the first PEM block
+ * of the file, the leaf, as TLS presents it. Only the dates leave this function.
+ */
+export function certificateValidity(options: SecureContextOptions): { notBefore: Date; notAfter: Date } {
+  const leaf = new X509Certificate(options.cert as Buffer);
+  return { notBefore: leaf.validFromDate, notAfter: leaf.validToDate };
 }
 
 /**
