@@ -126,3 +126,24 @@ Computed once per render and cached in .Values (templates are rendered with one 
 {{- required "certificates.provided.caBundle (base64 of the PEM CA) is required when certificates.mode is provided" .Values.certificates.provided.caBundle -}}
 {{- end -}}
 {{- end -}}
+
+{{/* Pieces shared by the webhook entries of webhooks.yaml. */}}
+{{- define "extguard.clientConfig" -}}
+clientConfig:
+  service: { name: extguard, namespace: {{ .ns }}, path: {{ .path }}, port: 443 }
+  {{- with .caBundle }}
+  caBundle: {{ . }}
+  {{- end }}
+{{- end -}}
+{{- define "extguard.webhookCommon" -}}
+sideEffects: None
+admissionReviewVersions: [v1]
+failurePolicy: {{ .Values.webhook.failurePolicy }}
+timeoutSeconds: {{ .Values.webhook.timeoutSeconds }}
+{{- end -}}
+{{- define "extguard.webhookAnnotations" -}}
+{{- if eq .Values.certificates.mode "cert-manager" }}
+annotations:
+  cert-manager.io/inject-ca-from: {{ include "extguard.namespace" . }}/extguard-serving
+{{- end }}
+{{- end -}}
