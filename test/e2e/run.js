@@ -7,6 +7,7 @@
 //
 // Env: EXTGUARD_E2E_CACHE (build cache, default ~/.cache/extguard-e2e),
 //      EXTGUARD_E2E_BIN (use these binaries, skip the build), EXTGUARD_E2E_KEEP=1 (keep workDir),
+//      EXTGUARD_E2E_HELM (use this helm binary, skip test/e2e/helm/build.sh),
 //      the `env` of each test/e2e/modules/*.json (a local copy of that module's CRD dir),
 //      EXTGUARD_E2E_VERBOSE=1 (print control plane start time and workDir).
 
@@ -57,6 +58,19 @@ if (!binDir) {
   binDir = path.join(cache, 'bin');
 }
 
+// helm for test/e2e/helm.test.ts, built from its Go module (test/e2e/helm/go.mod) into the same
+// cache dir; EXTGUARD_E2E_HELM (a helm binary) skips the build.
+const helmEnv = {};
+if (!process.env.EXTGUARD_E2E_HELM && findGo()) {
+  const build = spawnSync('bash', [path.join(here, 'helm', 'build.sh')], { stdio: 'inherit', cwd: root });
+  if (build.status !== 0) {
+    console.error(`e2e: FAILED — building helm (test/e2e/helm/build.sh) exited ${build.status ?? build.signal}`);
+    process.exit(1);
+  }
+  const cache = process.env.EXTGUARD_E2E_CACHE || path.join(os.homedir(), '.cache', 'extguard-e2e');
+  helmEnv.EXTGUARD_E2E_HELM = path.join(cache, 'bin', 'helm');
+}
+
 // Third-party CRDs the e2e suite applies (cert-manager's, policy reports, Cilium, Istio,
 // prometheus-operator...), each from its project's Go module through the Go module proxy,
 // pinned by version and module hash: one file per module in test/e2e/modules/*.json with
@@ -98,7 +112,7 @@ const args = [
 const res = spawnSync(process.execPath, args, {
   stdio: 'inherit',
   cwd: root,
-  env: { ...process.env, EXTGUARD_E2E_BIN: binDir, ...moduleEnv },
+  env: { ...process.env, EXTGUARD_E2E_BIN: binDir, ...helmEnv, ...moduleEnv },
 });
 if (res.error) {
   console.error(`e2e: could not run mocha: ${res.error.message}`);

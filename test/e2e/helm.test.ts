@@ -1,0 +1,336 @@
+// The Helm chart (charts/extguard) with the helm CLI built from its Go module (run.js, env
+// EXTGUARD_E2E_HELM) against the shared control plane:
+//   - lint, and renders (defaults, each certificate mode, value overrides) that all pass a
+//     server-side dry run with strict field validation (cert-manager's CRDs from its module);
+//   - the chart's defaults install the same objects as manifests/ (self-signed variant; and
+//     the cert-manager mode as manifests/cert-manager), up to the listed differences in
+//     test/e2e/helm/compare.ts;
+//   - values.schema.json carries extguard's own config schema and refuses bad values;
+//   - a real install, upgrades that keep the generated CA, and an uninstall that leaves
+//     nothing behind. No Pod runs (no nodes here), and the webhooks fail open
+//     (failurePolicy=Ignore) during that test so nothing else waits on them.
+import { expect } from 'chai';
+import { spawn, spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import type { ControlPlane } from './cluster.ts';
+import { sharedControlPlane } from './hooks.ts';
+import { compareRenders, parseRender } from './helm/compare.ts';
+import { syncedValuesSchema, valuesSchemaFile } from './helm/sync-values-schema.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const chart = join(root, 'charts', 'extguard');
+const chartMeta = parse(readFileSync(join(chart, 'Chart.yaml'), 'utf8'));
+const release = { name: 'extguard', chartVersion: chartMeta.version as string, appVersion: chartMeta.appVersion as string };
+
+type Obj = Record<string, any>;
+interface Run { code: number; stdout: string; stderr: string }
+
+describe('Helm chart charts/extguard', function () {
+  let cp: ControlPlane;
+  let dir: string;
+  let helmBin: string;
+  let helmEnv: NodeJS.ProcessEnv;
+
+  const helm = (args: string[], opts: { timeoutMs?: number } = {}): Promise<Run> => new Promise((resolve, reject) => {
+    const child = spawn(helmBin, args, { env: helmEnv, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const timer = setTimeout(() => { stderr += '\n(e2e: helm killed after timeout)'; child.kill('SIGKILL'); }, opts.timeoutMs ?? 60_000);
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? 1, stdout, stderr }); });
+  });
+  /** `helm template` into extguard-system, as docs/helm.md installs it; fails the test on an error. */
+  const template = async (...args: string[]): Promise<string> => {
+    const r = await helm(['template', 'extguard', chart, '--namespace', 'extguard-system', ...args]);
+    expect(r.code, r.stderr).to.equal(0);
+    return r.stdout;
+  };
+  const dryRun = async (rendered: string): Promise<string> => {
+    const applied = await cp.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { input: rendered });
+    expect(applied.code, applied.stderr).to.equal(0);
+    return applied.stdout;
+  };
+  const find = (objs: Obj[], kind: string, name: string) => {
+    const o = objs.find((x) => x.kind === kind && x.metadata?.name === name);
+    if (!o) throw new Error(`${kind}/${name} not rendered; got ${objs.map((x) => `${x.kind}/${x.metadata?.name}`).join(', ')}`);
+    return o;
+  };
+
+  before(async function () {
+    this.timeout(180_000);
+    const h = process.env['EXTGUARD_E2E_HELM'];
+    if (!h) throw new Error('EXTGUARD_E2E_HELM is not set: run the e2e suite with `npm run test:e2e` (it builds helm, test/e2e/helm/build.sh)');
+    helmBin = h;
+    cp = await sharedControlPlane();
+    dir = mkdtempSync(join(tmpdir(), 'extguard-helm-'));
+    // helm's own state (repositories, cache, plugins) in a temp dir, never the developer's.
+    helmEnv = {
+      ...process.env,
+      KUBECONFIG: cp.kubeconfigPath,
+      HELM_CONFIG_HOME: join(dir, 'config'),
+      HELM_CACHE_HOME: join(dir, 'cache'),
+      HELM_DATA_HOME: join(dir, 'data'),
+      HELM_NAMESPACE: '',
+      HELM_KUBECONTEXT: '',
+    };
+    // Namespaced objects can only be dry-run into a namespace that exists.
+    const ns = await cp.kubectl(['apply', '-f', join(root, 'manifests/base/namespace.yaml')]);
+    expect(ns.code, ns.stderr).to.equal(0);
+    const crds = process.env['EXTGUARD_E2E_CERT_MANAGER_CRDS'];
+    if (!crds) throw new Error('EXTGUARD_E2E_CERT_MANAGER_CRDS is not set: run the e2e suite with `npm run test:e2e`');
+    for (const name of ['certificates', 'issuers']) {
+      const r = await cp.kubectl(['apply', '-f', join(crds, `cert-manager.io_${name}.yaml`)]);
+      expect(r.code, r.stderr).to.equal(0);
+    }
+    const established = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/certificates.cert-manager.io', 'crd/issuers.cert-manager.io']);
+    expect(established.code, established.stderr).to.equal(0);
+  });
+  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+  it('helm is the pinned version built from test/e2e/helm/go.mod', async () => {
+    const r = await helm(['version', '--template', '{{ .Version }}']);
+    expect(r.code, r.stderr).to.equal(0);
+    const pinned = /^\s*helm\.sh\/helm\/v4 (v\S+)/m.exec(readFileSync(join(root, 'test/e2e/helm/go.mod'), 'utf8'))?.[1];
+    expect(pinned, 'helm.sh/helm/v4 in test/e2e/helm/go.mod').to.be.a('string');
+    expect(r.stdout.trim()).to.equal(pinned);
+  });
+
+  it('passes helm lint, also with --strict', async () => {
+    for (const flags of [[], ['--strict']]) {
+      const r = await helm(['lint', chart, ...flags]);
+      expect(r.code, `helm lint ${flags.join(' ')}\n${r.stdout}${r.stderr}`).to.equal(0);
+      expect(r.stdout).to.match(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
+  });
+
+  describe('renders that a real API server accepts (server-side dry run, strict field validation)', () => {
+    const cases: Array<{ name: string; args: string[]; check?: (objs: Obj[]) => void }> = [
+      { name: 'defaults (certificates.mode=generated)', args: [], check: (objs) => {
+        expect(find(objs, 'Secret', 'extguard-tls').type).to.equal('kubernetes.io/tls');
+        expect(objs.filter((o) => o.apiVersion.startsWith('cert-manager.io/'))).to.have.length(0);
+      } },
+      { name: 'certificates.mode=cert-manager', args: ['--set', 'certificates.mode=cert-manager'], check: (objs) => {
+        expect(objs.filter((o) => o.apiVersion.startsWith('cert-manager.io/'))).to.have.length(4);
+        expect(objs.filter((o) => o.kind === 'Secret')).to.have.length(0);
+        for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
+          expect(find(objs, kind, 'extguard').metadata.annotations['cert-manager.io/inject-ca-from']).to.equal('extguard-system/extguard-serving');
+        }
+      } },
+      { name: 'certificates.mode=provided', args: ['--set', 'certificates.mode=provided', '--set', 'certificates.provided.secretName=my-tls', '--set', `certificates.provided.caBundle=${Buffer.from('-----BEGIN CERTIFICATE-----\n').toString('base64')}`], check: (objs) => {
+        expect(objs.filter((o) => o.kind === 'Secret')).to.have.length(0);
+        const volumes = find(objs, 'Deployment', 'extguard').spec.template.spec.volumes;
+        expect(volumes.find((v: Obj) => v.name === 'tls').secret.secretName).to.equal('my-tls');
+        for (const w of find(objs, 'ValidatingWebhookConfiguration', 'extguard').webhooks) {
+          expect(Buffer.from(w.clientConfig.caBundle, 'base64').toString()).to.contain('BEGIN CERTIFICATE');
+        }
+      } },
+      { name: 'config.defaultMode=enforce, replicas=3, resources', args: ['--set', 'config.defaultMode=enforce', '--set', 'replicas=3', '--set', 'resources.requests.cpu=250m', '--set', 'resources.limits.memory=1Gi'], check: (objs) => {
+        expect(parse(find(objs, 'ConfigMap', 'extguard-config').data['config.yaml']).defaultMode).to.equal('enforce');
+        const d = find(objs, 'Deployment', 'extguard');
+        expect(d.spec.replicas).to.equal(3);
+        expect(d.spec.template.spec.containers[0].resources).to.deep.equal({ requests: { cpu: '250m', memory: '192Mi' }, limits: { memory: '1Gi' } });
+      } },
+      { name: 'config.defaultMode=warn, webhook failurePolicy/timeout, no PDB nor NetworkPolicy, scheduling', args: ['--set', 'config.defaultMode=warn', '--set', 'webhook.failurePolicy=Ignore', '--set', 'webhook.timeoutSeconds=10', '--set', 'podDisruptionBudget.enabled=false', '--set', 'networkPolicy.enabled=false', '--set', 'nodeSelector.kubernetes\\.io/os=linux', '--set', 'tolerations[0].key=dedicated', '--set', 'tolerations[0].operator=Exists', '--set', 'image.tag=0.2.0'], check: (objs) => {
+        expect(parse(find(objs, 'ConfigMap', 'extguard-config').data['config.yaml']).defaultMode).to.equal('warn');
+        expect(objs.map((o) => o.kind)).to.not.include.members(['PodDisruptionBudget']);
+        expect(objs.map((o) => o.kind)).to.not.include.members(['NetworkPolicy']);
+        for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
+          for (const w of find(objs, kind, 'extguard').webhooks) expect([w.failurePolicy, w.timeoutSeconds], w.name).to.deep.equal(['Ignore', 10]);
+        }
+        const pod = find(objs, 'Deployment', 'extguard').spec.template.spec;
+        expect(pod.nodeSelector).to.deep.equal({ 'kubernetes.io/os': 'linux' });
+        expect(pod.tolerations).to.deep.equal([{ key: 'dedicated', operator: 'Exists' }]);
+        expect(pod.containers[0].image).to.equal('ghcr.io/extguard/extguard:0.2.0');
+      } },
+      { name: 'networkPolicy.webhookFrom narrowed to the control plane', args: ['--set', 'networkPolicy.webhookFrom[0].ipBlock.cidr=10.0.0.0/24'], check: (objs) => {
+        expect(find(objs, 'NetworkPolicy', 'extguard').spec.ingress[0]).to.deep.equal({ from: [{ ipBlock: { cidr: '10.0.0.0/24' } }], ports: [{ port: 8443, protocol: 'TCP' }] });
+      } },
+    ];
+    for (const c of cases) {
+      it(c.name, async function () {
+        this.timeout(60_000);
+        const rendered = await template(...c.args);
+        const objs = parseRender(rendered);
+        c.check?.(objs);
+        const out = await dryRun(rendered);
+        expect(out).to.contain('validatingwebhookconfiguration.admissionregistration.k8s.io/extguard created (server dry run)');
+      });
+    }
+  });
+
+  describe('one source of truth with manifests/', () => {
+    let manifests: string;
+    before(function () {
+      this.timeout(30_000);
+      manifests = join(dir, 'manifests');
+      cpSync(join(root, 'manifests'), manifests, { recursive: true });
+      // The self-signed variant as the README installs it: certs and caBundle from `extguard certs`.
+      const certs = spawnSync(process.execPath, [join(root, 'bin/extguard.js'), 'certs', '--kustomize', join(manifests, 'self-signed')], { encoding: 'utf8' });
+      expect(certs.status, certs.stderr).to.equal(0);
+    });
+    const variants: Array<[string, string[]]> = [['self-signed', []], ['cert-manager', ['--set', 'certificates.mode=cert-manager']]];
+    for (const [variant, args] of variants) {
+      it(`the chart ${args.length ? `with ${args[1]}` : 'with its defaults'} renders the objects of manifests/${variant}, up to the listed differences`, async function () {
+        this.timeout(60_000);
+        const kustomized = await cp.kubectl(['kustomize', join(manifests, variant)]);
+        expect(kustomized.code, kustomized.stderr).to.equal(0);
+        const drift = compareRenders(await template(...args), kustomized.stdout, release);
+        expect(drift, `the chart differs from manifests/${variant} (fix the chart or manifests/, or list the difference with its reason in test/e2e/helm/compare.ts):\n${drift}`).to.equal('');
+      });
+    }
+
+    it('the comparison sees drift: a changed value that manifests/ does not have is reported', async function () {
+      this.timeout(60_000);
+      const kustomized = await cp.kubectl(['kustomize', join(manifests, 'self-signed')]);
+      const drift = compareRenders(await template('--set', 'replicas=3', '--set', 'config.clusterDomain=example.local'), kustomized.stdout, release);
+      expect(drift).to.contain('Deployment/extguard-system/extguard:\n  /spec/replicas:\n      helm:      3\n      kustomize: 2');
+      expect(drift).to.contain('/data/config.yaml/clusterDomain');
+    });
+
+    it("values.schema.json carries src/config/config.schema.json unchanged (run test/e2e/helm/sync-values-schema.ts after changing it)", () => {
+      expect(JSON.parse(readFileSync(valuesSchemaFile, 'utf8'))).to.deep.equal(JSON.parse(syncedValuesSchema()));
+    });
+  });
+
+  describe('bad values: a clear helm error, nothing rendered', () => {
+    const cases: Array<[string, string[], RegExp[]]> = [
+      ['a config extguard would refuse (unknown mode)', ['--set', 'config.defaultMode=enforcing'], [/values don't meet the specifications of the schema/, /config\/defaultMode|\/config\/defaultMode/, /enforce/]],
+      ['an unknown config key (a typo)', ['--set', 'config.allowedHost[0]=api.example.com'], [/config/, /allowedHost/]],
+      ['replicas 0 (with failurePolicy Fail nothing could be admitted)', ['--set', 'replicas=0'], [/replicas/, /minimum|must be >= 1/]],
+      ['an unknown certificates mode', ['--set', 'certificates.mode=self-signed'], [/certificates\/mode/, /generated/]],
+      ['provided mode without a Secret name', ['--set', 'certificates.mode=provided', '--set', 'certificates.provided.caBundle=Zm9v'], [/certificates\/provided/, /secretName/]],
+    ];
+    for (const [name, args, patterns] of cases) {
+      it(name, async () => {
+        const r = await helm(['template', 'extguard', chart, '--namespace', 'extguard-system', ...args]);
+        expect(r.code, r.stdout).to.not.equal(0);
+        expect(r.stdout).to.equal('');
+        for (const p of patterns) expect(r.stderr).to.match(p);
+      });
+    }
+
+    it('a namespace the chart must not own (default, kube-system) is refused', async () => {
+      for (const ns of ['default', 'kube-system']) {
+        const r = await helm(['template', 'extguard', chart, '--namespace', ns]);
+        expect(r.code, ns).to.not.equal(0);
+        expect(r.stderr).to.contain(`extguard must be installed into its own namespace, not "${ns}"`);
+      }
+    });
+  });
+
+  describe('helm install, upgrade and uninstall on a real API server (generated certificates)', () => {
+    // Not extguard-system: `helm uninstall` deletes the release namespace, and with no
+    // namespace controller here it would stay Terminating for the files that follow.
+    const NS = 'extguard-helm-e2e';
+    const installValues = [
+      '--set', 'webhook.failurePolicy=Ignore',
+      '--set-json', `webhook.namespaceSelector={"matchExpressions":[{"key":"kubernetes.io/metadata.name","operator":"NotIn","values":["kube-system","${NS}"]},{"key":"extguard.io/mode","operator":"NotIn","values":["off"]}]}`,
+      '--set-json', `config.exemptNamespaces=["kube-system","kube-public","kube-node-lease","${NS}"]`,
+    ];
+    const getJson = async (args: string[]): Promise<Obj> => {
+      const r = await cp.kubectl(['get', ...args, '-o', 'json']);
+      expect(r.code, r.stderr).to.equal(0);
+      return JSON.parse(r.stdout);
+    };
+    const material = async () => {
+      const ca = await getJson(['-n', NS, 'secret', 'extguard-ca']);
+      const tls = await getJson(['-n', NS, 'secret', 'extguard-tls']);
+      const bundles = await Promise.all(['mutatingwebhookconfiguration', 'validatingwebhookconfiguration'].map(async (k) => (await getJson([k, 'extguard'])).webhooks.map((w: Obj) => w.clientConfig.caBundle as string)));
+      const caBundle = bundles.flat();
+      expect(new Set(caBundle).size, 'every webhook has the same caBundle').to.equal(1);
+      return { caCrt: ca.data['tls.crt'] as string, tlsCrt: tls.data['tls.crt'] as string, tlsKey: tls.data['tls.key'] as string, caBundle: caBundle[0]! };
+    };
+    const pemCerts = (b64: string) => (Buffer.from(b64, 'base64').toString().match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p));
+    /** What the API server does: the serving certificate verifies against a CA of the caBundle, for the Service's name. */
+    const expectServes = (m: { tlsCrt: string; caBundle: string }) => {
+      const [serving] = pemCerts(m.tlsCrt);
+      expect(serving!.checkHost(`extguard.${NS}.svc`)).to.equal(`extguard.${NS}.svc`);
+      expect(pemCerts(m.caBundle).some((ca) => serving!.checkIssued(ca) && serving!.verify(ca.publicKey)), 'signed by a CA of the caBundle').to.equal(true);
+    };
+    let installed = false;
+
+    before(async function () {
+      this.timeout(60_000);
+      // Files before this one leave extguard's cluster-scoped RBAC from `kubectl apply -k`
+      // behind; the chart owns objects of the same names, and each later file applies its own.
+      const r = await cp.kubectl(['delete', 'clusterrole,clusterrolebinding,mutatingwebhookconfiguration,validatingwebhookconfiguration', 'extguard', '--ignore-not-found']);
+      expect(r.code, r.stderr).to.equal(0);
+    });
+    after(async function () {
+      this.timeout(60_000);
+      if (installed) await helm(['uninstall', 'extguard', '--namespace', NS]);
+      await finalizeNamespace();
+    });
+    // No namespace controller runs here: after `helm uninstall` deleted everything in it, the
+    // namespace is finalized by hand (what the namespace controller does once it is empty).
+    const finalizeNamespace = async () => {
+      const ns = await cp.kubectl(['get', 'namespace', NS, '-o', 'json']);
+      if (ns.code !== 0) return;
+      const obj = JSON.parse(ns.stdout);
+      if (!obj.metadata.deletionTimestamp) return;
+      obj.spec.finalizers = [];
+      await cp.kubectl(['replace', '--raw', `/api/v1/namespaces/${NS}/finalize`, '-f', '-'], { input: JSON.stringify(obj) });
+    };
+
+    it('installs (namespace created and labelled), and upgrades keep the CA; an upgrade near expiry re-issues the serving certificate with the same CA', async function () {
+      this.timeout(180_000);
+      const install = await helm(['install', 'extguard', chart, '--namespace', NS, '--create-namespace', ...installValues], { timeoutMs: 120_000 });
+      expect(install.code, install.stderr).to.equal(0);
+      installed = true;
+      const ns = await getJson(['namespace', NS]);
+      expect(ns.metadata.labels).to.include({ 'extguard.io/mode': 'off', 'pod-security.kubernetes.io/enforce': 'restricted', 'app.kubernetes.io/managed-by': 'Helm' });
+      const first = await material();
+      expectServes(first);
+
+      // An ordinary upgrade (another value): same CA, same serving certificate, same caBundle.
+      const upgrade = await helm(['upgrade', 'extguard', chart, '--namespace', NS, ...installValues, '--set', 'replicas=3'], { timeoutMs: 120_000 });
+      expect(upgrade.code, upgrade.stderr).to.equal(0);
+      expect((await getJson(['-n', NS, 'deployment', 'extguard'])).spec.replicas).to.equal(3);
+      expect(await material(), 'kept across the upgrade').to.deep.equal(first);
+
+      // The serving certificate within renewBeforeDays of its end: a new one, same CA and caBundle.
+      const renew = await helm(['upgrade', 'extguard', chart, '--namespace', NS, ...installValues, '--set', 'certificates.generated.renewBeforeDays=400'], { timeoutMs: 120_000 });
+      expect(renew.code, renew.stderr).to.equal(0);
+      const renewed = await material();
+      expect(renewed.tlsCrt).to.not.equal(first.tlsCrt);
+      expect(renewed.tlsKey).to.not.equal(first.tlsKey);
+      expect([renewed.caCrt, renewed.caBundle]).to.deep.equal([first.caCrt, first.caBundle]);
+      expectServes(renewed);
+
+      // A serving certificate that would outlive the CA: a new CA, and the caBundle keeps the
+      // old one too, so Pods still serving the old certificate are trusted until the kubelet syncs.
+      const newCa = await helm(['upgrade', 'extguard', chart, '--namespace', NS, ...installValues, '--set', 'certificates.generated.certDays=4000'], { timeoutMs: 120_000 });
+      expect(newCa.code, newCa.stderr).to.equal(0);
+      const replaced = await material();
+      expect(replaced.caCrt).to.not.equal(first.caCrt);
+      const bundle = pemCerts(replaced.caBundle).map((c) => c.fingerprint256);
+      expect(bundle).to.deep.equal([pemCerts(replaced.caCrt)[0]!.fingerprint256, pemCerts(first.caCrt)[0]!.fingerprint256]);
+      expectServes(replaced);
+      expectServes({ tlsCrt: first.tlsCrt, caBundle: replaced.caBundle });
+    });
+
+    it('helm uninstall leaves nothing behind', async function () {
+      this.timeout(120_000);
+      expect(installed, 'installed by the test before').to.equal(true);
+      const r = await helm(['uninstall', 'extguard', '--namespace', NS], { timeoutMs: 90_000 });
+      expect(r.code, r.stderr).to.equal(0);
+      installed = false;
+      const left = await cp.kubectl(['get', 'secrets,configmaps,serviceaccounts,services,deployments,poddisruptionbudgets,networkpolicies,issuers.cert-manager.io,certificates.cert-manager.io', '-n', NS, '-o', 'name']);
+      expect(left.stdout.trim(), `left in ${NS}`).to.equal('');
+      for (const kind of ['clusterrole', 'clusterrolebinding', 'mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
+        const g = await cp.kubectl(['get', kind, 'extguard', '--ignore-not-found', '-o', 'name']);
+        expect(g.stdout.trim(), kind).to.equal('');
+      }
+      await finalizeNamespace();
+      const ns = await cp.kubectl(['get', 'namespace', NS, '--ignore-not-found', '-o', 'name']);
+      expect(ns.stdout.trim(), 'the release namespace').to.equal('');
+    });
+  });
+});
