@@ -5,12 +5,13 @@
 // this proves the objects are what those projects' schemas accept, not how they enforce.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import type { ControlPlane } from './cluster.ts';
+import { installCrds } from './crds.ts';
 import { sharedControlPlane } from './hooks.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -20,12 +21,6 @@ const OFF = 'e2e-egress-off';
 const MINE = [SHARED, TEAM, OFF];
 
 type Obj = Record<string, any>;
-
-function crdDir(env: string): string {
-  const dir = process.env[env];
-  if (!dir) throw new Error(`${env} is not set: run the e2e suite with \`npm run test:e2e\``);
-  return dir;
-}
 
 describe('extguard egress against a real API server with the Cilium and Istio CRDs', function () {
   let cp: ControlPlane;
@@ -54,19 +49,8 @@ describe('extguard egress against a real API server with the Cilium and Istio CR
     // defaultMode audit: the cluster's other (unlabelled) namespaces get no policy.
     writeFileSync(config, `defaultMode: audit\nsharedNamespace: ${SHARED}\nallowedHosts: ["*.amazonaws.com", "203.0.113.10"]\n`);
 
-    // The CRDs are larger than client-side apply's last-applied annotation allows: server-side.
-    const cilium = readFileSync(join(crdDir('EXTGUARD_E2E_CILIUM_CRDS'), 'ciliumnetworkpolicies.yaml'), 'utf8');
-    const istio = parseAllDocuments(readFileSync(join(crdDir('EXTGUARD_E2E_ISTIO_CRDS'), 'customresourcedefinitions.gen.yaml'), 'utf8'))
-      .map((d) => d.toJS() as Obj)
-      .filter((o) => ['serviceentries.networking.istio.io', 'sidecars.networking.istio.io'].includes(o?.metadata?.name));
-    expect(istio).to.have.length(2);
-    for (const input of [cilium, istio.map((o) => JSON.stringify(o)).join('\n')]) {
-      const r = await cp.kubectl(['apply', '--server-side', '-f', '-'], { input });
-      expect(r.code, r.stderr).to.equal(0);
-    }
-    const established = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s',
-      'crd/ciliumnetworkpolicies.cilium.io', 'crd/serviceentries.networking.istio.io', 'crd/sidecars.networking.istio.io']);
-    expect(established.code, established.stderr).to.equal(0);
+    await installCrds(cp, 'EXTGUARD_E2E_CILIUM_CRDS', ['ciliumnetworkpolicies.yaml'], ['ciliumnetworkpolicies.cilium.io']);
+    await installCrds(cp, 'EXTGUARD_E2E_ISTIO_CRDS', ['customresourcedefinitions.gen.yaml'], ['serviceentries.networking.istio.io', 'sidecars.networking.istio.io']);
 
     const ns = (name: string, mode: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'extguard.io/mode': mode } } });
     const svc = (namespace: string, name: string, externalName: string, ports: number[] = []) => ({

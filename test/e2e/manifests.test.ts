@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ControlPlane } from './cluster.ts';
 import { parseAllDocuments } from 'yaml';
+import { installCrds } from './crds.ts';
 import { sharedControlPlane } from './hooks.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -33,14 +34,7 @@ describe('manifests/ against a real API server', function () {
     // with its Pod Security label.
     const ns = await cp.kubectl(['apply', '-f', join(root, 'manifests/base/namespace.yaml')]);
     expect(ns.code, ns.stderr).to.equal(0);
-    const crds = process.env['EXTGUARD_E2E_CERT_MANAGER_CRDS'];
-    if (!crds) throw new Error('EXTGUARD_E2E_CERT_MANAGER_CRDS is not set: run the e2e suite with `npm run test:e2e`');
-    for (const name of ['certificates', 'issuers']) {
-      const r = await cp.kubectl(['apply', '-f', join(crds, `cert-manager.io_${name}.yaml`)]);
-      expect(r.code, r.stderr).to.equal(0);
-    }
-    const established = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/certificates.cert-manager.io', 'crd/issuers.cert-manager.io']);
-    expect(established.code, established.stderr).to.equal(0);
+    await installCrds(cp, 'EXTGUARD_E2E_CERT_MANAGER_CRDS', ['cert-manager.io_certificates.yaml', 'cert-manager.io_issuers.yaml'], ['certificates.cert-manager.io', 'issuers.cert-manager.io']);
   });
   after(() => { rmSync(dir, { recursive: true, force: true }); });
 

@@ -13,6 +13,7 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { ControlPlane } from './cluster.ts';
+import { installCrds } from './crds.ts';
 import { sharedControlPlane } from './hooks.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -50,17 +51,9 @@ describe('manifests/monitoring against a real API server', function () {
   before(async function () {
     this.timeout(180_000);
     cp = await sharedControlPlane();
-    const dir = process.env['EXTGUARD_E2E_PROMETHEUS_OPERATOR_CRDS'];
-    if (!dir) throw new Error('EXTGUARD_E2E_PROMETHEUS_OPERATOR_CRDS is not set: run the e2e suite with `npm run test:e2e`');
     const ns = await cp.kubectl(['apply', '-f', join(root, 'manifests/base/namespace.yaml')]);
     expect(ns.code, ns.stderr).to.equal(0);
-    for (const name of CRDS) {
-      // Server-side: these CRDs are too large for the last-applied annotation of a client-side apply.
-      const r = await cp.kubectl(['apply', '--server-side', '-f', join(dir, `monitoring.coreos.com_${name}.yaml`)]);
-      expect(r.code, r.stderr).to.equal(0);
-    }
-    const established = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...CRDS.map((n) => `crd/${n}.monitoring.coreos.com`)]);
-    expect(established.code, established.stderr).to.equal(0);
+    await installCrds(cp, 'EXTGUARD_E2E_PROMETHEUS_OPERATOR_CRDS', CRDS.map((n) => `monitoring.coreos.com_${n}.yaml`), CRDS.map((n) => `${n}.monitoring.coreos.com`));
     const r = await cp.kubectl(['kustomize', join(root, 'manifests/monitoring')]);
     expect(r.code, r.stderr).to.equal(0);
     rendered = r.stdout;

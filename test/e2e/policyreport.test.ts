@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import type { ControlPlane } from './cluster.ts';
+import { installCrds } from './crds.ts';
 import { sharedControlPlane } from './hooks.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,12 +26,7 @@ describe('extguard check --cluster --format policyreport (OpenReports CRD)', fun
   before(async function () {
     this.timeout(180_000);
     cp = await sharedControlPlane();
-    const crds = process.env['EXTGUARD_E2E_OPENREPORTS_CRDS'];
-    if (!crds) throw new Error('EXTGUARD_E2E_OPENREPORTS_CRDS is not set: run the e2e suite with `npm run test:e2e`');
-    const applied = await cp.kubectl(['apply', '--server-side', '-f', join(crds, 'openreports.io_reports.yaml')]);
-    expect(applied.code, applied.stderr).to.equal(0);
-    const established = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/reports.openreports.io']);
-    expect(established.code, established.stderr).to.equal(0);
+    await installCrds(cp, 'EXTGUARD_E2E_OPENREPORTS_CRDS', ['openreports.io_reports.yaml'], ['reports.openreports.io']);
     // No mode label: the default mode, enforce.
     for (const o of [
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
