@@ -23,7 +23,7 @@ describe('.pre-commit-hooks.yaml', () => {
     const [command, sub] = (hook['entry'] as string).split(' ');
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
     expect(pkg.bin).to.have.property(command!);
-    expect(readFileSync(join(root, pkg.bin[command!]!), 'utf8')).to.contain("import '../dist/cli.js'");
+    expect(readFileSync(join(root, pkg.bin[command!]!), 'utf8')).to.match(/import\(?\s*'\.\.\/dist\/cli\.js'/);
     expect(readFileSync(join(root, 'src', 'cli.ts'), 'utf8')).to.contain(`.command('${sub}')`);
   });
 });
