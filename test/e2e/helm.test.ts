@@ -6,8 +6,11 @@
 //     the cert-manager mode as manifests/cert-manager), up to the listed differences in
 //     test/e2e/helm/compare.ts;
 //   - values.schema.json carries extguard's own config schema and refuses bad values;
+//   - optional monitoring (monitoring.*.enabled): off by default, and when on the objects of
+//     manifests/monitoring (prometheus-operator's CRDs from its module), also up to the
+//     listed differences;
 //   - a real install, upgrades that keep the generated CA, and an uninstall that leaves
-//     nothing behind. No Pod runs (no nodes here), and the webhooks fail open
+//     nothing behind (monitoring on). No Pod runs (no nodes here), and the webhooks fail open
 //     (failurePolicy=Ignore) during that test so nothing else waits on them.
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,6 +30,11 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const chart = join(root, 'charts', 'extguard');
 const chartMeta = parse(readFileSync(join(chart, 'Chart.yaml'), 'utf8'));
 const release = { name: 'extguard', chartVersion: chartMeta.version as string, appVersion: chartMeta.appVersion as string };
+/** The three objects of manifests/monitoring, all switched on. */
+const MONITORING_ON = ['serviceMonitor', 'prometheusRule', 'dashboard'].flatMap((v) => ['--set', `monitoring.${v}.enabled=true`]);
+const PROMETHEUS_CRDS = ['servicemonitors', 'prometheusrules'];
+/** Copies of manifests/monitoring's files that the chart reads (it cannot read outside its directory). */
+const MONITORING_FILES = ['prometheusrule.yaml', 'dashboard.json'];
 
 type Obj = Record<string, any>;
 interface Run { code: number; stdout: string; stderr: string }
@@ -85,6 +93,7 @@ describe('Helm chart charts/extguard', function () {
     const ns = await cp.kubectl(['apply', '-f', join(root, 'manifests/base/namespace.yaml')]);
     expect(ns.code, ns.stderr).to.equal(0);
     await installCrds(cp, 'EXTGUARD_E2E_CERT_MANAGER_CRDS', ['cert-manager.io_certificates.yaml', 'cert-manager.io_issuers.yaml'], ['certificates.cert-manager.io', 'issuers.cert-manager.io']);
+    await installCrds(cp, 'EXTGUARD_E2E_PROMETHEUS_OPERATOR_CRDS', PROMETHEUS_CRDS.map((n) => `monitoring.coreos.com_${n}.yaml`), PROMETHEUS_CRDS.map((n) => `${n}.monitoring.coreos.com`));
   });
   after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
@@ -102,6 +111,12 @@ describe('Helm chart charts/extguard', function () {
       expect(r.code, `helm lint ${flags.join(' ')}\n${r.stdout}${r.stderr}`).to.equal(0);
       expect(r.stdout).to.match(/1 chart\(s\) linted, 0 chart\(s\) failed/);
     }
+  });
+
+  it('passes helm lint --strict with monitoring enabled (and selector labels, another dashboard namespace)', async () => {
+    const r = await helm(['lint', chart, '--strict', ...MONITORING_ON, '--set', 'monitoring.serviceMonitor.labels.release=kube-prometheus-stack', '--set', 'monitoring.dashboard.namespace=monitoring']);
+    expect(r.code, `${r.stdout}${r.stderr}`).to.equal(0);
+    expect(r.stdout).to.match(/1 chart\(s\) linted, 0 chart\(s\) failed/);
   });
 
   describe('renders that a real API server accepts (server-side dry run, strict field validation)', () => {
@@ -159,6 +174,60 @@ describe('Helm chart charts/extguard', function () {
     }
   });
 
+  describe('optional monitoring (monitoring.*.enabled)', () => {
+    const isMonitoring = (o: Obj) => o.apiVersion.startsWith('monitoring.coreos.com/') || (o.kind === 'ConfigMap' && o.metadata?.name === 'extguard-dashboard');
+
+    it('off by default: no ServiceMonitor, PrometheusRule nor dashboard ConfigMap', async function () {
+      this.timeout(60_000);
+      expect(parseRender(await template()).filter(isMonitoring)).to.deep.equal([]);
+    });
+
+    it('all three on, with selector labels, an interval and the dashboard elsewhere: labelled for Prometheus and Grafana, and the API server accepts them (strict)', async function () {
+      this.timeout(60_000);
+      const rendered = await template(...MONITORING_ON,
+        '--set', 'monitoring.serviceMonitor.labels.release=kube-prometheus-stack', '--set', 'monitoring.serviceMonitor.interval=1m',
+        '--set', 'monitoring.prometheusRule.labels.release=kube-prometheus-stack', '--set', 'monitoring.prometheusRule.labels.app\\.kubernetes\\.io/part-of=other',
+        '--set-string', 'monitoring.dashboard.labels.grafana_dashboard=1', '--set', 'monitoring.dashboard.annotations.grafana_folder=extguard', '--set', 'monitoring.dashboard.namespace=default');
+      const objs = parseRender(rendered);
+      expect(objs.filter(isMonitoring).map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`).sort())
+        .to.deep.equal(['ConfigMap/default/extguard-dashboard', 'PrometheusRule/extguard-system/extguard', 'ServiceMonitor/extguard-system/extguard']);
+      const monitor = find(objs, 'ServiceMonitor', 'extguard');
+      expect(monitor.metadata.labels).to.include({ release: 'kube-prometheus-stack', 'app.kubernetes.io/name': 'extguard', 'app.kubernetes.io/managed-by': 'Helm' });
+      expect(monitor.spec.endpoints[0].interval).to.equal('1m');
+      // The chart's own labels win a clash: `-l app.kubernetes.io/part-of=extguard` still finds it.
+      expect(find(objs, 'PrometheusRule', 'extguard').metadata.labels).to.include({ release: 'kube-prometheus-stack', 'app.kubernetes.io/part-of': 'extguard' });
+      const dashboard = find(objs, 'ConfigMap', 'extguard-dashboard');
+      expect(dashboard.metadata.labels).to.include({ grafana_dashboard: '1', 'app.kubernetes.io/name': 'extguard' });
+      expect(dashboard.metadata.annotations).to.deep.equal({ grafana_folder: 'extguard' });
+      expect(JSON.parse(dashboard.data['extguard.json']).uid).to.equal('extguard');
+      const out = await dryRun(rendered);
+      for (const line of ['servicemonitor.monitoring.coreos.com/extguard', 'prometheusrule.monitoring.coreos.com/extguard', 'configmap/extguard-dashboard', 'validatingwebhookconfiguration.admissionregistration.k8s.io/extguard']) {
+        expect(out).to.contain(`${line} created (server dry run)`);
+      }
+    });
+
+    it('strict validation does catch a misspelt field of the rendered ServiceMonitor (so the dry run above means something)', async function () {
+      this.timeout(60_000);
+      const rendered = await template(...MONITORING_ON);
+      const bad = rendered.replace(/^(\s+)interval: 30s$/m, '$1intervall: 30s');
+      expect(bad).to.not.equal(rendered);
+      const applied = await cp.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { input: bad });
+      expect(applied.code).to.not.equal(0);
+      expect(applied.stderr).to.match(/unknown field "spec\.endpoints\[0\]\.intervall"/);
+    });
+
+    it('another release namespace: every monitoring object and the alert that names the namespace follow it', async function () {
+      this.timeout(60_000);
+      const r = await helm(['template', 'extguard', chart, '--namespace', 'team-extguard', ...MONITORING_ON]);
+      expect(r.code, r.stderr).to.equal(0);
+      const objs = parseRender(r.stdout).filter(isMonitoring);
+      expect(objs.map((o) => o.metadata.namespace)).to.deep.equal(['team-extguard', 'team-extguard', 'team-extguard']);
+      const rules = find(objs, 'PrometheusRule', 'extguard').spec.groups[0].rules;
+      expect(rules.find((x: Obj) => x.alert === 'ExtguardMetricsAbsent').expr).to.equal('absent(up{job="extguard", namespace="team-extguard"} == 1)');
+      expect(JSON.stringify(rules)).to.not.contain('extguard-system');
+    });
+  });
+
   describe('one source of truth with manifests/', () => {
     let manifests: string;
     before(function () {
@@ -188,6 +257,28 @@ describe('Helm chart charts/extguard', function () {
       expect(drift).to.contain('/data/config.yaml/clusterDomain');
     });
 
+    it('with monitoring.*.enabled the chart renders the objects of manifests/self-signed and manifests/monitoring, up to the listed differences', async function () {
+      this.timeout(60_000);
+      const kustomized = await Promise.all(['self-signed', 'monitoring'].map((v) => cp.kubectl(['kustomize', join(manifests, v)])));
+      for (const k of kustomized) expect(k.code, k.stderr).to.equal(0);
+      const drift = compareRenders(await template(...MONITORING_ON), kustomized.map((k) => k.stdout).join('---\n'), release);
+      expect(drift, `the chart differs from manifests/self-signed + manifests/monitoring (fix the chart or manifests/, or list the difference with its reason in test/e2e/helm/compare.ts):\n${drift}`).to.equal('');
+    });
+
+    it("charts/extguard/files/monitoring/ holds manifests/monitoring's rules and dashboard byte for byte", () => {
+      for (const f of MONITORING_FILES) {
+        const copy = readFileSync(join(chart, 'files/monitoring', f), 'utf8');
+        expect(copy === readFileSync(join(root, 'manifests/monitoring', f), 'utf8'), `charts/extguard/files/monitoring/${f} differs from manifests/monitoring/${f}: copy the one you changed over the other`).to.equal(true);
+      }
+    });
+
+    it('the comparison sees drift in the monitoring objects too', async function () {
+      this.timeout(60_000);
+      const kustomized = await cp.kubectl(['kustomize', join(manifests, 'monitoring')]);
+      const drift = compareRenders(await template(...MONITORING_ON, '--set', 'monitoring.serviceMonitor.interval=1m', '--show-only', 'templates/servicemonitor.yaml', '--show-only', 'templates/prometheusrule.yaml', '--show-only', 'templates/dashboard.yaml'), kustomized.stdout, release);
+      expect(drift).to.equal('ServiceMonitor/extguard-system/extguard:\n  /spec/endpoints/0/interval:\n      helm:      "1m"\n      kustomize: "30s"');
+    });
+
     it("values.schema.json carries src/config/config.schema.json unchanged (run test/e2e/helm/sync-values-schema.ts after changing it)", () => {
       expect(JSON.parse(readFileSync(valuesSchemaFile, 'utf8'))).to.deep.equal(JSON.parse(syncedValuesSchema()));
     });
@@ -200,6 +291,9 @@ describe('Helm chart charts/extguard', function () {
       ['replicas 0 (with failurePolicy Fail nothing could be admitted)', ['--set', 'replicas=0'], [/replicas/, /minimum|must be >= 1/]],
       ['an unknown certificates mode', ['--set', 'certificates.mode=self-signed'], [/certificates\/mode/, /generated/]],
       ['provided mode without a Secret name', ['--set', 'certificates.mode=provided', '--set', 'certificates.provided.caBundle=Zm9v'], [/certificates\/provided/, /secretName/]],
+      ['monitoring: a misspelt key (enable)', ['--set', 'monitoring.serviceMonitor.enable=true'], [/monitoring\/serviceMonitor/, /enable/]],
+      ['monitoring: a label value that is not a string (Kubernetes would refuse it)', ['--set', 'monitoring.dashboard.labels.grafana_dashboard=1'], [/monitoring\/dashboard\/labels\/grafana_dashboard/, /string/]],
+      ['monitoring: a scrape interval that is no Prometheus duration', ['--set', 'monitoring.serviceMonitor.interval=30 seconds'], [/monitoring\/serviceMonitor\/interval/]],
     ];
     for (const [name, args, patterns] of cases) {
       it(name, async () => {
@@ -227,6 +321,7 @@ describe('Helm chart charts/extguard', function () {
       '--set', 'webhook.failurePolicy=Ignore',
       '--set-json', `webhook.namespaceSelector={"matchExpressions":[{"key":"kubernetes.io/metadata.name","operator":"NotIn","values":["kube-system","${NS}"]},{"key":"extguard.io/mode","operator":"NotIn","values":["off"]}]}`,
       '--set-json', `config.exemptNamespaces=["kube-system","kube-public","kube-node-lease","${NS}"]`,
+      ...MONITORING_ON,
     ];
     const getJson = async (args: string[]): Promise<Obj> => {
       const r = await cp.kubectl(['get', ...args, '-o', 'json']);
@@ -282,6 +377,10 @@ describe('Helm chart charts/extguard', function () {
       expect(ns.metadata.labels).to.include({ 'extguard.io/mode': 'off', 'pod-security.kubernetes.io/enforce': 'restricted', 'app.kubernetes.io/managed-by': 'Helm' });
       const first = await material();
       expectServes(first);
+      // Monitoring installed with it, the alert on absent targets looking at this namespace.
+      const rule = await getJson(['-n', NS, 'prometheusrule', 'extguard']);
+      expect(rule.spec.groups[0].rules[0].expr).to.equal(`absent(up{job="extguard", namespace="${NS}"} == 1)`);
+      for (const o of ['servicemonitor/extguard', 'configmap/extguard-dashboard']) expect((await getJson(['-n', NS, o])).metadata.labels['app.kubernetes.io/managed-by'], o).to.equal('Helm');
 
       // An ordinary upgrade (another value): same CA, same serving certificate, same caBundle.
       const upgrade = await helm(['upgrade', 'extguard', chart, '--namespace', NS, ...installValues, '--set', 'replicas=3'], { timeoutMs: 120_000 });
@@ -316,7 +415,7 @@ describe('Helm chart charts/extguard', function () {
       const r = await helm(['uninstall', 'extguard', '--namespace', NS], { timeoutMs: 90_000 });
       expect(r.code, r.stderr).to.equal(0);
       installed = false;
-      const left = await cp.kubectl(['get', 'secrets,configmaps,serviceaccounts,services,deployments,poddisruptionbudgets,networkpolicies,issuers.cert-manager.io,certificates.cert-manager.io', '-n', NS, '-o', 'name']);
+      const left = await cp.kubectl(['get', 'secrets,configmaps,serviceaccounts,services,deployments,poddisruptionbudgets,networkpolicies,issuers.cert-manager.io,certificates.cert-manager.io,servicemonitors.monitoring.coreos.com,prometheusrules.monitoring.coreos.com', '-n', NS, '-o', 'name']);
       expect(left.stdout.trim(), `left in ${NS}`).to.equal('');
       for (const kind of ['clusterrole', 'clusterrolebinding', 'mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
         const g = await cp.kubectl(['get', kind, 'extguard', '--ignore-not-found', '-o', 'name']);

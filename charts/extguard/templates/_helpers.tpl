@@ -147,3 +147,13 @@ annotations:
   cert-manager.io/inject-ca-from: {{ include "extguard.namespace" . }}/extguard-serving
 {{- end }}
 {{- end -}}
+
+{{/*
+extguard.labels plus the labels a monitoring value adds (what the user's Prometheus or Grafana
+selects on). The chart's own labels win a clash, so `-l app.kubernetes.io/part-of=extguard`
+and Helm's release labels stay true. Called with (list . extraLabels).
+*/}}
+{{- define "extguard.labelsWith" -}}
+{{- $own := include "extguard.labels" (index . 0) | fromYaml -}}
+{{- toYaml (merge $own (index . 1 | default dict)) -}}
+{{- end -}}
