@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import type { ControlPlane } from './cluster.ts';
 
@@ -28,6 +29,29 @@ export async function installCrds(cp: ControlPlane, envVar: string, files: strin
   expect(found.map((o) => o!.metadata!.name).sort(), `CRDs in ${files.join(', ')} of ${dir}`).to.deep.equal([...wanted].sort());
   const r = await cp.kubectl(['apply', '--server-side', '-f', '-'], { input: found.map((o) => JSON.stringify(o)).join('\n') });
   expect(r.code, r.stderr).to.equal(0);
-  const established = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crds.map((n) => `crd/${n}`)]);
-  expect(established.code, established.stderr).to.equal(0);
+  await waitEstablished(cp, crds);
+}
+
+/**
+ * Polls until every CRD is Established. Not `kubectl wait --for=condition=Established`: on a
+ * CRD created a moment ago it fails at once ("status.conditions accessor error") instead of
+ * waiting, because the API server has not written any condition yet.
+ */
+async function waitEstablished(cp: ControlPlane, crds: string[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    const r = await cp.kubectl(['get', ...crds.map((n) => `crd/${n}`), '-o', 'json']);
+    if (r.code === 0) {
+      const list = JSON.parse(r.stdout) as { items?: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] };
+      const items = list.items ?? [list as never];
+      const pending = items.filter((c) => !c.status?.conditions?.some((k) => k.type === 'Established' && k.status === 'True')).map((c) => c.metadata.name);
+      if (pending.length === 0) return;
+      last = `not Established yet: ${pending.join(', ')}`;
+    } else {
+      last = r.stderr;
+    }
+    await sleep(200);
+  }
+  throw new Error(`CRDs not Established within 60 s: ${last}`);
 }
