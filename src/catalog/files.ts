@@ -12,6 +12,15 @@ export interface ManifestDocument {
   /** The file and the 1-based line the document starts on, when it came from a file. */
   file?: string;
   line?: number;
+  /** Where in the file's text the object sits, for outputs that point at a field's line (SARIF). */
+  address?: DocumentAddress;
+}
+
+/** Which YAML document of a text holds an object, and which item of a `kind: List`. */
+export interface DocumentAddress {
+  /** 0-based, counting every document of the stream. */
+  document: number;
+  item?: number;
 }
 
 /** Unusable input: the CLI exits 2 on it. */
@@ -82,12 +91,12 @@ export function readManifestText(text: string, file: string): ManifestText {
     const items = obj['kind'] === 'List' || (typeof obj['kind'] === 'string' && obj['kind'].endsWith('List') && Array.isArray(obj['items'])) ? obj['items'] : undefined;
     if (Array.isArray(items)) {
       items.forEach((item: unknown, j) => {
-        if (typeof item === 'object' && item !== null && !Array.isArray(item)) out.documents.push({ source: `${source}.items[${j}]`, object: item as Record<string, unknown>, file, line });
+        if (typeof item === 'object' && item !== null && !Array.isArray(item)) out.documents.push({ source: `${source}.items[${j}]`, object: item as Record<string, unknown>, file, line, address: { document: i, item: j } });
       });
     } else if (typeof obj['kind'] !== 'string' || typeof obj['apiVersion'] !== 'string') {
       out.skipped.push({ file, line, reason: NOT_AN_OBJECT });
     } else {
-      out.documents.push({ source, object: obj, file, line });
+      out.documents.push({ source, object: obj, file, line, address: { document: i } });
     }
   });
   return out;

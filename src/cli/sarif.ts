@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { FileNote, ManifestDocument } from '../catalog/files.ts';
 import type { RuleName } from '../policy/types.ts';
 import type { CheckRun } from './report.ts';
-import { addressOf, SourceLines, type SourcePosition } from './source-lines.ts';
+import { SourceLines, type SourcePosition } from './source-lines.ts';
 import { where } from './walk.ts';
 
 export const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
@@ -101,8 +101,7 @@ export function buildSarif(run: CheckRun, options: SarifOptions): Json {
 }
 
 function positionOf(document: ManifestDocument, path: string, sourceOf: (file: string) => SourceLines | undefined): SourcePosition | undefined {
-  const address = addressOf(document.source);
-  const found = address && document.file ? sourceOf(document.file)?.locate(address, path) : undefined;
+  const found = document.address && document.file ? sourceOf(document.file)?.locate(document.address, path) : undefined;
   return found ?? (document.line ? { line: document.line, column: 1 } : undefined);
 }
 

@@ -4,6 +4,7 @@
 // numbering as the reader (src/catalog/files.ts), keeping node ranges this time.
 
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Pair } from 'yaml';
+import type { DocumentAddress } from '../catalog/files.ts';
 
 export interface SourcePosition {
   /** 1-based. */
@@ -55,30 +56,6 @@ export function pathSegments(path: string): PathSegment[] {
 
 function isDigits(text: string): boolean {
   return text.length > 0 && [...text].every((c) => c >= '0' && c <= '9');
-}
-
-/** Where a document's object sits in its file: which YAML document, and which item of a `kind: List`. */
-export interface DocumentAddress {
-  /** 0-based, counting every document of the stream as the reader does. */
-  document: number;
-  item?: number;
-}
-
-/** `file#2` or `file#2.items[0]`, the reader's `source`, as an address (from the end: file names may hold `#`). */
-export function addressOf(source: string): DocumentAddress | undefined {
-  const hash = source.lastIndexOf('#');
-  if (hash < 0) return undefined;
-  let number = source.slice(hash + 1);
-  let item: string | undefined;
-  const items = number.indexOf('.items[');
-  if (items >= 0) {
-    if (!number.endsWith(']')) return undefined;
-    item = number.slice(items + '.items['.length, -1);
-    number = number.slice(0, items);
-    if (!isDigits(item)) return undefined;
-  }
-  if (!isDigits(number)) return undefined;
-  return { document: Number(number) - 1, ...(item !== undefined ? { item: Number(item) } : {}) };
 }
 
 /**
