@@ -13,7 +13,7 @@
 //   in-cluster egress itself (clusterEgress: false).
 
 import type { EgressHost, EgressPlan, NamespaceEgress, Ports } from './plan.ts';
-import { EGRESS_NAME, managedLabels, type KubeObject } from './objects.ts';
+import { EGRESS_NAME, hostCidr, managedLabels, type KubeObject } from './objects.ts';
 
 export interface CiliumOptions {
   /** Allow egress to everything inside the cluster (default true). */
@@ -37,10 +37,6 @@ function fqdnSelectors(h: EgressHost): Rule[] {
   return [h.host, ...h.aliases].map((name) => ({ matchName: name }));
 }
 
-function cidr(ip: string): string {
-  return ip.includes(':') ? `${ip}/128` : `${ip}/32`;
-}
-
 /** Hosts with the same ports share one rule; rules come in the order of their first host. */
 function groupByPorts(hosts: readonly EgressHost[]): { ports: Ports; hosts: EgressHost[] }[] {
   const groups = new Map<string, { ports: Ports; hosts: EgressHost[] }>();
@@ -61,7 +57,7 @@ export function ciliumPolicy(ns: NamespaceEgress, options: CiliumOptions = {}): 
     egress.push({ toFQDNs: g.hosts.flatMap(fqdnSelectors), ...toPorts(g.ports) });
   }
   for (const g of groupByPorts(ns.hosts.filter((h) => h.kind === 'ip'))) {
-    egress.push({ toCIDR: g.hosts.map((h) => cidr(h.host)), ...toPorts(g.ports) });
+    egress.push({ toCIDR: g.hosts.map((h) => hostCidr(h.host)), ...toPorts(g.ports) });
   }
   return {
     apiVersion: 'cilium.io/v2',

@@ -6,7 +6,7 @@
 // the object.
 
 import type { EgressPlan, NamespaceEgress } from './plan.ts';
-import { EGRESS_NAME, managedLabels, type KubeObject } from './objects.ts';
+import { EGRESS_NAME, hostCidr, managedLabels, type KubeObject } from './objects.ts';
 
 export interface NetworkPolicyOptions {
   /** Allow egress to every Pod of every namespace (default true). */
@@ -24,7 +24,7 @@ export function networkPolicy(ns: NamespaceEgress, options: NetworkPolicyOptions
   for (const h of ns.hosts) {
     if (h.kind !== 'ip') continue;
     egress.push({
-      to: [{ ipBlock: { cidr: h.host.includes(':') ? `${h.host}/128` : `${h.host}/32` } }],
+      to: [{ ipBlock: { cidr: hostCidr(h.host) } }],
       ...(h.ports === 'any' ? {} : { ports: h.ports.map((port) => ({ protocol: 'TCP', port })) }),
     });
   }

@@ -14,6 +14,11 @@ export function managedLabels(): Record<string, string> {
   return { [MANAGED_BY]: 'extguard' };
 }
 
+/** An IP literal as a one-address CIDR (/32 or /128), for Cilium's toCIDR and a NetworkPolicy's ipBlock. */
+export function hostCidr(ip: string): string {
+  return ip.includes(':') ? `${ip}/128` : `${ip}/32`;
+}
+
 /**
  * A metadata.name (DNS subdomain, at most 253) for a per-host object: readable when it fits,
  * cut and suffixed with a hash of the whole name otherwise, so it stays unique and stable.

@@ -95,11 +95,17 @@ function contextFor(catalog: CatalogSnapshot, namespace: string): HostContext {
   };
 }
 
-/** ExternalName Services of one namespace, sorted by name (records() order is the catalog's). */
-function declarationsIn(all: readonly ServiceRecord[], namespace: string): ServiceRecord[] {
-  return all
-    .filter((s) => s.namespace === namespace && s.type === 'ExternalName' && s.externalName && s.declares !== false)
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/** Declaring ExternalName Services by namespace, each list sorted by name (records() order is the catalog's). */
+function declarationsByNamespace(all: readonly ServiceRecord[]): Map<string, ServiceRecord[]> {
+  const out = new Map<string, ServiceRecord[]>();
+  for (const s of all) {
+    if (s.type !== 'ExternalName' || !s.externalName || s.declares === false) continue;
+    const list = out.get(s.namespace) ?? [];
+    out.set(s.namespace, list);
+    list.push(s);
+  }
+  for (const list of out.values()) list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return out;
 }
 
 /**
@@ -111,7 +117,7 @@ export function planEgress(catalog: CatalogSnapshot, policy: Policy, options: Pl
   const modes = options.modes ?? DEFAULT_EXPORT_MODES;
   const { config } = policy;
   const notes: EgressNote[] = [];
-  const services = catalog.records().services;
+  const declarations = declarationsByNamespace(catalog.records().services);
 
   const allowed: EgressHost[] = [];
   for (const entry of config.allowedHosts) {
@@ -131,12 +137,12 @@ export function planEgress(catalog: CatalogSnapshot, policy: Policy, options: Pl
       notes.push({ namespace, message: `namespace ${namespace}: ${why}: no egress policy` });
       continue;
     }
-    out.push({ namespace, mode, hosts: hostsFor(namespace, catalog, services, policy, allowed, notes) });
+    out.push({ namespace, mode, hosts: hostsFor(namespace, catalog, declarations, policy, allowed, notes) });
   }
   return { namespaces: out, notes };
 }
 
-function hostsFor(namespace: string, catalog: CatalogSnapshot, services: readonly ServiceRecord[], policy: Policy, allowed: readonly EgressHost[], notes: EgressNote[]): EgressHost[] {
+function hostsFor(namespace: string, catalog: CatalogSnapshot, declarations: ReadonlyMap<string, readonly ServiceRecord[]>, policy: Policy, allowed: readonly EgressHost[], notes: EgressNote[]): EgressHost[] {
   const { config } = policy;
   const byKey = new Map<string, EgressHost>();
   const add = (h: EgressHost): void => {
@@ -149,7 +155,7 @@ function hostsFor(namespace: string, catalog: CatalogSnapshot, services: readonl
   const ctx = contextFor(catalog, namespace);
   const declaring = [namespace, ...(config.sharedNamespace !== undefined && config.sharedNamespace !== namespace ? [config.sharedNamespace] : [])];
   for (const ns of declaring) {
-    for (const s of declarationsIn(services, ns)) {
+    for (const s of declarations.get(ns) ?? []) {
       const target = normalizeHost(s.externalName!);
       // The judge does not count such a target as declared (governance.ts), so neither does
       // the network: a Service holding one would open the node, the cluster or the cloud account.
