@@ -29,6 +29,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { createCA, createKeyPair, issueCert } from '../../src/tls/pki.ts';
+import { e2eCacheDir } from '../helpers/go.ts';
 
 export interface KubectlResult {
   code: number;
@@ -82,8 +83,7 @@ export interface StartOptions {
 
 export function defaultBinDir(): string {
   if (process.env.EXTGUARD_E2E_BIN) return process.env.EXTGUARD_E2E_BIN;
-  const cache = process.env.EXTGUARD_E2E_CACHE || path.join(os.homedir(), '.cache', 'extguard-e2e');
-  return path.join(cache, 'bin');
+  return path.join(e2eCacheDir(), 'bin');
 }
 
 const LOOPBACK = '127.0.0.1';

@@ -7,11 +7,12 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
+import { e2eCacheDir, findGo } from '../helpers/go.ts';
 import type { ControlPlane } from './cluster.ts';
 import { installCrds } from './crds.ts';
 import { sharedControlPlane } from './hooks.ts';
@@ -26,12 +27,10 @@ const CRDS = ['servicemonitors', 'prometheusrules'];
 function promqlCheck(): string {
   const src = join(root, 'test/e2e/promql');
   const stamp = createHash('sha256').update(['go.mod', 'go.sum', 'main.go'].map((f) => readFileSync(join(src, f), 'utf8')).join('\0')).digest('hex').slice(0, 16);
-  const cache = process.env['EXTGUARD_E2E_CACHE'] || join(homedir(), '.cache', 'extguard-e2e');
+  const cache = e2eCacheDir();
   const bin = join(cache, `promql-check-${stamp}`);
   if (existsSync(bin)) return bin;
-  const go = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/local/go/bin'].map((d) => join(d, 'go')).find((g) => {
-    try { accessSync(g, constants.X_OK); return true; } catch { return false; }
-  });
+  const go = findGo();
   if (!go) throw new Error('no Go toolchain to build test/e2e/promql (run.js found one, so PATH changed?)');
   mkdirSync(cache, { recursive: true });
   const tmp = `${bin}.${process.pid}`;

@@ -12,29 +12,15 @@
 //      EXTGUARD_E2E_VERBOSE=1 (print control plane start time and workDir).
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { downloadModule, e2eCacheDir, findGo } from '../helpers/go.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
 const isCI = process.env.CI === 'true';
-
-// `go` on PATH, else Go's standard install location (where the Go machine image puts it).
-function findGo() {
-  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), '/usr/local/go/bin']) {
-    if (!dir) continue;
-    try {
-      accessSync(path.join(dir, 'go'), constants.X_OK);
-      return path.join(dir, 'go');
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
-}
 
 function skip(reason) {
   if (isCI) {
@@ -54,8 +40,7 @@ if (!binDir) {
     console.error(`e2e: FAILED — building the control plane (test/e2e/controlplane/build.sh) exited ${build.status ?? build.signal}`);
     process.exit(1);
   }
-  const cache = process.env.EXTGUARD_E2E_CACHE || path.join(os.homedir(), '.cache', 'extguard-e2e');
-  binDir = path.join(cache, 'bin');
+  binDir = path.join(e2eCacheDir(), 'bin');
 }
 
 // helm for test/e2e/helm.test.ts, built from its Go module (test/e2e/helm/go.mod) into the same
@@ -67,8 +52,7 @@ if (!process.env.EXTGUARD_E2E_HELM && findGo()) {
     console.error(`e2e: FAILED — building helm (test/e2e/helm/build.sh) exited ${build.status ?? build.signal}`);
     process.exit(1);
   }
-  const cache = process.env.EXTGUARD_E2E_CACHE || path.join(os.homedir(), '.cache', 'extguard-e2e');
-  helmEnv.EXTGUARD_E2E_HELM = path.join(cache, 'bin', 'helm');
+  helmEnv.EXTGUARD_E2E_HELM = path.join(e2eCacheDir(), 'bin', 'helm');
 }
 
 // Third-party CRDs the e2e suite applies (cert-manager's, policy reports, Cilium, Istio,
@@ -83,16 +67,12 @@ for (const file of readdirSync(modulesDir).filter((f) => f.endsWith('.json')).so
   const pin = JSON.parse(readFileSync(path.join(modulesDir, file), 'utf8'));
   if (process.env[pin.env]) continue;
   if (!go) continue; // no Go: skip() above already ended a run that needed it
-  const dl = spawnSync(go, ['mod', 'download', '-json', `${pin.module}@${pin.version}`], {
-    cwd: os.tmpdir(), encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '' },
-  });
-  let info;
-  try { info = dl.status === 0 ? JSON.parse(dl.stdout) : undefined; } catch { info = undefined; }
-  if (!info || info.Sum !== pin.sum) {
-    console.error(`e2e: FAILED — go mod download ${pin.module}@${pin.version} (test/e2e/modules/${file}): ${info ? `sum ${info.Sum}, expected ${pin.sum}` : dl.stderr || dl.stdout}`);
+  const got = downloadModule(go, pin);
+  if ('error' in got) {
+    console.error(`e2e: FAILED — ${got.error} (test/e2e/modules/${file})`);
     process.exit(1);
   }
-  moduleEnv[pin.env] = path.join(info.Dir, pin.subdir ?? '');
+  moduleEnv[pin.env] = path.join(got.dir, pin.subdir ?? '');
 }
 
 // Run mocha's own JS entry with this Node (24), not whatever `node` is first on PATH.

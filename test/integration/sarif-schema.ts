@@ -2,42 +2,24 @@
 // for why that module), compiled with ajv. Without a Go toolchain the schema tests are skipped
 // on a developer machine and fail in CI (CI=true), as the e2e suite does.
 
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { downloadModule, findGo } from '../helpers/go.ts';
 import { root } from '../helpers/process.ts';
 
 interface Pin { module: string; version: string; sum: string; file: string; sha256: string }
-
-function findGo(): string | undefined {
-  for (const dir of [...(process.env['PATH'] ?? '').split(delimiter), '/usr/local/go/bin']) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, 'go'), constants.X_OK);
-      return join(dir, 'go');
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
-}
 
 /** The schema text, or why it cannot be had here. */
 export function officialSarifSchema(): { text: string } | { missing: string } {
   const pin = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'sarif-schema-pin.json'), 'utf8')) as Pin;
   const go = findGo();
   if (!go) return { missing: 'no Go toolchain to download the SARIF schema module' };
-  const dl = spawnSync(go, ['mod', 'download', '-json', `${pin.module}@${pin.version}`], {
-    cwd: tmpdir(), encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '' }, timeout: 120_000,
-  });
-  const info = dl.status === 0 ? (JSON.parse(dl.stdout) as { Sum: string; Dir: string }) : undefined;
-  if (!info) throw new Error(`go mod download ${pin.module}@${pin.version}: ${dl.stderr || dl.error?.message}`);
-  if (info.Sum !== pin.sum) throw new Error(`${pin.module}@${pin.version}: sum ${info.Sum}, pinned ${pin.sum}`);
+  const got = downloadModule(go, pin);
+  if ('error' in got) throw new Error(got.error);
   // A Go raw string literal: everything between the backquotes, which JSON never contains.
-  const source = readFileSync(join(info.Dir, pin.file), 'utf8');
+  const source = readFileSync(join(got.dir, pin.file), 'utf8');
   const start = source.indexOf('`') + 1;
   const text = source.slice(start, source.indexOf('`', start));
   const sha = createHash('sha256').update(text).digest('hex');

@@ -2,26 +2,16 @@
 # Builds the e2e control plane (kube-apiserver, etcd, kubectl) from Go modules pinned in
 # this directory's go.mod/go.sum into a cache dir outside the repo:
 #   ${EXTGUARD_E2E_CACHE:-$HOME/.cache/extguard-e2e}/bin
-# A stamp (sha256 of go.mod + go.sum + `go version` + this script) makes a warm run a no-op.
+# A stamp (sha256 of go.mod + go.sum + `go version` + this script and ../go-env.sh) makes a warm run a no-op.
 # Cold build (empty Go module and build caches, 2 cores): ~5 min, ~0.6 GB of modules, ~2.4 GB
 # of Go build cache; warm: instant. Exit codes: 0 ok, 3 no Go toolchain, other = build failed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
 
-export GOTOOLCHAIN=local
-if ! command -v go >/dev/null 2>&1; then
-  [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
-fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "build.sh: Go toolchain not found on PATH (need Go >= 1.26 to build the e2e control plane)" >&2
-  exit 3
-fi
-
-cache="${EXTGUARD_E2E_CACHE:-$HOME/.cache/extguard-e2e}"
-bin="$cache/bin"
+. ../go-env.sh
 stamp_file="$bin/.stamp"
-stamp="$( { cat go.mod go.sum; go version; cat "$here/build.sh"; } | sha256sum | cut -d' ' -f1)"
+stamp="$(build_stamp)"
 
 if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] \
    && [ -x "$bin/kube-apiserver" ] && [ -x "$bin/etcd" ] && [ -x "$bin/kubectl" ]; then

@@ -3,7 +3,7 @@
 # this directory's go.mod/go.sum (helm.sh/helm/v4, a `tool` directive) into the same cache dir
 # as the control plane:
 #   ${EXTGUARD_E2E_CACHE:-$HOME/.cache/extguard-e2e}/bin/helm
-# A stamp (sha256 of go.mod + go.sum + `go version` + this script) makes a warm run a no-op.
+# A stamp (sha256 of go.mod + go.sum + `go version` + this script and ../go-env.sh) makes a warm run a no-op.
 # Cold build (empty Go module and build caches, 2 cores): 4.7 min user CPU, 10.8 min wall on a
 # loaded machine (docs/helm.md, "helm for the tests"); warm: instant.
 # Exit codes: 0 ok, 3 no Go toolchain, other = build failed.
@@ -11,19 +11,9 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
 
-export GOTOOLCHAIN=local
-if ! command -v go >/dev/null 2>&1; then
-  [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
-fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "helm/build.sh: Go toolchain not found on PATH (need Go >= 1.26 to build helm)" >&2
-  exit 3
-fi
-
-cache="${EXTGUARD_E2E_CACHE:-$HOME/.cache/extguard-e2e}"
-bin="$cache/bin"
+. ../go-env.sh
 stamp_file="$bin/.stamp-helm"
-stamp="$( { cat go.mod go.sum; go version; cat "$here/build.sh"; } | sha256sum | cut -d' ' -f1)"
+stamp="$(build_stamp)"
 
 if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && [ -x "$bin/helm" ]; then
   echo "helm up to date ($bin/helm)"
