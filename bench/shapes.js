@@ -80,6 +80,8 @@ const PARTIALS = [
   ['pair-no-value', ' password='],
   ['json-key', '"password":'],
   ['json-open', '"password":"'],
+  // A number that turns out to be code (issue 12's JSON_VALUE: digits, then the next character).
+  ['json-number-code', '"password":9.'],
   ['xml-element', '<password>'],
   ['xml-key-value', 'key="password" value='],
   ['userinfo-no-host', ' a:b'],
