@@ -4,6 +4,7 @@
 
 import { stringify } from 'yaml';
 import type { ManifestDocument } from '../catalog/files.ts';
+import { managedLabels } from '../egress/objects.ts';
 import type { RuleName } from '../policy/types.ts';
 import type { CheckResult, CheckRun } from './report.ts';
 
@@ -12,7 +13,6 @@ export const REPORT_KIND = 'Report';
 export const REPORT_NAME = 'extguard';
 export const POLICY = 'extguard';
 export const SOURCE = 'extguard';
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'extguard' } as const;
 
 type Status = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
 type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
@@ -81,7 +81,7 @@ export function buildReports(run: CheckRun, now: Date): Report[] {
     return {
       apiVersion: REPORT_API_VERSION,
       kind: REPORT_KIND,
-      metadata: { name: REPORT_NAME, namespace, labels: { ...MANAGED_BY } },
+      metadata: { name: REPORT_NAME, namespace, labels: managedLabels() },
       source: SOURCE,
       summary,
       results,

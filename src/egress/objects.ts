@@ -8,6 +8,7 @@ export type KubeObject = Record<string, unknown> & { apiVersion: string; kind: s
 /** One policy per namespace has this name, so a re-run replaces it rather than adding another. */
 export const EGRESS_NAME = 'extguard-egress';
 
+/** The label on every object extguard writes (egress policies, policy reports). */
 export const MANAGED_BY = 'app.kubernetes.io/managed-by';
 
 export function managedLabels(): Record<string, string> {
