@@ -80,8 +80,13 @@ export function expandReferences(input: string, vars: ReadonlyMap<string, Known>
           budget.left -= known.value.length;
           if (budget.left < 0) throw new ExpansionLimitError(`$(VAR) references expand to more than ${EXPANSION_ALLOWANCE} characters`);
           out += known.value;
-        } else {
+        } else if (known || isVariableName(input, i + 2, close)) {
           out += OPAQUE;
+        } else {
+          // No variable can have this name (only written env entries may, and those are
+          // known): the kubelet leaves it as written, and a shell then runs it as a command
+          // substitution, `$(curl https://host/)`, which the command-line view reads.
+          out += input.slice(i, close + 1);
         }
         if (known) onRef?.(known.index);
         i = close + 1;
@@ -93,6 +98,19 @@ export function expandReferences(input: string, vars: ReadonlyMap<string, Known>
     checkpoint = i;
   }
   return out + input.slice(checkpoint);
+}
+
+/**
+ * A name a variable the object does not show could have: service links and `envFrom` keys
+ * (ConfigMap and Secret keys are `[-._a-zA-Z0-9]+`). Anything else is text to the kubelet.
+ */
+function isVariableName(text: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (!(isNameChar(c) || c === 45 || c === 46)) return false;
+  }
+  return true;
 }
 
 /** Longest `{{…}}` taken for template code: past it, or across a line, it is text. */

@@ -4,12 +4,35 @@
 // literal assembled from references is judged whole. The rules only ever see these texts.
 
 import { isObject, type Json } from './json.ts';
-import { expandReferences, maskPlaceholders, type ExpansionBudget, type Known } from './expand.ts';
+import { expandReferences, maskPlaceholders, unforged, type ExpansionBudget, type Known } from './expand.ts';
 import { ShapeError, type ContainerView, type WorkloadView } from './workload.ts';
 
+type PodMetadata = WorkloadView['podMetadata'];
+const NO_METADATA: PodMetadata = { path: 'metadata', annotations: {}, labels: {} };
+
+/**
+ * The text the downward API hands over for `fieldPath`, when it is one of the Pod's own
+ * annotations or labels (written in the object, so judged like a literal); undefined otherwise.
+ */
+export function downwardText(fieldPath: unknown, meta: PodMetadata): string | undefined {
+  if (typeof fieldPath !== 'string') return undefined;
+  for (const [prefix, map] of [['metadata.annotations[', meta.annotations], ['metadata.labels[', meta.labels]] as const) {
+    if (!fieldPath.startsWith(prefix) || !fieldPath.endsWith(']')) continue;
+    const quotedKey = fieldPath.slice(prefix.length, -1);
+    const q = quotedKey[0];
+    if ((q !== "'" && q !== '"') || quotedKey.at(-1) !== q || quotedKey.length < 2) return undefined;
+    return map[quotedKey.slice(1, -1)];
+  }
+  return undefined;
+}
+
 /** Where a text lives inside one container. */
-/** `host`: a field that holds nothing but a host or an address (httpGet.host, nfs.server...). */
-export type ScannedField = 'env' | 'command' | 'args' | 'exec' | 'header' | 'host';
+/**
+ * `host`: a field that holds nothing but a host or an address (httpGet.host, nfs.server...);
+ * `search`: a DNS search domain (dnsConfig.searches); `option`: a named setting of a volume
+ * (CSI volumeAttributes, flexVolume options) or a downward-API file, judged by its name.
+ */
+export type ScannedField = 'env' | 'command' | 'args' | 'exec' | 'header' | 'host' | 'search' | 'option';
 
 /**
  * One string a rule may inspect. Values from valueFrom never become a ScannedText: what the
@@ -84,7 +107,7 @@ function handlers(c: ContainerView): Handler[] {
  * not at all; they are expanded here like command and args anyway, a superset: the literal
  * parts are judged either way, and a value assembled through $(VAR) is judged whole.
  */
-export function containerTexts(c: ContainerView, budget: ExpansionBudget): ContainerTexts {
+export function containerTexts(c: ContainerView, budget: ExpansionBudget, meta: PodMetadata = NO_METADATA): ContainerTexts {
   const texts: ScannedText[] = [];
   const fromConfigMap: ConfigMapSourced[] = [];
   const vars = new Map<string, Known>();
@@ -94,6 +117,16 @@ export function containerTexts(c: ContainerView, budget: ExpansionBudget): Conta
       const name = e['name'] as string;
       const value = e['value'];
       const valueFrom = e['valueFrom'];
+      const fieldRef = isObject(valueFrom) && isObject(valueFrom['fieldRef']) ? valueFrom['fieldRef'] : undefined;
+      const downward = fieldRef ? downwardText(fieldRef['fieldPath'], meta) : undefined;
+      if (downward !== undefined) {
+        // The Pod's own annotation or label, handed over as this variable: a literal written in
+        // the object, judged in the place it lands (its variable's name), never expanded.
+        const value = maskPlaceholders(unforged(downward));
+        vars.set(name, { value, index });
+        if (value !== '') texts.push({ field: 'env', index, envName: name, value, path: `${c.path}.env[${index}].valueFrom.fieldRef` });
+        return;
+      }
       if (valueFrom != null) {
         vars.set(name, { value: undefined, index });
         if (isObject(valueFrom) && valueFrom['configMapKeyRef'] != null) {
@@ -176,11 +209,15 @@ export function podTexts(view: WorkloadView, budget: ExpansionBudget): ScannedTe
   }
   const dns = object(spec['dnsConfig'], `${at}.dnsConfig`);
   strings(dns?.['nameservers'], `${at}.dnsConfig.nameservers`).forEach((ns, i) => hostText(texts, ns, `${at}.dnsConfig.nameservers[${i}]`, budget, i));
+  strings(dns?.['searches'], `${at}.dnsConfig.searches`).forEach((d, i) => {
+    if (d !== '') texts.push({ field: 'search', index: i, value: unforged(d), path: `${at}.dnsConfig.searches[${i}]` });
+  });
   const volumes = spec['volumes'];
   if (volumes !== undefined && volumes !== null) {
     if (!Array.isArray(volumes)) throw new ShapeError(`${at}.volumes: expected a list`);
     volumes.forEach((v: unknown, i) => {
       const volume = object(v, `${at}.volumes[${i}]`);
+      volumeOptions(texts, volume, `${at}.volumes[${i}]`, view.podMetadata);
       for (const [source, field, shape] of NETWORK_VOLUMES) {
         const src = object(volume?.[source], `${at}.volumes[${i}].${source}`);
         if (!src) continue;
@@ -191,4 +228,52 @@ export function podTexts(view: WorkloadView, budget: ExpansionBudget): ScannedTe
     });
   }
   return texts;
+}
+
+/** CSI drivers whose attributes name a server, and which: the SMB driver's `source` is `//host/share`. */
+const CSI_HOST_ATTRIBUTES: Record<string, readonly string[]> = {
+  'smb.csi.k8s.io': ['source'],
+  'nfs.csi.k8s.io': ['server'],
+  'efs.csi.aws.com': [],
+};
+
+/**
+ * Settings of a volume that may name a server: CSI `volumeAttributes` and `flexVolume.options`
+ * (judged by each key's name, and the SMB and NFS drivers' own keys as hosts), and the files
+ * a `downwardAPI` volume (or a projected one) writes from the Pod's own annotations and labels.
+ */
+function volumeOptions(texts: ScannedText[], volume: Json | undefined, at: string, meta: PodMetadata): void {
+  if (!volume) return;
+  const csi = object(volume['csi'], `${at}.csi`);
+  const driver = typeof csi?.['driver'] === 'string' ? csi['driver'] : '';
+  const options = (map: Json | undefined, path: string, hostKeys: readonly string[] = []): void => {
+    if (!map) return;
+    for (const [key, value] of Object.entries(map)) {
+      if (typeof value !== 'string' || value === '') continue;
+      const p = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+      texts.push(hostKeys.includes(key)
+        ? { field: 'host', index: 0, value: unforged(value), path: p }
+        : { field: 'option', index: 0, envName: key, value: unforged(value), path: p });
+    }
+  };
+  options(object(csi?.['volumeAttributes'], `${at}.csi.volumeAttributes`), `${at}.csi.volumeAttributes`, CSI_HOST_ATTRIBUTES[driver]);
+  options(object(object(volume['flexVolume'], `${at}.flexVolume`)?.['options'], `${at}.flexVolume.options`), `${at}.flexVolume.options`);
+  const downwardItems = (items: unknown, path: string): void => {
+    if (!Array.isArray(items)) return;
+    items.forEach((item: unknown, j) => {
+      if (!isObject(item) || !isObject(item['fieldRef']) || typeof item['path'] !== 'string') return;
+      const text = downwardText(item['fieldRef']['fieldPath'], meta);
+      if (text === undefined || text === '') return;
+      // A file is a host only to a program that opens it, and nothing says which one does or
+      // how (a variable's name is a convention programs read; a file's is not): judged by shape.
+      texts.push({ field: 'option', index: j, value: maskPlaceholders(unforged(text)), path: `${path}[${j}].fieldRef` });
+    });
+  };
+  downwardItems(object(volume['downwardAPI'], `${at}.downwardAPI`)?.['items'], `${at}.downwardAPI.items`);
+  const projected = object(volume['projected'], `${at}.projected`);
+  if (Array.isArray(projected?.['sources'])) {
+    (projected['sources'] as unknown[]).forEach((src, k) => {
+      if (isObject(src) && isObject(src['downwardAPI'])) downwardItems(src['downwardAPI']['items'], `${at}.projected.sources[${k}].downwardAPI.items`);
+    });
+  }
 }

@@ -54,6 +54,19 @@ export interface WorkloadView {
   podSpec: Readonly<Json>;
   /** Dotted path of the pod spec: spec, spec.template.spec... */
   specPath: string;
+  /**
+   * The Pod's own labels and annotations (the template's, for template kinds): what the
+   * downward API hands a container (`fieldRef: metadata.annotations['k']`).
+   */
+  podMetadata: { path: string; annotations: Readonly<Record<string, string>>; labels: Readonly<Record<string, string>> };
+}
+
+/** String values of a metadata map; anything else is left to the API server's validation. */
+function stringMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isObject(v)) return out;
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+  return out;
 }
 
 /** The object claims a covered kind but its shape cannot be read. Message carries the field path. */
@@ -112,11 +125,15 @@ export function viewWorkload(object: unknown, requestNamespace?: string): Worklo
   // Walk to the pod spec, remembering the template's metadata on the way.
   let node: unknown = object;
   const walked: string[] = [];
+  let podMeta: unknown = metadata;
+  let podMetaPath = 'metadata';
   for (const key of location) {
     if (!isObject(node)) throw new ShapeError(`${walked.join('.') || 'object'}: expected an object`);
     if (key === 'spec' && walked.at(-1) === 'template') {
       const tmpl = readAnnotations(node['metadata'], [...walked, 'metadata', 'annotations'].join('.'));
       if (tmpl) annotationSources.push(tmpl);
+      podMeta = node['metadata'];
+      podMetaPath = [...walked, 'metadata'].join('.');
     }
     node = node[key];
     walked.push(key);
@@ -148,6 +165,11 @@ export function viewWorkload(object: unknown, requestNamespace?: string): Worklo
     containers,
     podSpec: node,
     specPath,
+    podMetadata: {
+      path: podMetaPath,
+      annotations: isObject(podMeta) ? stringMap(podMeta['annotations']) : {},
+      labels: isObject(podMeta) ? stringMap(podMeta['labels']) : {},
+    },
   };
 }
 

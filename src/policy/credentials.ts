@@ -17,7 +17,8 @@ import { findFormat, hasJwt } from './formats.ts';
 import { afterAuthScheme, isAuthMechanism, isLiteralSecret, isSelfNamed } from './literals.ts';
 import { isSensitiveName, nameFacts } from './names.ts';
 import { identifierWords, someKeyValue, urlSpans } from './scan.ts';
-import { argvGroups, argvWords, programName, SEPARATOR } from './shell.ts';
+import { forEachCommand, programName, type Command, type CommandWord } from '../objects/commands.ts';
+import { argvGroups } from './shell.ts';
 import { base64Texts, inStructure } from './structured.ts';
 import type { CredentialFinding, CredentialSettings, ScannedText } from './types.ts';
 
@@ -107,7 +108,7 @@ const FLAG = /^--?([A-Za-z][A-Za-z0-9_.-]*)(?:=(.*))?$/s;
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
 const USER_PASSWORD = /^[^:\s]+:./s;
 
-type Word = { word: string; text: number };
+type Word = CommandWord;
 
 /** Words the documentation writes for "your user" and "your password": `username:password`, `user:pass`. */
 const GENERIC_USERS = new Set(['user', 'username', 'usr', 'login', 'name', 'email', 'id', 'client', 'clientid', 'client_id', 'key']);
@@ -123,87 +124,73 @@ function isUserPassword(word: string): boolean {
   return isLiteralSecret(password);
 }
 
-/** The words of one command, up to its separator. */
-function commandWords(words: readonly Word[], from: number): Word[] {
-  const out: Word[] = [];
-  for (let i = from; i < words.length && words[i]!.word !== SEPARATOR; i++) out.push(words[i]!);
-  return out;
-}
-
 /** Tools that take a password as a positional argument, and which one. */
-const POSITIONAL_PASSWORDS: Record<string, (args: Word[], s: CompiledCredentialSettings) => Word | undefined> = {
+const POSITIONAL_PASSWORDS: Record<string, (args: readonly Word[], s: CompiledCredentialSettings) => Word | undefined> = {
   // htpasswd -b[c…] FILE USER PASSWORD; with -n there is no FILE: htpasswd -nb USER PASSWORD.
   htpasswd: (args) => {
-    const flags = args.filter((a) => a.word.startsWith('-')).map((a) => a.word.slice(1)).join('');
+    const flags = args.filter((a) => a.text.startsWith('-')).map((a) => a.text.slice(1)).join('');
     if (!flags.includes('b')) return undefined;
-    const positional = args.filter((a) => !a.word.startsWith('-'));
+    const positional = args.filter((a) => !a.text.startsWith('-'));
     const pw = positional[flags.includes('n') ? 1 : 2];
-    return pw && isLiteralSecret(pw.word) ? pw : undefined;
+    return pw && isLiteralSecret(pw.text) ? pw : undefined;
   },
   // aws configure set [profile.]aws_secret_access_key VALUE
   aws: (args, s) => {
-    if (args[0]?.word !== 'configure' || args[1]?.word !== 'set') return undefined;
+    if (args[0]?.text !== 'configure' || args[1]?.text !== 'set') return undefined;
     const [key, value] = [args[2], args[3]];
-    return key && value && isSensitiveName(key.word, s) && isLiteralSecret(value.word) ? value : undefined;
+    return key && value && isSensitiveName(key.text, s) && isLiteralSecret(value.text) ? value : undefined;
   },
 };
 
 /**
- * Credentials passed on a command line: --password=x, --token x, -pSECRET (mysql), -u user:pw
- * (curl), a tool's password flag (redis-cli -a x, sshpass -p x, docker login -p x), NAME=x inline.
+ * Credentials passed on one command line (from the command-line view, so wrappers and nested
+ * scripts are already looked through): --password=x, --token x, -pSECRET (mysql), -u user:pw
+ * (curl), a tool's password flag (redis-cli -a x, sshpass -p x, docker login -p x), NAME=x.
  */
-function inArgv(words: readonly Word[], s: CompiledCredentialSettings): Map<number, string> {
-  const found = new Map<number, string>();
-  // Classified once per command: testing the program on every word would rescan a long one.
-  let mysql = false;
-  let curl = false;
-  let login = false;
-  let shortFlag: string | undefined;
-  let startOfCommand = true;
+function inCommand(cmd: Command, s: CompiledCredentialSettings, found: (source: number, what: string) => void): void {
+  for (const a of cmd.assignments) {
+    // PGPASSWORD=x psql ..., export API_TOKEN=x, env K=V cmd
+    if (nameFacts(a.name, s).sensitive && isLiteralSecret(a.value)) found(a.word.source, 'password on the command line');
+  }
+  // A comment's words read as a command of their own: a password written there is stored all the same.
+  const program = cmd.comment ? programName(cmd.args[0]?.text ?? '') : cmd.program;
+  const words = cmd.comment ? cmd.args.slice(1) : cmd.args;
+  const mysql = MYSQL_CLIENTS.test(program);
+  const curl = CURL_LIKE.test(program);
+  let shortFlag = PASSWORD_SHORT_FLAGS.get(program);
+  const login = LOGIN_TOOLS.has(program);
+  const positional = POSITIONAL_PASSWORDS[program]?.(words, s);
+  if (positional !== undefined) found(positional.source, 'password on the command line');
   for (let i = 0; i < words.length; i++) {
-    const { word, text } = words[i]!;
-    if (word === SEPARATOR) { startOfCommand = true; continue; }
+    const { text: word, source } = words[i]!;
     const next = words[i + 1];
-    const flag = FLAG.exec(word);
     const assign = ASSIGNMENT.exec(word);
     if (assign) {
-      // Environment assignment in a script: PGPASSWORD=x psql ..., export API_TOKEN=x, env K=V cmd
-      if (nameFacts(assign[1]!, s).sensitive && isLiteralSecret(assign[2]!)) found.set(text, 'password on the command line');
+      if (nameFacts(assign[1]!, s).sensitive && isLiteralSecret(assign[2]!)) found(source, 'password on the command line');
       continue;
     }
-    if (startOfCommand) {
-      mysql = MYSQL_CLIENTS.test(word);
-      curl = CURL_LIKE.test(word);
-      const program = programName(word);
-      shortFlag = PASSWORD_SHORT_FLAGS.get(program);
-      login = LOGIN_TOOLS.has(program);
-      startOfCommand = false;
-      const positional = POSITIONAL_PASSWORDS[program]?.(commandWords(words, i + 1), s);
-      if (positional !== undefined) found.set(positional.text, 'password on the command line');
-    }
     if (login && word === 'login') shortFlag = '-p';
-    if (shortFlag !== undefined && word === shortFlag && next && next.word !== SEPARATOR && !next.word.startsWith('-') && isLiteralSecret(next.word)) {
-      found.set(next.text, 'password on the command line');
+    if (shortFlag !== undefined && word === shortFlag && next && !next.text.startsWith('-') && isLiteralSecret(next.text)) {
+      found(next.source, 'password on the command line');
       continue;
     }
     if (mysql && word.length > 2 && word.startsWith('-p') && isLiteralSecret(word.slice(2))) {
-      found.set(text, 'password on the command line');
+      found(source, 'password on the command line');
       continue;
     }
+    const flag = FLAG.exec(word);
     if (!flag) continue;
     const [, name, inline] = flag;
-    if (curl && (word === '-u' || word === '--user') && next && next.word !== SEPARATOR && USER_PASSWORD.test(next.word)
-      && isUserPassword(next.word)) {
-      found.set(next.text, 'password on the command line');
+    if (curl && (word === '-u' || word === '--user') && next && USER_PASSWORD.test(next.text) && isUserPassword(next.text)) {
+      found(next.source, 'password on the command line');
     } else if (name!.length > 1 && nameFacts(name!, s).sensitive) {
       if (inline !== undefined) {
-        if (isLiteralSecret(inline)) found.set(text, 'credential on the command line');
-      } else if (next && next.word !== SEPARATOR && !next.word.startsWith('-') && isLiteralSecret(next.word)) {
-        found.set(next.text, 'credential on the command line');
+        if (isLiteralSecret(inline)) found(source, 'credential on the command line');
+      } else if (next && !next.text.startsWith('-') && isLiteralSecret(next.text)) {
+        found(next.source, 'credential on the command line');
       }
     }
   }
-  return found;
 }
 
 /** Headers whose value is a credential after its scheme word: `Authorization: Bearer x`. */
@@ -240,9 +227,9 @@ export function findCredentials(texts: readonly ScannedText[], s: CompiledCreden
     if (what) found.set(t, what);
   }
   for (const group of argvGroups(texts)) {
-    for (const [k, what] of inArgv(argvWords(group, true), s)) {
+    forEachCommand(group, (cmd) => inCommand(cmd, s, (k, what) => {
       if (!found.has(group[k]!)) found.set(group[k]!, what);
-    }
+    }), { comments: true });
   }
   return texts.filter((t) => found.has(t)).map((t) => ({ path: t.path, what: found.get(t)! }));
 }

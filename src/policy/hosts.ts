@@ -22,13 +22,12 @@
 //   written in the object was already expanded, so `https://$(HOST)/` is judged with its value.
 
 import { BlockList, isIP } from 'node:net';
-import { domainToASCII } from 'node:url';
 import { parse as parseDomain } from 'tldts';
-import { nameFacts, NO_EXTRA_NAMES } from './names.ts';
-import { forEachWord, trimEndChars, trimStartChars, urlSpans } from './scan.ts';
-import { isNameChar, isNameStart, OPAQUE } from '../objects/expand.ts';
-import { argvGroups, argvWords, programName, SEPARATOR } from './shell.ts';
+import { hostCandidates, type HostCandidate } from '../recognize/hosts.ts';
+import { isMetadataHost, METADATA_HOSTS, parseHost } from '../recognize/host-text.ts';
 import type { HostFinding, HostSettings, ScannedText } from './types.ts';
+
+export { METADATA_HOSTS };
 
 export interface CompiledHostSettings {
   clusterSuffix: string;
@@ -44,6 +43,12 @@ export interface HostContext {
    * internal for every tenant.
    */
   hasService(namespace: string, name: string): boolean;
+  /**
+   * A Service of this name exists in the workload's own namespace (or is the StatefulSet's
+   * governing Service): `pod-0.name` is then one of its Pods, reached inside the cluster
+   * through the namespace's search domain.
+   */
+  hasLocalService?(name: string): boolean;
 }
 
 export function compileHostSettings(s: HostSettings): CompiledHostSettings {
@@ -94,322 +99,79 @@ const FILE_EXTENSIONS = new Set([
   'json', 'yaml', 'yml', 'xml', 'toml', 'ini', 'conf', 'cfg', 'properties', 'env', 'txt', 'md', 'rst', 'log', 'csv', 'tsv', 'html', 'htm',
   'css', 'sql', 'db', 'sqlite', 'zip', 'gz', 'tgz', 'tar', 'bz2', 'xz', 'pem', 'crt', 'cer', 'key', 'p12', 'jks', 'so', 'dll', 'exe', 'bin',
   'lock', 'pid', 'sock', 'mov', 'png', 'jpg', 'svg', 'pdf', 'wasm', 'dat', 'tmp', 'bak', 'out', 'err', 'cgi', 'rs', 'c', 'h', 'cpp', 'cs',
+  // Also top-level domains, but far more often a file or a module in a plain argument: PyTorch
+  // weights, Terraform, public keys, templates, bundles.
+  'pt', 'pth', 'ckpt', 'onnx', 'pkl', 'tf', 'tfvars', 'hcl', 'pub', 'in', 'app', 'mo', 'po', 'whl', 'deb', 'rpm', 'apk', 'iso', 'img', 'pm',
+  'ps', 'ps1', 'bat', 'cmd', 'vbs', 'gradle', 'kts', 'tpl', 'tmpl', 'j2', 'erb', 'hbs', 'mustache', 'patch', 'diff', 'ipynb', 'r', 'jl', 'swift',
 ]);
 const JAVA_ROOTS = new Set(['com', 'org', 'net', 'io', 'java', 'javax', 'jakarta', 'android', 'kotlin', 'scala', 'de', 'uk']);
 
-const HOST_PORT_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
-const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DIGITS_AND_DOTS = /^[0-9.]+$/;
 const UPPER = /[A-Z]/;
 /** A label of a numeric IPv4 form: decimal, octal or 0x hex. */
 export const NUMERIC_LABEL = /^(?:0x[0-9a-f]*|[0-9]+)$/;
-/** A host that a client would percent-decode or IDNA-map before resolving it. */
-const NEEDS_IDNA = /[^\x00-\x7f]|%/;
-/** `http:evil.com`, `http:\\evil.com`: special schemes take any run of slashes and backslashes, or none (WHATWG). */
-const SPECIAL_SCHEME = /^(?:https?|wss?|ftp):/i;
-/** Longest word that can still be a host: a 253-character name, a port, brackets, a trailing dot. */
-const MAX_HOST_WORD = 253 + 8;
-
-/**
- * How sure the context is that a word is a host: `url` (the host of a URL), `strong` (a
- * `host:port`, a host-named variable, a network tool's argument), `weak` (any other word,
- * where file names, Java classes and versions must be told apart).
- */
-type Strength = 'url' | 'strong' | 'weak';
-
-/** Cloud metadata services: the node's and the account's credentials, one request away. */
-export const METADATA_HOSTS: ReadonlySet<string> = new Set([
-  '169.254.169.254', 'fd00:ec2::254', '100.100.100.200', '169.254.170.2',
-  'metadata', 'metadata.google.internal', 'metadata.goog', 'metadata.azure.com', 'instance-data', 'instance-data.ec2.internal',
-  'metadata.tencentyun.com', 'metadata.platformequinix.com', 'metadata.packet.net', 'metadata.oraclecloud.com',
-]);
-
-/**
- * An IPv4 address in any form inet_aton and the WHATWG URL parser accept: 1 to 4 parts,
- * each decimal, octal (leading 0) or hex (0x); the last part fills the remaining bytes
- * (`134744072`, `0x8.0x8.0x8.0x8`, `010.010.010.010`, `8.8.2056`). Undefined when not one.
- * Outside a URL only the forms no version string takes count: four parts, or a hex part.
- */
-export function numericIPv4(h: string, strength: Strength): string | undefined {
-  const labels = h.split('.');
-  if (labels.length > 4 || !labels.every((l) => NUMERIC_LABEL.test(l))) return undefined;
-  if (strength !== 'url' && labels.length !== 4 && !labels.some((l) => l.startsWith('0x'))) return undefined;
-  const parts: number[] = [];
-  for (const l of labels) {
-    let n: number;
-    if (l.startsWith('0x')) n = l.length === 2 ? 0 : Number.parseInt(l.slice(2), 16);
-    else if (l.length > 1 && l.startsWith('0')) {
-      if (!/^[0-7]+$/.test(l)) return undefined;
-      n = Number.parseInt(l, 8);
-    } else n = Number(l);
-    if (!Number.isSafeInteger(n)) return undefined;
-    parts.push(n);
-  }
-  const last = parts.pop()!;
-  if (parts.some((p) => p > 255) || last >= 256 ** (4 - parts.length)) return undefined;
-  let value = last;
-  parts.forEach((p, i) => { value += p * 256 ** (3 - i); });
-  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
-}
-
 function isInternalName(h: string, settings: CompiledHostSettings, ctx: HostContext): boolean {
   const labels = h.split('.');
   if (labels.length === 1) return true;
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
   if (h === settings.clusterSuffix || h.endsWith(`.${settings.clusterSuffix}`)) return true;
   if (labels.at(-1) === 'svc') return true; // x.ns.svc; svc.evil.com is not
-  if (labels.length === 2 && ctx.hasService(labels[1]!, labels[0]!)) return true;
+  if (labels.length === 2 && (ctx.hasService(labels[1]!, labels[0]!) || ctx.hasLocalService?.(labels[1]!))) return true;
   if (h.endsWith('.home.arpa') || RESERVED_TLDS.has(labels.at(-1)!)) return true;
   return false;
 }
 
-/** A single word a numeric IPv4 form could be: digits, or hex with 0x. */
-const mayBeNumericIPv4 = (raw: string, strength: Strength): boolean =>
-  (strength === 'url' && /^[0-9]+$/.test(raw)) || /^0[xX][0-9a-fA-F]*$/.test(raw);
-
-/** The candidate is worth classifying: a dot or colon, a one-part numeric address, or a dot IDNA may map. */
-function mayBeHost(raw: string, strength: Strength): boolean {
-  return raw.includes('.') || raw.includes(':') || mayBeNumericIPv4(raw, strength) || NEEDS_IDNA.test(raw);
-}
-
-/** Returns the normalised external host, or undefined when the candidate is not one (callers filter with mayBeHost first). */
-function classify(raw: string, strength: Strength, settings: CompiledHostSettings, ctx: HostContext): string | undefined {
-  let h = normalizeHost(raw);
-  // No host is longer, even with every character a percent-encoded 4-byte UTF-8 sequence
-  // (12 characters): a huge word is never decoded or mapped.
-  if (h.length > 12 * 253) return undefined;
-  if (NEEDS_IDNA.test(h)) {
-    // As a client resolves it (WHATWG host parsing): percent-decoded, then IDNA-mapped, so
-    // `%65vil.com`, `evil。com` (an ideographic full stop) and `exämple.com` are real hosts.
-    let decoded = h;
-    try { if (h.includes('%')) decoded = decodeURIComponent(h); } catch { return undefined; }
-    h = normalizeHost(domainToASCII(decoded));
-  }
-  if (h === '' || h.length > 253) return undefined;
-  // The common in-cluster names first: no address or public suffix ends in svc or the cluster domain.
-  if (h.endsWith('.svc') || h.endsWith(`.${settings.clusterSuffix}`)) return undefined;
+/** Returns the normalised external host, or undefined when the candidate is not one outside the cluster. */
+function classify(c: HostCandidate, settings: CompiledHostSettings, ctx: HostContext): string | undefined {
+  const parsed = parseHost(c.raw, c.numeric);
+  if (!parsed) return undefined;
+  const h = parsed.host;
   // Reaching a metadata service needs an explicit allowedHosts entry: it is inside the node,
   // but it hands out the node's and the cloud account's credentials.
-  if (METADATA_HOSTS.has(h)) return h;
-  const family = isIP(h);
-  if (family) return settings.internal.check(h, family === 4 ? 'ipv4' : 'ipv6') ? undefined : h;
-  const numeric = numericIPv4(h, strength);
-  if (numeric) {
-    if (METADATA_HOSTS.has(numeric)) return numeric;
-    return settings.internal.check(numeric, 'ipv4') ? undefined : numeric;
-  }
+  if (isMetadataHost(parsed)) return h;
+  if (parsed.ip) return settings.internal.check(h, parsed.ip === 4 ? 'ipv4' : 'ipv6') ? undefined : h;
+  if (h.endsWith('.svc') || h === settings.clusterSuffix || h.endsWith(`.${settings.clusterSuffix}`)) return undefined;
   if (DIGITS_AND_DOTS.test(h)) return undefined; // versions, decimals
   const labels = h.split('.');
-  if (!labels.every((l) => LABEL.test(l))) return undefined;
   if (isInternalName(h, settings, ctx)) return undefined;
-  if (strength === 'weak') {
-    const trimmed = raw.endsWith('.') ? raw.slice(0, -1) : raw;
+  if (c.bare) {
+    // Judged by shape alone: words that only look like hosts are left out of the warning too.
+    const trimmed = c.raw.endsWith('.') ? c.raw.slice(0, -1) : c.raw;
     if (UPPER.test(trimmed)) return undefined; // Java class names, property keys written in camelCase
     if (FILE_EXTENSIONS.has(labels.at(-1)!)) return undefined;
     if (labels.length >= 3 && JAVA_ROOTS.has(labels[0]!)) return undefined;
   }
-  const parsed = parseDomain(h, { allowPrivateDomains: false });
-  if (!parsed.isIcann || !parsed.domain || parsed.domain === parsed.publicSuffix) return undefined;
+  const domain = parseDomain(h, { allowPrivateDomains: false });
+  if (!domain.isIcann || !domain.domain || domain.domain === domain.publicSuffix) return undefined;
   return h;
 }
 
-type Add = (raw: string, strength: Strength, port?: number, under?: boolean) => void;
-
-/** A shell's `$NAME` is a value chosen at run time, like OPAQUE: it becomes OPAQUE here. */
-function opaqueShellVars(word: string): string {
-  let out = '';
-  let checkpoint = 0;
-  for (let i = word.indexOf('$'); i >= 0; i = word.indexOf('$', i + 1)) {
-    let j = i + 1;
-    if (!isNameStart(word.charCodeAt(j))) continue;
-    while (isNameChar(word.charCodeAt(j))) j++;
-    out += word.slice(checkpoint, i) + OPAQUE;
-    checkpoint = j;
-    i = j - 1;
-  }
-  return out + word.slice(checkpoint);
-}
-
 /**
- * A name with parts only known at run time (`evil.com$(E)`, `$(E)evil.com`, `$(REGION).evil.com`)
- * is judged by its literal parts: an opaque part cannot hide the name next to it. A part that
- * starts with "." after an opaque one is a host somewhere under that suffix (`under`).
+ * Hosts outside the cluster that the texts reach: position findings (judged) and shapes
+ * (`shape: true`: words that only look like hosts, never a denial). One finding per host and
+ * path; the whole text is read, however long.
  */
-function literalParts(raw: string, visit: (part: string, under: boolean) => void): void {
-  const parts = raw.split(OPAQUE);
-  parts.forEach((part, i) => {
-    if (part === '') return;
-    if (i > 0 && part.startsWith('.')) visit(trimStartChars(part, '.'), true);
-    else visit(part, false);
-  });
-}
-
-/** Where a word sits: what decides how much a bare name is trusted to be a host. */
-interface Position {
-  /** Strength of a bare name: `strong` under a host-named variable or after a network tool. */
-  bare: Strength;
-  /** The command is a network tool: `host/path` without a scheme names a host (curl evil.com/x). */
-  paths?: boolean;
-  /** The command logs in to a host: `user@host` names it (ssh tunnel@evil.com). */
-  login?: boolean;
-}
-const ANYWHERE: Position = { bare: 'weak' };
-/** A variable named for a host or URL: `API_BASE_URL=api.example.com/v1` names api.example.com. */
-const HOST_VALUE: Position = { bare: 'strong', paths: true };
-
-/** Name tokens that say a variable holds a host or an address (DB_HOST, API_ENDPOINT, KAFKA_BROKERS). */
-const HOST_NAME_TOKENS = new Set(['host', 'hosts', 'hostname', 'server', 'servers', 'endpoint', 'endpoints', 'url', 'urls', 'uri', 'addr', 'address', 'domain', 'upstream', 'remote', 'proxy', 'broker', 'brokers', 'dsn']);
-/** Commands whose arguments are hosts (nc evil.sh 4444: .sh is a TLD there, not a file). */
-const HOST_TOOLS = new Set(['nc', 'ncat', 'netcat', 'telnet', 'ping', 'ping6', 'dig', 'nslookup', 'host', 'traceroute', 'socat', 'ftp', 'lftp', 'mosh', 'ssh', 'sftp', 'ssh-keyscan', 'openssl']);
-/** Commands that take a URL and accept it without a scheme (curl evil.com/x). */
-const URL_TOOLS = new Set(['curl', 'wget', 'http', 'https', 'xh', 'aria2c']);
-/** Commands that log in to `user@host`. */
-const LOGIN_TOOLS = new Set(['ssh', 'sftp', 'mosh', 'scp', 'rsync', 'autossh', 'sshpass']);
-
-function toolPosition(program: string): Position {
-  const name = programName(program);
-  return {
-    bare: HOST_TOOLS.has(name) ? 'strong' : 'weak',
-    ...(URL_TOOLS.has(name) ? { paths: true } : {}),
-    ...(LOGIN_TOOLS.has(name) ? { login: true } : {}),
-  };
-}
-
-/**
- * `user@host` forms. With a colon after the host it is a host whatever the command
- * (`git@evil.com:org/repo.git`, `scp f u@evil.com:`, `jdbc:oracle:thin:@evil.com:1521`); after
- * ssh-like commands it is one anyway. Anything else with an "@" is an e-mail address.
- */
-function userAtHost(raw: string, add: Add, pos: Position): void {
-  let rest = raw.slice(raw.lastIndexOf('@') + 1);
-  if (rest.startsWith('//')) rest = rest.slice(2); // jdbc:oracle:thin:@//host:port/service
-  const colon = rest.indexOf(':');
-  const slash = rest.indexOf('/');
-  if (colon > 0 && (slash < 0 || colon < slash)) {
-    const port = /^[0-9]{1,5}(?![0-9])/.exec(rest.slice(colon + 1));
-    add(rest.slice(0, colon), 'strong', port ? Number(port[0]) : undefined);
-  } else if (pos.login) {
-    add(slash < 0 ? rest : rest.slice(0, slash), 'strong');
-  }
-}
-
-/** The rest of `http:evil.com` or `http:\\\\evil.com` (no "://", which urlSpans reads): its host, as a URL's. */
-function schemeWithoutSlashes(rest: string, add: Add, under: boolean): void {
-  rest = trimStartChars(rest, '/\\');
-  let end = 0;
-  while (end < rest.length && !'/\\?#'.includes(rest[end]!)) end++;
-  const authority = rest.slice(0, end);
-  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
-  const hp = HOST_PORT_RE.exec(hostPort);
-  if (hp) add(hp[1]!, 'url', Number(hp[2]), under);
-  else if (hostPort !== '') add(hostPort, 'url', undefined, under);
-}
-
-/** socat and similar address types before `host:port`: tcp:, tcp-connect:, openssl:, socks4a:… */
-const SOCKET_ADDRESS = /^(?:tcp[46]?|udp[46]?|sctp|(?:tcp[46]?|udp[46]?|sctp|openssl|ssl)-connect|udp-sendto|openssl|ssl|proxy|socks[45]?a?):/i;
-
-/**
- * Characters without which no host can be read from a text: a name needs a dot (or a colon
- * for host:port and IPv6, an "@" for user@host), a numeric address 0x, an IDNA name a
- * non-ASCII character or "%", and "$" or OPAQUE (non-ASCII) mark run-time parts. Most words
- * and many values hold none, and skipping them is most of the host rule's saving.
- */
-const HOST_CHARS = new Uint8Array(128);
-for (const c of '.:@$%xX') HOST_CHARS[c.charCodeAt(0)] = 1;
-function mayHoldHost(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 128 || HOST_CHARS[c] === 1) return true;
-  }
-  return false;
-}
-
-/** One word outside a URL: `host`, `host:port`, `[v6]:port`, `--flag=host`, `tcp:host:port`. */
-function visitWord(raw: string, add: Add, pos: Position, under = false): void {
-  if (raw.length > MAX_HOST_WORD + 64 || !mayHoldHost(raw)) return;
-  if (raw.includes('$')) raw = opaqueShellVars(raw);
-  if (raw.includes(OPAQUE)) {
-    literalParts(raw, (part, partUnder) => visitWord(part, add, pos, partUnder));
-    return;
-  }
-  const scheme = SPECIAL_SCHEME.exec(raw);
-  if (scheme) { schemeWithoutSlashes(raw.slice(scheme[0].length), add, under); return; }
-  if (raw.includes('@')) { userAtHost(raw, add, pos); return; }
-  if (raw.includes('\\')) return;
-  const slash = raw.indexOf('/');
-  if (slash >= 0) {
-    // Paths, image references and label keys are not hosts, except where a network tool takes
-    // `host/path` without a scheme.
-    if (!pos.paths || slash === 0 || raw.startsWith('.') || raw.startsWith('~') || raw.startsWith('-')) return;
-    raw = raw.slice(0, slash);
-  }
-  // -Dsystem.property.key and --flag.name: a name, whose value is the next word after '='.
-  if (raw.startsWith('-D') || raw.startsWith('--')) return;
-  let word = trimStartChars(raw, '-');
-  const address = SOCKET_ADDRESS.exec(word);
-  if (address) word = word.slice(address[0].length);
-  word = trimEndChars(word, '.:');
-  if (word.length > MAX_HOST_WORD) return;
-  const hp = HOST_PORT_RE.exec(word);
-  if (hp) add(hp[1]!, 'strong', Number(hp[2]), under);
-  else if (word.includes(':') && isIP(trimEndChars(trimStartChars(word, '['), ']')) === 6) add(word, 'strong', undefined, under);
-  else if (word.includes('.') || NEEDS_IDNA.test(word) || (pos.bare === 'strong' && word.startsWith('0x'))) add(word, slash >= 0 ? 'strong' : pos.bare, undefined, under);
-}
-
-/**
- * Words of a text that might be hosts, with how strongly the context says so. The whole text
- * is read, however long: nothing past a cap goes unjudged.
- */
-function candidates(value: string, add: Add, pos: Position = ANYWHERE): void {
-  const spans = value.includes('://') ? urlSpans(value) : [];
-  for (const u of spans) {
-    if (u.host === '') continue;
-    const host = u.host.includes('$') ? opaqueShellVars(u.host) : u.host;
-    if (!host.includes(OPAQUE)) add(host, 'url', u.port);
-    else literalParts(host, (part, under) => add(trimEndChars(part, '.'), 'url', u.port, under));
-  }
-  forEachWord(value, spans, (raw) => visitWord(raw, add, pos));
-}
-
 export function findExternalHosts(texts: readonly ScannedText[], settings: CompiledHostSettings, ctx: HostContext): HostFinding[] {
   const out: HostFinding[] = [];
   const seen = new Set<string>();
-  const scan = (t: ScannedText, value: string, pos: Position): void => {
-    if (!mayHoldHost(value)) return;
-    const tried = new Set<string>(); // a text that repeats one word pays for it once
-    candidates(value, (raw, strength, port, under) => {
-      if (!mayBeHost(raw, strength)) return; // a single label: a Service name, or no host
-      const attempt = `${strength}${port ?? ''}${under ? '*' : ''}\u0000${raw}`;
-      if (tried.has(attempt)) return;
-      tried.add(attempt);
-      const host = classify(raw, strength, settings, ctx);
-      if (!host) return;
-      const key = `${t.path}\u0000${under ? '*.' : ''}${host}`;
-      if (seen.has(key)) return;
-      seen.add(key);
-      const finding: HostFinding = { path: t.path, host };
-      if (port !== undefined && port > 0 && port < 65536) finding.port = port;
-      if (under) finding.under = true;
-      out.push(finding);
-    }, pos);
-  };
-  for (const t of texts) {
-    if (t.field === 'host') scan(t, t.value, HOST_VALUE);
-    else if (t.field === 'env' || t.field === 'header') {
-      scan(t, t.value, t.envName !== undefined && nameFacts(t.envName, NO_EXTRA_NAMES).words.some((w) => HOST_NAME_TOKENS.has(w)) ? HOST_VALUE : ANYWHERE);
-    }
-  }
-  // Scripts are split into shell words so quoting does not hide a host; `-h host` pairs need no
-  // special case because every word is scanned. The command's program decides how far a bare
-  // word is trusted to be a host.
-  for (const group of argvGroups(texts)) {
-    let pos = ANYWHERE;
-    let start = true;
-    for (const { word, text } of argvWords(group)) {
-      if (word === SEPARATOR) { start = true; pos = ANYWHERE; continue; }
-      scan(group[text]!, word, pos);
-      if (start && !word.includes('=')) { pos = toolPosition(word); start = false; }
-    }
-  }
+  const tried = new Set<string>(); // a text that repeats one word pays for it once
+  hostCandidates(texts, (t, c) => {
+    const attempt = `${t.path}\u0000${c.certainty}${c.numeric}${c.bare ? 'b' : ''}${c.port ?? ''}${c.under ? '*' : ''}\u0000${c.raw}`;
+    if (tried.has(attempt)) return;
+    if (tried.size < MAX_TRIED) tried.add(attempt);
+    const host = classify(c, settings, ctx);
+    if (!host) return;
+    const key = `${t.path}\u0000${c.certainty}${c.under ? '*.' : ''}${host}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const finding: HostFinding = { path: t.path, host };
+    if (c.port !== undefined && c.port > 0 && c.port < 65536) finding.port = c.port;
+    if (c.under) finding.under = true;
+    if (c.certainty === 'shape') finding.shape = true;
+    out.push(finding);
+  });
   return out;
 }
+
+/** Attempts remembered per review: enough for any real object, bounded for a crafted one. */
+const MAX_TRIED = 100_000;

@@ -14,7 +14,7 @@ import { compileCredentialSettings, findConfigMapCredentials, findCredentials, h
 import { invalidTarget, judgeDeclaration, judgeNamespace, type Requester } from './governance.ts';
 import { compileHostSettings, findExternalHosts, hostMatches, type CompiledHostSettings, type HostContext } from './hosts.ts';
 import { planInjection } from './injection.ts';
-import { credentialViolation, hiddenHostViolation, hostViolation, type Judged } from './messages.ts';
+import { credentialViolation, hiddenHostViolation, hostViolation, shapeWarning, type Judged } from './messages.ts';
 import { MODES, type CredentialFinding, type JsonPatchOperation, type Mode, type Verdict } from './types.ts';
 import { fitWarnings } from './warnings.ts';
 
@@ -146,9 +146,9 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
   const { config } = policy;
   const injection = ephemeral ? { patch: [], violations: [], warnings: [] } : planInjection(workload, catalog, config.sharedNamespace);
   const judged: Judged[] = [...injection.violations];
-  const notes = labelProblem ? [labelProblem, ...injection.warnings] : injection.warnings;
+  const notes = labelProblem ? [labelProblem, ...injection.warnings] : [...injection.warnings];
   if (input.injectionOnly) return { subject, workload, exempt, verdict: verdictOf(mode, judged, notes, injection.patch) };
-  const ctx = contextFor(catalog, workload.namespace);
+  const ctx = contextFor(catalog, workload.namespace, statefulSetService(input.object));
   // Declarations count from the workload's namespace and the shared one.
   const declaring = [workload.namespace, ...(config.sharedNamespace !== undefined ? [config.sharedNamespace] : [])];
   const declared = (host: string): boolean =>
@@ -179,20 +179,31 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     if (texts.length === 0) return;
     const hidden = credentialBearing(texts, credentials, policy.credentials);
     const reported = new Set<string>();
-    for (const f of findExternalHosts(texts, policy.hosts, ctx)) {
-      if (f.under ? declaredUnder(f.host) : declared(f.host)) continue;
+    const found = findExternalHosts(texts, policy.hosts, ctx);
+    const judgedPaths = new Set<string>();
+    for (const f of found) {
+      if (f.shape || (f.under ? declaredUnder(f.host) : declared(f.host))) continue;
+      judgedPaths.add(f.path);
       if (!hidden.has(f.path)) judged.push(hostViolation(workload, holder, f));
       else if (!reported.has(f.path)) {
         reported.add(f.path);
         judged.push(hiddenHostViolation(workload, holder, f.path));
       }
     }
+    // Words that only look like hosts: never a denial, one warning per text that says so and
+    // names no host (shape alone cannot tell a host from a password, a key or a file name).
+    for (const f of found) {
+      if (!f.shape || mode === 'audit' || judgedPaths.has(f.path) || shapeWarned.has(f.path) || (f.under ? declaredUnder(f.host) : declared(f.host))) continue;
+      shapeWarned.add(f.path);
+      notes.push(shapeWarning(holder, f.path));
+    }
   };
+  const shapeWarned = new Set<string>();
   const budget = newBudget();
   // Pod-level fields first (hostAliases, dnsConfig, network volumes); an ephemeral-containers
   // request cannot change them.
   if (!ephemeral) judgeTexts('', { texts: podTexts(workload, budget), fromConfigMap: [] });
-  for (const c of containers) judgeTexts(c.name, containerTexts(c, budget));
+  for (const c of containers) judgeTexts(c.name, containerTexts(c, budget, workload.podMetadata));
   return { subject, workload, exempt, verdict: verdictOf(mode, judged, notes, injection.patch) };
 }
 
@@ -225,12 +236,20 @@ function sameContainers(now: WorkloadView, before: WorkloadView): boolean {
   });
 }
 
-function contextFor(catalog: CatalogSnapshot, namespace: string): HostContext {
+function contextFor(catalog: CatalogSnapshot, namespace: string, ownService?: string): HostContext {
   // Predicates over the catalog: nothing is copied per request.
   return {
     hasNamespace: (name) => name === namespace || catalog.namespaces().has(name),
     hasService: (ns, name) => catalog.service(ns, name) !== undefined,
+    hasLocalService: (name) => name === ownService || catalog.service(namespace, name) !== undefined,
   };
+}
+
+/** A StatefulSet's governing Service (`spec.serviceName`): its Pods are `<name>-N.<serviceName>`. */
+function statefulSetService(object: unknown): string | undefined {
+  if (typeof object !== 'object' || object === null) return undefined;
+  const o = object as { kind?: unknown; spec?: { serviceName?: unknown } };
+  return o.kind === 'StatefulSet' && typeof o.spec?.serviceName === 'string' && o.spec.serviceName !== '' ? o.spec.serviceName : undefined;
 }
 
 function verdictOf(mode: Mode, judged: readonly Judged[], notes: readonly string[], patch: JsonPatchOperation[]): Verdict {

@@ -104,6 +104,17 @@ export function hiddenHostViolation(obj: ObjectRef, container: string, path: str
 }
 
 /**
+ * A word that only looks like an external host, in no position that says it is one: not
+ * judged, so never a denial. The warning names no host: a shape cannot tell a host from a
+ * password, a key or a file name, and a credential must never be echoed.
+ */
+export function shapeWarning(container: string, path: string): string {
+  const where = container ? `container "${container}" ${path}` : path;
+  return `[undeclared-external-host] ${where}: looks like an external host, but nothing in its position says the workload connects to it; not judged. ` +
+    'If it does, declare the host with an ExternalName Service (extguard egress enforces declarations at run time).';
+}
+
+/**
  * Violations spelled out in a denial. The rest are counted, not listed: a denial is read by a
  * person in a terminal, and a response with thousands of messages costs the API server and
  * etcd's event size more than it tells anyone. `extguard check` lists them all.

@@ -53,6 +53,8 @@ export interface HostFinding {
   port?: number;
   /** The name's leading labels are only known at run time (`$(REGION).example.com`): some host under `host`. */
   under?: boolean;
+  /** Found by shape only (no position says it is a host): a warning at most, never a denial. */
+  shape?: boolean;
 }
 
 export interface CredentialSettings {

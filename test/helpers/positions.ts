@@ -8,11 +8,12 @@ import type { CatalogSnapshot } from '../../src/catalog/snapshot.ts';
 type Json = Record<string, any>;
 
 /**
- * Namespace `shop` with no mode label (so the default, enforce), a ClusterIP Service `redis`
- * in it, and an ExternalName Service `payments` in it that declares `api.stripe.com`.
+ * Namespace `shop` with no mode label (so the default, enforce), ClusterIP Services `redis` and
+ * `es` (Elasticsearch's headless Service) in it, and an ExternalName Service `payments` in it
+ * that declares `api.stripe.com`.
  */
 export function positionsCatalog(): CatalogSnapshot {
-  return catalogOf([namespace('shop'), clusterIPService('redis'), externalService('payments', 'api.stripe.com')]);
+  return catalogOf([namespace('shop'), clusterIPService('redis'), clusterIPService('es'), externalService('payments', 'api.stripe.com')]);
 }
 
 /** An env entry with a literal value. */

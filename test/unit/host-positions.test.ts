@@ -315,7 +315,9 @@ describe('undeclared-external-host: hosts recognised by what their position mean
       admit('YAML host: redis', envPod(['APP_CONFIG_YAML', 'database:\n  host: redis\n  port: 5432\n'])),
       admit('YAML server host: 0.0.0.0 (a bind address)', envPod(['APP_CONFIG_YAML', 'server:\n  host: 0.0.0.0\n  port: 8080\n'])),
       admit('properties db.host=redis', envPod(['APP_PROPERTIES', 'db.host=redis\ndb.port=5432'])),
-      warn('{"name": "exfil-four.com"} (a key that says nothing)', envPod(['APP_CONFIG', '{"name": "exfil-four.com"}']), 'exfil-four.com'),
+      warn('{"note": "exfil-four.com"} (a key that says nothing)', envPod(['APP_CONFIG', '{"note": "exfil-four.com"}']), 'exfil-four.com'),
+      // A key whose name says what else its value is (a name, an id, a version) is quiet about bare names.
+      admit('{"name": "exfil-four.com"} (a key that says its value is a name)', envPod(['APP_CONFIG', '{"name": "exfil-four.com"}'])),
       warn('properties app.title=exfil-four.com', envPod(['APP_PROPERTIES', 'app.title=exfil-four.com']), 'exfil-four.com'),
       deny('properties with a host and a password: the host denied, the password never echoed', envPod(['APP_PROPERTIES', `db.host=exfil-four.com\ndb.password=${PW}`]), at.env(0), undefined, { secret: PW }),
     ]);
@@ -333,7 +335,7 @@ describe('undeclared-external-host: hosts recognised by what their position mean
       // The fieldRef hands the annotation's text to DB_HOST: the position is the variable, the
       // text is the pod's own, so the violation is reported where the value enters the
       // container, as a ConfigMap credential is reported at `valueFrom.configMapKeyRef`.
-      deny("DB_HOST from the pod's own annotation through fieldRef", envPod(fieldRef('DB_HOST', TARGET_ANNOTATION)), 'spec.containers[0].env[0].valueFrom.fieldRef', 'exfil-four.com'),
+      deny("DB_HOST from the pod's own annotation through fieldRef", specPod({}, { annotations: annotated, container: { env: [fieldRef('DB_HOST', TARGET_ANNOTATION)] } }), 'spec.containers[0].env[0].valueFrom.fieldRef', 'exfil-four.com'),
       admit('an annotation holding a host that nothing hands over', specPod({}, { annotations: annotated })),
       admit('DB_HOST from an annotation that names a Service', specPod({}, { annotations: { 'example.com/target': 'redis' }, container: { env: [fieldRef('DB_HOST', TARGET_ANNOTATION)] } })),
       warn('a variable that says nothing, from the same annotation', specPod({}, { annotations: annotated, container: { env: [fieldRef('POD_NOTE', TARGET_ANNOTATION)] } }), 'exfil-four.com'),

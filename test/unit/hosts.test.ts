@@ -11,7 +11,10 @@ const env = (value: string, name = 'X'): ScannedText[] => [{ field: 'env', index
 const argv = (...words: string[]): ScannedText[] => words.map((value, index) => ({ field: 'args', index, value, path: `args[${index}]` }));
 /** `sh -c SCRIPT` as command[0..2]. */
 const shScript = (script: string): ScannedText[] => ['sh', '-c', script].map((value, index) => ({ field: 'command', index, value, path: `command[${index}]` }));
-const hosts = (texts: ScannedText[]) => findExternalHosts(texts, settings, ctx).map((f) => (f.port ? `${f.host}:${f.port}` : f.host));
+/** Hosts found in a position that says they are hosts (judged); shapes are left out. */
+const hosts = (texts: ScannedText[]) => findExternalHosts(texts, settings, ctx).filter((f) => !f.shape).map((f) => (f.port ? `${f.host}:${f.port}` : f.host));
+/** Words that only look like hosts (warned about, never judged). */
+const shapes = (texts: ScannedText[]) => findExternalHosts(texts, settings, ctx).filter((f) => f.shape).map((f) => (f.port ? `${f.host}:${f.port}` : f.host));
 
 const positives: [string, ScannedText[], string[]][] = [
   ['an https URL', env('https://api.stripe.com/v1'), ['api.stripe.com']],
@@ -22,37 +25,38 @@ const positives: [string, ScannedText[], string[]][] = [
   ['a redis URL', env('rediss://cache.example.org:6380'), ['cache.example.org:6380']],
   ['an amqps URL', env('amqps://mq.example.com/vhost'), ['mq.example.com']],
   ['a bare host name in an env value', env('db.example.com', 'DB_HOST'), ['db.example.com']],
-  ['host:port', env('db.example.com:5432'), ['db.example.com:5432']],
-  ['an IPv4 literal', env('8.8.8.8'), ['8.8.8.8']],
-  ['an IPv4 literal with port', env('8.8.4.4:53'), ['8.8.4.4:53']],
-  ['an IPv6 literal', env('2001:4860:4860::8888'), ['2001:4860:4860::8888']],
-  ['a bracketed IPv6 with port', env('[2606:4700::1]:443'), ['2606:4700::1:443']],
+  ['host:port under an address name', env('db.example.com:5432', 'DB_ADDR'), ['db.example.com:5432']],
+  ['an IPv4 literal under a server name', env('8.8.8.8', 'DNS_SERVER'), ['8.8.8.8']],
+  ['an IPv4 literal with port', env('8.8.4.4:53', 'DNS_SERVER'), ['8.8.4.4:53']],
+  ['an IPv6 literal', env('2001:4860:4860::8888', 'UPSTREAM_HOST'), ['2001:4860:4860::8888']],
+  ['a bracketed IPv6 with port', env('[2606:4700::1]:443', 'UPSTREAM_HOST'), ['2606:4700::1:443']],
   ['an IPv6 URL', env('http://[2606:4700::2]:8080/'), ['2606:4700::2:8080']],
   ['--host=name', argv('--host=db.example.com'), ['db.example.com']],
   ['--host name', argv('--host', 'db.example.com'), ['db.example.com']],
-  ['-h name', argv('-h', 'db.example.com'), ['db.example.com']],
+  ['psql -h name', argv('psql', '-h', 'db.example.com'), ['db.example.com']],
+  ['mysql -hNAME glued', argv('mysql', '-hdb.example.com'), ['db.example.com']],
   ['a curl in sh -c with && and psql -h', shScript('curl -s https://x.example.com/health && psql -h db.example.net'), ['x.example.com', 'db.example.net']],
-  ['a comma-separated broker list', env('b1.example.com:9092,b2.example.com:9092'), ['b1.example.com:9092', 'b2.example.com:9092']],
+  ['a comma-separated broker list', env('b1.example.com:9092,b2.example.com:9092', 'KAFKA_BROKERS'), ['b1.example.com:9092', 'b2.example.com:9092']],
   ['an Elasticsearch hosts list with URLs', env('https://es1.example.com:9200,https://es2.example.com:9200'), ['es1.example.com:9200', 'es2.example.com:9200']],
   ['an ADO.NET Server=tcp:host,port', env('Server=tcp:sql.example.net,1433;Database=app'), ['sql.example.net']],
   ['a libpq keyword string', env('host=db.example.com port=5432 dbname=app'), ['db.example.com']],
-  ['a name under a two-level public suffix', env('api.example.co.uk'), ['api.example.co.uk']],
+  ['a name under a two-level public suffix', env('api.example.co.uk', 'API_HOST'), ['api.example.co.uk']],
   ['an upper-case name inside a URL', env('https://API.Example.COM/'), ['api.example.com']],
-  ['a trailing-dot FQDN', env('db.example.com.'), ['db.example.com']],
+  ['a trailing-dot FQDN', env('db.example.com.', 'DB_HOST'), ['db.example.com']],
   // Issue 10: a URL-named variable takes host/path without a scheme.
   ['host/path under a URL-named variable', env('api.example.com/v1', 'API_BASE_URL'), ['api.example.com']],
   ['host:port/path under an ENDPOINT-named variable', env('ingest.example.com:443/v2/logs', 'LOG_ENDPOINT'), ['ingest.example.com:443']],
-  ['a socat tcp-connect address', argv('tcp-listen:5432,fork', 'tcp-connect:db.partner-example.com:5432'), ['db.partner-example.com:5432']],
-  ['an openssl-connect address', argv('openssl-connect:db.partner-example.com:5432'), ['db.partner-example.com:5432']],
+  ['a socat tcp-connect address', argv('socat', 'tcp-listen:5432,fork', 'tcp-connect:db.partner-example.com:5432'), ['db.partner-example.com']],
+  ['an openssl-connect address', argv('socat', '-', 'openssl-connect:db.partner-example.com:5432'), ['db.partner-example.com']],
   ['a host after a comment line is still a host', shScript('# probe\ncurl https://x.example.com/health'), ['x.example.com']],
-  ['redis.shop when shop is not a known namespace... with a .shop TLD', env('redis.mystore.shop'), ['redis.mystore.shop']],
-  ['a public IP outside internal CIDRs', env('172.32.0.1'), ['172.32.0.1']],
+  ['redis.mystore.shop: a .shop TLD, not a namespace', env('redis.mystore.shop', 'REDIS_HOST'), ['redis.mystore.shop']],
+  ['a public IP outside internal CIDRs', env('172.32.0.1', 'DB_HOST'), ['172.32.0.1']],
   ['a .dev host in a URL', env('https://myapp.dev/x'), ['myapp.dev']],
   // Issue 14: forms a determined tenant uses, which curl, Node and glibc all resolve.
   ['a decimal IPv4 in a URL', env('http://134744072/'), ['8.8.8.8']],
-  ['a hex IPv4 with a port', argv('0x08080808:53'), ['8.8.8.8:53']],
+  ['a hex IPv4 with a port', env('0x08080808:53', 'DNS_SERVER'), ['8.8.8.8:53']],
   ['dotted hex', env('http://0x8.0x8.0x8.0x8/'), ['8.8.8.8']],
-  ['dotted octal', env('010.010.010.010'), ['8.8.8.8']],
+  ['dotted octal', env('010.010.010.010', 'DNS_SERVER'), ['8.8.8.8']],
   ['a two-byte tail in a URL', env('http://8.8.2056/'), ['8.8.8.8']],
   ['the metadata address', env('http://169.254.169.254/latest/meta-data/'), ['169.254.169.254']],
   ['the metadata address in hex', env('http://0xa9fea9fe/'), ['169.254.169.254']],
@@ -134,7 +138,27 @@ const negatives: [string, ScannedText[]][] = [
   ['a property key with camelCase', env('logging.level.rootLogger')],
 ];
 
+/**
+ * Issue 20: what only looks like a host, in no position that says it is one (a variable whose
+ * name says nothing, a plain argument): found as a shape, never judged.
+ */
+const shapesOnly: [string, ScannedText[], string[]][] = [
+  ['host:port under a name that says nothing', env('db.example.com:5432'), ['db.example.com:5432']],
+  ['an IPv4 literal under a name that says nothing', env('8.8.8.8'), ['8.8.8.8']],
+  ['a broker list under a name that says nothing', env('b1.example.com:9092,b2.example.com:9092'), ['b1.example.com:9092', 'b2.example.com:9092']],
+  ['a bare name as a plain argument', argv('app', 'db.example.com'), ['db.example.com']],
+  ['a hex IPv4 as a plain argument', argv('app', '0x08080808:53'), ['8.8.8.8:53']],
+];
+
 describe('undeclared-external-host: finding external hosts', () => {
+  describe('finds only a shape (a warning, never a denial)', () => {
+    for (const [what, texts, expected] of shapesOnly) {
+      it(what, () => {
+        expect(hosts(texts)).to.deep.equal([]);
+        expect(shapes(texts)).to.deep.equal(expected);
+      });
+    }
+  });
   describe('finds', () => {
     for (const [what, texts, expected] of positives) {
       it(what, () => { expect(hosts(texts)).to.deep.equal(expected); });

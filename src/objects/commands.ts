@@ -1,0 +1,378 @@
+// The command-line view: what each program a container starts receives, read the way the
+// shell and the program would read it. A container's argv (command + args, or an exec probe's
+// command) is one command; `sh -c SCRIPT`, `eval`, `su -c` scripts and `$(…)`/backtick
+// substitutions are read as scripts of their own, nested. Entrypoint wrappers (`tini --`,
+// `dumb-init`, `env A=b`, `exec`, `timeout 5`, `gosu user`, `busybox APPLET`...) are looked
+// through, so `program` is what really runs. Rules read `Command`s; they never split text.
+//
+// Bounded by construction: a script is read once per nesting level and nesting stops at
+// MAX_DEPTH (deeper text is still read, as plain words); only the words of the command being
+// read are held, so a 1 MB script of `a;` never becomes a million-element array.
+
+import { OPAQUE } from './expand.ts';
+
+/** A word of a command and the index of the text (argv entry) it comes from. */
+export interface CommandWord {
+  text: string;
+  source: number;
+}
+
+export interface Command {
+  /** Base name of the program after wrappers (`/usr/bin/curl` -> `curl`); '' when unknown. */
+  program: string;
+  /** The word the program was read from (a container whose `args` start with a URL has one too). */
+  programWord?: CommandWord;
+  /** The words after the program, redirections left out. */
+  args: CommandWord[];
+  /** `NAME=value` before the program (shell assignments, `env NAME=value`, `export NAME=value`). */
+  assignments: { name: string; value: string; word: CommandWord }[];
+  /** Redirection targets and here-strings: `> file`, `3<>/dev/tcp/host/443`, `<<< text`. */
+  redirects: CommandWord[];
+  /** Its standard input is the previous command's output (`echo x | program`). */
+  piped: boolean;
+  /** 0 for the container's own argv; n inside n nested scripts. */
+  depth: number;
+  /** The words of a `# comment` in a script (only when asked for). */
+  comment?: true;
+}
+
+/** Nested scripts read as scripts up to this depth; deeper text is read as plain words. */
+export const MAX_DEPTH = 8;
+
+export interface CommandOptions {
+  /** Deliver script comments as commands with `comment: true` (a password written in a comment is still stored). */
+  comments?: boolean;
+}
+
+type Visit = (command: Command) => void;
+
+/** Shells whose `-c` argument is a script. */
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'yash', 'posh']);
+/** Shell options that take the next word as their value. */
+const SHELL_VALUED = new Set(['-o', '+o', '-O', '+O', '--rcfile', '--init-file']);
+/** Builtins whose `NAME=value` arguments are assignments. */
+const DECLARATIONS = new Set(['export', 'local', 'declare', 'typeset', 'readonly']);
+
+/**
+ * Programs that run another program: options to skip (those taking a value listed), how many
+ * positional words come before the program (`timeout 5 cmd`, `gosu user cmd`), and whether
+ * `NAME=value` words set the environment (`env`, `sudo`).
+ */
+interface Wrapper { valued?: readonly string[]; positional?: number; assignments?: boolean }
+export const WRAPPERS: ReadonlyMap<string, Wrapper> = new Map<string, Wrapper>([
+  ['exec', { valued: ['-a'] }],
+  ['command', {}],
+  ['builtin', {}],
+  ['nohup', {}],
+  ['setsid', {}],
+  ['time', {}],
+  ['unbuffer', {}],
+  ['busybox', {}],
+  ['toybox', {}],
+  ['env', { valued: ['-u', '--unset', '-C', '--chdir', '-S', '--split-string'], assignments: true }],
+  ['nice', { valued: ['-n', '--adjustment'] }],
+  ['ionice', { valued: ['-c', '-n', '-p', '-P', '-u', '--class', '--classdata'] }],
+  ['stdbuf', { valued: ['-i', '-o', '-e', '--input', '--output', '--error'] }],
+  ['timeout', { valued: ['-s', '--signal', '-k', '--kill-after'], positional: 1 }],
+  ['tini', { valued: ['-p', '-e'] }],
+  ['tini-static', { valued: ['-p', '-e'] }],
+  ['dumb-init', { valued: ['-r', '--rewrite'] }],
+  ['catatonit', {}],
+  ['gosu', { positional: 1 }],
+  ['su-exec', { positional: 1 }],
+  ['s6-setuidgid', { positional: 1 }],
+  ['setuidgid', { positional: 1 }],
+  ['chroot', { valued: ['--userspec', '--groups'], positional: 1 }],
+  ['taskset', { positional: 1 }],
+  ['chrt', { positional: 1 }],
+  ['sudo', { valued: ['-u', '--user', '-g', '--group', '-h', '--host', '-p', '--prompt', '-C', '-D', '-r', '-t', '-U', '-T'], assignments: true }],
+  ['doas', { valued: ['-u', '-C'] }],
+  ['runuser', { valued: ['-u', '--user', '-g', '--group', '-G', '--supp-group', '-s', '--shell', '-w'] }],
+  ['sshpass', { valued: ['-p', '-f', '-d', '-e', '-P'] }],
+  ['xargs', { valued: ['-I', '-i', '-n', '-P', '-L', '-l', '-s', '-d', '-E', '-e', '-a', '--max-args', '--max-procs', '--delimiter', '--arg-file', '--max-lines', '--max-chars'] }],
+]);
+
+/** `/usr/bin/curl` -> `curl`. */
+export function programName(word: string): string {
+  return word.slice(word.lastIndexOf('/') + 1);
+}
+
+const isNameStart = (c: number): boolean => c === 95 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57);
+
+/** `NAME=value` as the shell reads an assignment: NAME an identifier. */
+export function splitAssignment(word: string): { name: string; value: string } | undefined {
+  if (!isNameStart(word.charCodeAt(0))) return undefined;
+  let i = 1;
+  while (i < word.length && isNameChar(word.charCodeAt(i))) i++;
+  if (word[i] !== '=') return undefined;
+  return { name: word.slice(0, i), value: word.slice(i + 1) };
+}
+
+/** A redirection operator at the start of a word: `>`, `>>`, `2>`, `&>`, `<`, `<>`, `<<<`, `>&`...; its length, or 0. */
+function redirection(word: string): number {
+  let i = 0;
+  while (i < word.length && i < 3 && word.charCodeAt(i) >= 48 && word.charCodeAt(i) <= 57) i++;
+  if (i === 0 && word[0] === '&' && word[1] === '>') i = 1;
+  const start = i;
+  while (i < word.length && i - start < 3 && (word[i] === '>' || word[i] === '<' || word[i] === '|' || word[i] === '&')) i++;
+  return i > start && (word[start] === '>' || word[start] === '<') ? i : 0;
+}
+
+/**
+ * Reads one container argv (each entry one word, as the kernel passes them) and calls `visit`
+ * with every command it runs, nested scripts included.
+ */
+export function forEachCommand(argv: readonly { value: string }[], visit: Visit, options: CommandOptions = {}): void {
+  const words = argv.map((t, i) => ({ text: t.value, source: i }));
+  // Only args, no command: the image's entrypoint runs them. A flag first means the entrypoint
+  // is the program (unknown); otherwise the first word is, as most entrypoints exec their args.
+  new Reader(visit, options).command(words, 0, false);
+}
+
+class Reader {
+  private readonly visit: Visit;
+  private readonly options: CommandOptions;
+  constructor(visit: Visit, options: CommandOptions) {
+    this.visit = visit;
+    this.options = options;
+  }
+
+  /** One command's words: assignments, wrappers, then the program and what it runs. */
+  command(words: CommandWord[], depth: number, piped: boolean): void {
+    const assignments: Command['assignments'] = [];
+    const redirects: CommandWord[] = [];
+    const plain: CommandWord[] = [];
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i]!;
+      const op = depth > 0 ? redirection(w.text) : 0;
+      if (op > 0) {
+        // `> file` or `>file`: the target is not an argument.
+        if (op === w.text.length) { const target = words[++i]; if (target) redirects.push(target); }
+        else redirects.push({ text: w.text.slice(op), source: w.source });
+        continue;
+      }
+      plain.push(w);
+    }
+    let i = 0;
+    if (depth > 0) {
+      for (; i < plain.length; i++) {
+        const a = splitAssignment(plain[i]!.text);
+        if (!a) break;
+        assignments.push({ ...a, word: plain[i]! });
+      }
+    }
+    i = this.unwrap(plain, i, assignments);
+    const emit = (program: string, args: CommandWord[], programWord?: CommandWord): void =>
+      this.visit({ program, args, assignments, redirects, piped, depth, ...(programWord ? { programWord } : {}) });
+    if (i >= plain.length) { if (assignments.length || redirects.length) emit('', []); return; }
+    const first = plain[i]!;
+    if (depth === 0 && i === 0 && first.text.startsWith('-')) { emit('', plain); return; }
+    const program = programName(first.text);
+    const args = plain.slice(i + 1);
+    const say = (name: string, rest: CommandWord[]): void => emit(name, rest, first);
+    if (DECLARATIONS.has(program)) {
+      const rest: CommandWord[] = [];
+      for (const w of args) {
+        const a = splitAssignment(w.text);
+        if (a) assignments.push({ ...a, word: w }); else rest.push(w);
+      }
+      say(program, rest);
+      return;
+    }
+    // Past MAX_DEPTH a script is one more word: still read by the rules, as plain text.
+    if (depth >= MAX_DEPTH) { say(program, args); return; }
+    if (SHELLS.has(program)) {
+      const script = shellScript(args);
+      if (script !== undefined) {
+        say(program, args.slice(script + 1));
+        this.script(args[script]!, depth + 1);
+        return;
+      }
+    } else if (program === 'eval' && args.length > 0) {
+      say(program, []);
+      this.script({ text: args.map((a) => a.text).join(' '), source: args[0]!.source }, depth + 1);
+      return;
+    } else if ((program === 'su' || program === 'runuser') && args.length > 0) {
+      const c = args.findIndex((a) => a.text === '-c' || a.text === '--command');
+      if (c >= 0 && c + 1 < args.length) {
+        say(program, [...args.slice(0, c), ...args.slice(c + 2)]);
+        this.script(args[c + 1]!, depth + 1);
+        return;
+      }
+    }
+    say(program, args);
+  }
+
+  /** Skips wrappers from `i`; returns the index of the program that really runs. */
+  private unwrap(words: CommandWord[], i: number, assignments: Command['assignments']): number {
+    for (let guard = 0; i < words.length && guard < 32; guard++) {
+      const wrapper = WRAPPERS.get(programName(words[i]!.text));
+      if (!wrapper) return i;
+      i++;
+      let positional = wrapper.positional ?? 0;
+      while (i < words.length) {
+        const t = words[i]!.text;
+        if (t === '--') { i++; break; }
+        if (t.length > 1 && t.startsWith('-')) {
+          const eq = t.indexOf('=');
+          const name = eq > 0 ? t.slice(0, eq) : t;
+          i += wrapper.valued?.includes(name) && eq < 0 ? 2 : 1;
+          continue;
+        }
+        if (wrapper.assignments) {
+          const a = splitAssignment(t);
+          if (a) { assignments.push({ ...a, word: words[i]! }); i++; continue; }
+        }
+        if (positional > 0) { positional--; i++; continue; }
+        break;
+      }
+    }
+    return i;
+  }
+
+  /**
+   * A script: split into words the way the shell does (quotes, escapes, `$'…'`, comments,
+   * `;` `&&` `||` `|` `&` and newlines between commands), each command read with `command`.
+   * `$(…)` and backtick substitutions are scripts of their own; the word keeps OPAQUE in their
+   * place, since their output is only known at run time.
+   */
+  script(from: CommandWord, depth: number): void {
+    const text = from.text;
+    const nest = depth < MAX_DEPTH;
+    let words: CommandWord[] = [];
+    let cur = '';
+    let inWord = false;
+    let piped = false;
+    const endWord = (): void => {
+      if (inWord) words.push({ text: cur, source: from.source });
+      cur = '';
+      inWord = false;
+    };
+    const endCommand = (nextPiped: boolean): void => {
+      endWord();
+      if (words.length > 0) this.command(words, depth, piped);
+      words = [];
+      piped = nextPiped;
+    };
+    /** Reads a substitution starting at `open` (after its opener); returns the index just past its end. */
+    const substitution = (start: number, closer: ')' | '`'): number => {
+      const end = closer === ')' ? matchingParen(text, start) : text.indexOf('`', start);
+      const stop = end < 0 ? text.length : end;
+      if (nest) this.script({ text: text.slice(start, stop), source: from.source }, depth + 1);
+      else cur += text.slice(start, stop);
+      cur += OPAQUE;
+      inWord = true;
+      return end < 0 ? text.length : end + 1;
+    };
+    let quote: '"' | "'" | undefined;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i]!;
+      if (quote === "'") {
+        if (ch === "'") quote = undefined; else cur += ch;
+        continue;
+      }
+      if (ch === '$' && text[i + 1] === '(' && text[i + 2] !== '(') { i = substitution(i + 2, ')') - 1; continue; }
+      if (ch === '`') { i = substitution(i + 1, '`') - 1; continue; }
+      if (quote === '"') {
+        if (ch === '"') quote = undefined;
+        // In double quotes a backslash escapes only $ ` " \ and newline (POSIX); before anything
+        // else it stays, so "http://evil.com\@ok.com" keeps the backslash curl sees.
+        else if (ch === '\\' && i + 1 < text.length && '$`"\\\n'.includes(text[i + 1]!)) { if (text[i + 1] !== '\n') cur += text[i + 1]; i++; }
+        else cur += ch;
+        continue;
+      }
+      if (ch === '"' || ch === "'") { quote = ch; inWord = true; continue; }
+      if (ch === '$' && text[i + 1] === "'") { i = ansiC(text, i + 2, (s) => { cur += s; }) - 1; inWord = true; continue; }
+      if (ch === '#' && !inWord) {
+        const nl = text.indexOf('\n', i);
+        const stop = nl < 0 ? text.length : nl;
+        if (this.options.comments) {
+          endCommand(false);
+          const cwords = text.slice(i + 1, stop).split(/[ \t]+/).filter((w) => w !== '').map((w) => ({ text: w, source: from.source }));
+          if (cwords.length) this.visit({ program: '', args: cwords, assignments: [], redirects: [], piped: false, depth, comment: true });
+        }
+        i = stop - 1;
+        continue;
+      }
+      if (ch === '\\' && i + 1 < text.length) { if (text[i + 1] !== '\n') { cur += text[i + 1]; inWord = true; } i++; continue; }
+      if (ch === ' ' || ch === '\t' || ch === '\r') { endWord(); continue; }
+      if (ch === '&' && (text[i + 1] === '>' || cur.endsWith('>') || cur.endsWith('<'))) { cur += ch; inWord = true; continue; }
+      if (ch === '\n' || ch === ';' || ch === '|' || ch === '&' || ch === '(' || ch === ')' || ch === '{' && !inWord && isBlank(text[i + 1]) || ch === '}' && !inWord) {
+        endCommand(ch === '|' && text[i + 1] !== '|');
+        if (text[i + 1] === ch && (ch === '|' || ch === '&' || ch === ';')) i++;
+        continue;
+      }
+      cur += ch;
+      inWord = true;
+    }
+    endCommand(false);
+  }
+}
+
+const isBlank = (c: string | undefined): boolean => c === undefined || c === ' ' || c === '\t' || c === '\n';
+
+/** The index of the `)` closing a `$(` whose content starts at `start` (quotes and nesting respected), or -1. */
+function matchingParen(text: string, start: number): number {
+  let level = 1;
+  let quote: string | undefined;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (quote) { if (c === quote) quote = undefined; else if (c === '\\' && quote === '"') i++; continue; }
+    if (c === '\\') { i++; continue; }
+    if (c === "'" || c === '"') quote = c;
+    else if (c === '(') level++;
+    else if (c === ')' && --level === 0) return i;
+  }
+  return -1;
+}
+
+/** `$'…'` as bash decodes it: `\n`, `\t`, `\xHH`, `\NNN` octal, `\uHHHH`... Returns the index past the closing quote. */
+function ansiC(text: string, start: number, out: (s: string) => void): number {
+  const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', e: '\x1b', E: '\x1b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '?': '?' };
+  let i = start;
+  for (; i < text.length && text[i] !== "'"; i++) {
+    if (text[i] !== '\\' || i + 1 >= text.length) { out(text[i]!); continue; }
+    const e = text[++i]!;
+    if (simple[e] !== undefined) { out(simple[e]); continue; }
+    const hex = (max: number): number => {
+      let j = i + 1;
+      while (j < text.length && j - i - 1 < max && /[0-9a-fA-F]/.test(text[j]!)) j++;
+      const digits = text.slice(i + 1, j);
+      i = j - 1;
+      return digits === '' ? -1 : Number.parseInt(digits, 16);
+    };
+    if (e === 'x') { const n = hex(2); out(n < 0 ? '\\x' : String.fromCharCode(n)); continue; }
+    if (e === 'u' || e === 'U') { const n = hex(e === 'u' ? 4 : 8); out(n < 0 || n > 0x10ffff ? `\\${e}` : String.fromCodePoint(n)); continue; }
+    if (e >= '0' && e <= '7') {
+      let j = i;
+      while (j < text.length && j - i < 3 && text[j]! >= '0' && text[j]! <= '7') j++;
+      out(String.fromCharCode(Number.parseInt(text.slice(i, j), 8) & 255));
+      i = j - 1;
+      continue;
+    }
+    out(`\\${e}`);
+  }
+  return i + 1;
+}
+
+/** The index in `args` of a shell's `-c` script, or undefined when the shell reads a file or stdin. */
+function shellScript(args: readonly CommandWord[]): number | undefined {
+  let c = false;
+  for (let i = 0; i < args.length; i++) {
+    const t = args[i]!.text;
+    if (t === '--' || t === '-') return c && i + 1 < args.length ? i + 1 : undefined;
+    if (SHELL_VALUED.has(t)) { i++; continue; }
+    if (t.startsWith('--')) continue;
+    if ((t.startsWith('-') || t.startsWith('+')) && t.length > 1) {
+      if (t.length <= 16 && /^[-+][A-Za-z]+$/.test(t)) {
+        if (t.includes('c')) c = true;
+        // `-euo pipefail`: a cluster ending in o (or O) takes the next word as its value.
+        if (t.endsWith('o') || t.endsWith('O')) i++;
+      }
+      continue;
+    }
+    return c ? i : undefined;
+  }
+  return undefined;
+}
