@@ -283,7 +283,14 @@ function shapeWord(raw: string, portOnly: boolean, add: (c: HostCandidate) => vo
   if (raw.startsWith('-')) return;
   let w = raw;
   const colon = w.indexOf(':');
-  if (colon > 0 && SOCKET_TYPES.has(w.slice(0, colon).toLowerCase())) w = w.slice(colon + 1);
+  if (colon > 0 && SOCKET_TYPES.has(w.slice(0, colon).toLowerCase())) {
+    // `tcp-connect:host:5432`, `openssl:host:443`: the address type says what follows is a
+    // host and a port, as a URL's scheme does (socat's arguments, an image whose entrypoint
+    // is socat).
+    const rest = w.slice(colon + 1);
+    if (portOf(rest.slice(rest.lastIndexOf(':'))) !== undefined) { hostPort(trimEnd(rest.split(',')[0]!, '.:'), 'position', add); return; }
+    w = rest;
+  }
   if (portOnly && portOf(w.slice(w.lastIndexOf(':'))) === undefined) return;
   hostPort(trimEnd(w, '.:'), 'shape', add, true);
 }
