@@ -19,7 +19,7 @@ export type HostRole = 'reach' | 'listed' | 'quiet' | 'other';
 const HOST_WORDS = new Set([
   'host', 'hosts', 'hostname', 'hostnames', 'addr', 'address', 'addresses', 'server', 'servers', 'endpoint', 'endpoints',
   'url', 'urls', 'uri', 'uris', 'dsn', 'broker', 'brokers', 'relay', 'proxy', 'upstream', 'upstreams', 'nameserver', 'nameservers',
-  'seeds', 'hostaddr', 'connect', 'master', 'remote', 'ip', 'ips',
+  'seeds', 'hostaddr', 'connect', 'master', 'remote', 'ip', 'ips', 'dns', 'resolver', 'resolvers',
 ]);
 /** Two last words that together name hosts: CASSANDRA_CONTACT_POINTS, KAFKA_BOOTSTRAP_SERVERS, proxyHost. */
 const HOST_PAIRS = new Set(['contact_points', 'contact_point', 'host_name', 'host_names', 'seed_hosts', 'seed_nodes', 'server_list', 'host_list', 'broker_list']);

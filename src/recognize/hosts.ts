@@ -203,6 +203,7 @@ function oracleThin(value: string, add: (c: HostCandidate) => void): void {
     let end = at + 2;
     while (end < value.length && end - at < MAX_ITEM && !' \t\n\r,;"\'()'.includes(value[end]!)) end++;
     hostItem(value.slice(at + 2, end), 'position', add);
+    at = Math.max(at, end - 2); // the next search starts past what was read
   }
 }
 

@@ -32,8 +32,10 @@ function leakyPod(namespace: string): Record<string, unknown> {
           { name: 'DB_PASSWORD', value: HOST_PW },
           { name: 'API_TOKEN', value: IP_PW },
           { name: 'CLIENT_SECRET', value: URL_PW },
-          { name: 'P', value: FLOW_PW },
-          { name: 'REDIS_PASSWORD', value: '$(P)' },
+          // A host position (issue 20: a name that says nothing would only be a shape) whose
+          // value becomes a password.
+          { name: 'CACHE_HOST', value: FLOW_PW },
+          { name: 'REDIS_PASSWORD', value: '$(CACHE_HOST)' },
         ],
         args: ['--password', FLAG_PW],
         livenessProbe: { exec: { command: ['redis-cli', '-a', PROBE_PW, 'ping'] } },
@@ -46,7 +48,7 @@ function leakyPod(namespace: string): Record<string, unknown> {
 /**
  * Every planted credential is reported at its own place: as a plaintext credential, or as an
  * undeclared host that is not shown (the URL under CLIENT_SECRET, which the credential rule takes
- * for a setting, and P, whose value becomes REDIS_PASSWORD).
+ * for a setting, and CACHE_HOST, whose value becomes REDIS_PASSWORD).
  */
 const REPORTED_PATHS = [
   'spec.containers[0].env[0].value', 'spec.containers[0].env[1].value', 'spec.containers[0].env[2].value',
