@@ -92,6 +92,19 @@ export const WRAPPERS: ReadonlyMap<string, Wrapper> = new Map<string, Wrapper>([
   ['xargs', { valued: ['-I', '-i', '-n', '-P', '-L', '-l', '-s', '-d', '-E', '-e', '-a', '--max-args', '--max-procs', '--delimiter', '--arg-file', '--max-lines', '--max-chars'] }],
 ]);
 
+/** Texts grouped into command lines by their argv key, in order: command + args, each probe's or hook's exec. */
+export function argvGroups<T extends { argv?: string; field: string }>(texts: readonly T[]): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const t of texts) {
+    const key = t.argv ?? (t.field === 'command' || t.field === 'args' ? 'command' : undefined);
+    if (key === undefined) continue;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = []));
+    g.push(t);
+  }
+  return [...groups.values()];
+}
+
 /** `/usr/bin/curl` -> `curl`. */
 export function programName(word: string): string {
   return word.slice(word.lastIndexOf('/') + 1);

@@ -17,8 +17,7 @@ import { findFormat, hasJwt } from './formats.ts';
 import { afterAuthScheme, isAuthMechanism, isLiteralSecret, isSelfNamed } from './literals.ts';
 import { isSensitiveName, nameFacts } from './names.ts';
 import { identifierWords, someKeyValue, urlSpans } from './scan.ts';
-import { forEachCommand, programName, type Command, type CommandWord } from '../objects/commands.ts';
-import { argvGroups } from './shell.ts';
+import { argvGroups, forEachCommand, programName, type Command, type CommandWord } from '../objects/commands.ts';
 import { base64Texts, inStructure } from './structured.ts';
 import type { CredentialFinding, CredentialSettings, ScannedText } from './types.ts';
 

@@ -91,7 +91,7 @@ function isWholeLiteral(raw: string): boolean {
   if (v === '' || !ALNUM.test(v) || oneCharacter(v)) return false;
   // The start of a command substitution cut at its first blank by a header or flag reader
   // (`Bearer $(gcloud auth print-access-token)`): the shell replaces it with the command's output.
-  if (v.startsWith('$(') || v.startsWith('`')) return false;
+  if ((v.startsWith('$(') && !v.includes(')')) || (v.startsWith('`') && v.indexOf('`', 1) < 0)) return false;
   // A token-length value that reads as filler (`aaaa…`, `1234567890abcdef…`, `123123…`).
   if (v.length >= 16 && isFiller(v)) return false;
   return !(REFERENCE.test(v) || TRUNCATED.test(v) || SECRET_MANAGER.test(v) || PLACEHOLDER.test(v) || INSTRUCTION.test(v) || MASKED.test(v) || DOCUMENTATION.test(v)

@@ -9,7 +9,7 @@
 
 import { isIP } from 'node:net';
 import { OPAQUE } from '../objects/expand.ts';
-import { forEachCommand, type Command, type CommandWord } from '../objects/commands.ts';
+import { argvGroups, forEachCommand, type Command, type CommandWord } from '../objects/commands.ts';
 import type { ScannedText } from '../objects/texts.ts';
 import { hostRole, type HostRole } from './host-names.ts';
 import { urlHosts } from './url.ts';
@@ -73,7 +73,6 @@ const PROXY_TYPES = new Set(['proxy', 'proxy-connect', 'socks', 'socks4', 'socks
 
 /** Every host candidate of a container's (or the pod spec's) texts, with how sure its position is. */
 export function hostCandidates(texts: readonly ScannedText[], add: Add): void {
-  const groups = new Map<string, ScannedText[]>();
   for (const t of texts) {
     switch (t.field) {
       // HTTP headers are sent to the probe's target; nothing in them is reached.
@@ -90,15 +89,11 @@ export function hostCandidates(texts: readonly ScannedText[], add: Add): void {
         // reach `<name>.<domain>`, some host under it.
         hostList(t.value, 'position', (c) => add(t, { ...c, under: true }));
         break;
-      default: {
-        const key = t.argv ?? 'command';
-        let g = groups.get(key);
-        if (!g) groups.set(key, (g = []));
-        g.push(t);
-      }
+      default:
+        break; // command lines, below
     }
   }
-  for (const group of groups.values()) {
+  for (const group of argvGroups(texts)) {
     forEachCommand(group, (cmd) => commandHosts(cmd, (w, c) => add(group[w.source]!, c)));
   }
 }

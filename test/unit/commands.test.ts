@@ -56,6 +56,9 @@ describe('the command-line view', () => {
     ['a subshell and a group', '(cd /tmp && curl h) ; { nc h2 1; }', ['cd /tmp', 'curl h', 'nc h2 1']],
     ['a comment is skipped', '# curl evil\ncurl h # and here', ['curl h']],
     ['a line continuation', 'curl \\\n  h', ['curl h']],
+    ['blanks', 'a b  c', ['a b c']],
+    ['an escaped quote in double quotes and an escaped blank', 'x\\ y "q\\"z"', ['x y q"z']],
+    ['an empty quoted word is a word', 'printf ""', ['printf ']],
   ];
   for (const [what, script, expected] of scripts) {
     it(`splits a script: ${what}`, () => { expect(sh(script).slice(1)).to.deep.equal(expected); });

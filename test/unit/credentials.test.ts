@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { compileCredentialSettings, findCredentials } from '../../src/policy/credentials.ts';
-import { shellWords, SEPARATOR } from '../../src/policy/shell.ts';
 import { newBudget } from '../../src/objects/expand.ts';
 import { containerTexts, type ScannedText } from '../../src/objects/texts.ts';
 import { fakeRandom } from '../helpers/objects.ts';
@@ -191,18 +190,4 @@ describe('plaintext-credential rule', () => {
     expect(findCredentials(env('X', `${'a'.repeat(5000)}!`), s)).to.deep.equal([]);
     expect(findCredentials(env('X', `key acme_${'0f'.repeat(16)}`), s)).to.deep.equal([{ path: 'spec.containers[0].env[0].value', what: 'matches pattern "acme"' }]);
   });
-});
-
-describe('shell words', () => {
-  const table: [string, string[]][] = [
-    ['a b  c', ['a', 'b', 'c']],
-    [`echo "a b" 'c d'`, ['echo', 'a b', 'c d']],
-    ['a && b; c | d', ['a', SEPARATOR, 'b', SEPARATOR, 'c', SEPARATOR, 'd']],
-    ['a\nb', ['a', SEPARATOR, 'b']],
-    ['x\\ y "q\\"z"', ['x y', 'q"z']],
-    ['""', ['']],
-  ];
-  for (const [script, words] of table) {
-    it(`splits ${JSON.stringify(script)}`, () => { expect(shellWords(script)).to.deep.equal(words); });
-  }
 });
