@@ -143,12 +143,38 @@ export function forEachCommand(argv: readonly { value: string }[], visit: Visit,
   new Reader(visit, options).command(words, 0, false);
 }
 
+/** Characters a script's own variables may add by substitution, across one argv: past it `$NAME` stays as written. */
+const SUBSTITUTION_ALLOWANCE = 256 * 1024;
+/** Variables remembered per argv. */
+const MAX_VARIABLES = 1024;
+
 class Reader {
   private readonly visit: Visit;
   private readonly options: CommandOptions;
+  /**
+   * Variables a script sets to literal text (`H=partner.com; curl $H`): `$H` is read as that
+   * text, as the shell would. Only literal values; anything run-time stays `$H` (opaque).
+   */
+  private readonly vars = new Map<string, string>();
+  private substitutionLeft = SUBSTITUTION_ALLOWANCE;
   constructor(visit: Visit, options: CommandOptions) {
     this.visit = visit;
     this.options = options;
+  }
+
+  private remember(assignments: Command['assignments']): void {
+    for (const a of assignments) {
+      if (a.value.includes(OPAQUE) || a.value.includes('$')) { this.vars.delete(a.name); continue; }
+      if (this.vars.size < MAX_VARIABLES || this.vars.has(a.name)) this.vars.set(a.name, a.value);
+    }
+  }
+
+  /** `$NAME` in a script word: the script's own literal value, or `$NAME` as written. */
+  private substitute(name: string): string {
+    const value = this.vars.get(name);
+    if (value === undefined || value.length > this.substitutionLeft) return `$${name}`;
+    this.substitutionLeft -= value.length;
+    return value;
   }
 
   /** One command's words: assignments, wrappers, then the program and what it runs. */
@@ -178,7 +204,12 @@ class Reader {
     i = this.unwrap(plain, i, assignments);
     const emit = (program: string, args: CommandWord[], programWord?: CommandWord): void =>
       this.visit({ program, args, assignments, redirects, piped, depth, ...(programWord ? { programWord } : {}) });
-    if (i >= plain.length) { if (assignments.length || redirects.length) emit('', []); return; }
+    if (i >= plain.length) {
+      // `H=value` alone sets a shell variable for the rest of the script.
+      if (depth > 0) this.remember(assignments);
+      if (assignments.length || redirects.length) emit('', []);
+      return;
+    }
     const first = plain[i]!;
     if (depth === 0 && i === 0 && first.text.startsWith('-')) { emit('', plain); return; }
     const program = programName(first.text);
@@ -190,6 +221,7 @@ class Reader {
         const a = splitAssignment(w.text);
         if (a) assignments.push({ ...a, word: w }); else rest.push(w);
       }
+      this.remember(assignments);
       say(program, rest);
       return;
     }
@@ -287,6 +319,14 @@ class Reader {
       }
       if (ch === '$' && text[i + 1] === '(' && text[i + 2] !== '(') { i = substitution(i + 2, ')') - 1; continue; }
       if (ch === '`') { i = substitution(i + 1, '`') - 1; continue; }
+      if (ch === '$' && isNameStart(text.charCodeAt(i + 1))) {
+        let j = i + 2;
+        while (j < text.length && isNameChar(text.charCodeAt(j))) j++;
+        cur += this.substitute(text.slice(i + 1, j));
+        inWord = true;
+        i = j - 1;
+        continue;
+      }
       if (quote === '"') {
         if (ch === '"') quote = undefined;
         // In double quotes a backslash escapes only $ ` " \ and newline (POSIX); before anything
