@@ -97,39 +97,6 @@ export function urlSpans(text: string): UrlSpan[] {
   return out;
 }
 
-/** What separates words for the host rule: whitespace, list and assignment punctuation, quotes, brackets, pipes. */
-const WORD_BREAK = asciiClass(' \t\n\r\f\v,;=\'"()<>{}|&');
-/** The non-ASCII characters JavaScript's \s matches. */
-const isUnicodeSpace = (c: number): boolean =>
-  c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
-
-/**
- * Calls `visit` with each word of the text, skipping the given spans (sorted, disjoint) as if
- * they were separators. Equivalent to splitting on /[\s,;='"()<>{}|&]+/ without building the
- * copy and the array a split needs.
- */
-export function forEachWord(text: string, skip: readonly { start: number; end: number }[], visit: (word: string) => void): void {
-  let next = 0;
-  let start = -1;
-  for (let i = 0; i < text.length; i++) {
-    if (next < skip.length && i === skip[next]!.start) {
-      if (start >= 0) visit(text.slice(start, i));
-      start = -1;
-      i = Math.max(i, skip[next]!.end - 1);
-      next++;
-      continue;
-    }
-    const c = text.charCodeAt(i);
-    if (c < 128 ? WORD_BREAK[c] === 1 : isUnicodeSpace(c)) {
-      if (start >= 0) visit(text.slice(start, i));
-      start = -1;
-    } else if (start < 0) {
-      start = i;
-    }
-  }
-  if (start >= 0) visit(text.slice(start));
-}
-
 /**
  * Runs `key` (a global regex) over the text and, after each match, reads a value with `value`
  * (a sticky regex); true at the first pair `accept` takes. The next search resumes after the
@@ -166,20 +133,6 @@ export function trimStartChars(text: string, chars: string): string {
   let start = 0;
   while (start < text.length && chars.includes(text[start]!)) start++;
   return start === 0 ? text : text.slice(start);
-}
-
-/**
- * `${…}` with at least one character inside, anywhere in the text: one pass, where
- * `/\$\{[^}]+\}/` rescans the rest of the text from every "${".
- */
-export function hasBraceReference(text: string): boolean {
-  let close = -1;
-  for (let open = text.indexOf('${'); open >= 0; open = text.indexOf('${', open + 2)) {
-    if (close < open + 2) close = text.indexOf('}', open + 2);
-    if (close < 0) return false;
-    if (close > open + 2) return true;
-  }
-  return false;
 }
 
 /**
