@@ -190,15 +190,15 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
         judged.push(hiddenHostViolation(workload, holder, f.path));
       }
     }
-    // Words that only look like hosts: never a denial, one warning per text that says so and
-    // names no host (shape alone cannot tell a host from a password, a key or a file name).
+    // Words that only look like hosts: never a denial, one warning per container that says so
+    // and names no host (shape alone cannot tell a host from a password, a key or a file name).
+    const shapePaths = new Set<string>();
     for (const f of found) {
-      if (!f.shape || mode === 'audit' || judgedPaths.has(f.path) || shapeWarned.has(f.path) || (f.under ? declaredUnder(f.host) : declared(f.host))) continue;
-      shapeWarned.add(f.path);
-      notes.push(shapeWarning(holder, f.path));
+      if (!f.shape || mode === 'audit' || judgedPaths.has(f.path) || (f.under ? declaredUnder(f.host) : declared(f.host))) continue;
+      shapePaths.add(f.path);
     }
+    if (shapePaths.size > 0) notes.push(shapeWarning(holder, [...shapePaths]));
   };
-  const shapeWarned = new Set<string>();
   const budget = newBudget();
   // Pod-level fields first (hostAliases, dnsConfig, network volumes); an ephemeral-containers
   // request cannot change them.

@@ -108,9 +108,13 @@ export function hiddenHostViolation(obj: ObjectRef, container: string, path: str
  * judged, so never a denial. The warning names no host: a shape cannot tell a host from a
  * password, a key or a file name, and a credential must never be echoed.
  */
-export function shapeWarning(container: string, path: string): string {
-  const where = container ? `container "${container}" ${path}` : path;
-  return `[undeclared-external-host] ${where}: looks like an external host, but nothing in its position says the workload connects to it; not judged. ` +
+export function shapeWarning(container: string, paths: readonly string[]): string {
+  const more = paths.length > 1 ? ` (and ${paths.length - 1} more: ${paths.slice(1, 4).join(', ')}${paths.length > 4 ? ', …' : ''})` : '';
+  const where = `${container ? `container "${container}" ` : ''}${paths[0]}${more}`;
+  const what = paths.length > 1
+    ? 'look like external hosts, but nothing in their positions says the workload connects to them'
+    : 'looks like an external host, but nothing in its position says the workload connects to it';
+  return `[undeclared-external-host] ${where}: ${what}; not judged. ` +
     'If it does, declare the host with an ExternalName Service (extguard egress enforces declarations at run time).';
 }
 

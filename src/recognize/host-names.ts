@@ -19,7 +19,7 @@ export type HostRole = 'reach' | 'listed' | 'quiet' | 'other';
 const HOST_WORDS = new Set([
   'host', 'hosts', 'hostname', 'hostnames', 'addr', 'address', 'addresses', 'server', 'servers', 'endpoint', 'endpoints',
   'url', 'urls', 'uri', 'uris', 'dsn', 'broker', 'brokers', 'relay', 'proxy', 'upstream', 'upstreams', 'nameserver', 'nameservers',
-  'seeds', 'hostaddr', 'connect', 'master', 'remote', 'ip', 'ips', 'dns', 'resolver', 'resolvers',
+  'seeds', 'hostaddr', 'connect', 'master', 'remote', 'ip', 'ips', 'resolver', 'resolvers',
 ]);
 /** Two last words that together name hosts: CASSANDRA_CONTACT_POINTS, KAFKA_BOOTSTRAP_SERVERS, proxyHost. */
 const HOST_PAIRS = new Set(['contact_points', 'contact_point', 'host_name', 'host_names', 'seed_hosts', 'seed_nodes', 'server_list', 'host_list', 'broker_list']);
@@ -39,13 +39,21 @@ const OWN = new Set(['listen', 'bind', 'binding', 'advertise', 'advertised', 'an
 /** Words anywhere in the name that make it a list of hosts not reached: NO_PROXY, DJANGO_ALLOWED_HOSTS, CORS_ORIGINS, SESSION_COOKIE_DOMAIN. */
 const LISTED_WORDS = new Set(['allowed', 'allow', 'allowlist', 'whitelist', 'trusted', 'cors', 'origins', 'cookie', 'letsencrypt', 'excluded', 'exclude', 'ignore', 'ignored', 'bypass', 'skip']);
 /**
+ * Last words whose value is fetched by someone else: an image reference is pulled by the
+ * kubelet (or by whatever the controller creates), not reached by this workload
+ * (`APISERVER_RA_IMAGE=ko://knative.dev/…`, `PROXY_IMAGE=ghcr.io/…`).
+ */
+const LISTED_LAST = new Set(['image', 'images']);
+/** First words of names whose values are handed to browsers, not used by the pod: NEXT_PUBLIC_API_URL, PUBLIC_OTEL_EXPORTER_OTLP_TRACES_ENDPOINT. */
+const BROWSER_FIRST = new Set(['public']);
+/**
  * Last words that say what else the value is: DJANGO_SETTINGS_MODULE, METRICS_DOMAIN (a metric
  * prefix in Knative), APP_VERSION, --stackdriver-prefix, group.id, CONFIG_FILE. A dotted value
  * there is not a host by shape; a URL or a host key inside it still is.
  */
 const QUIET_LAST = new Set([
   'module', 'modules', 'class', 'classname', 'package', 'packages', 'file', 'files', 'filename', 'path', 'paths', 'dir', 'directory', 'name', 'names',
-  'id', 'ids', 'version', 'versions', 'tag', 'tags', 'image', 'images', 'profile', 'profiles', 'prefix', 'suffix', 'key', 'keys', 'domain', 'domains',
+  'id', 'ids', 'version', 'versions', 'tag', 'tags', 'profile', 'profiles', 'prefix', 'suffix', 'key', 'keys', 'domain', 'domains',
   'namespace', 'label', 'labels', 'format', 'pattern', 'level', 'mode', 'type', 'kind', 'env', 'environment', 'region', 'zone', 'locale', 'timezone',
   'bucket', 'topic', 'topics', 'queue', 'table', 'schema', 'index', 'group', 'role', 'user', 'username', 'email', 'attributes', 'settings', 'ms',
   'size', 'count', 'timeout', 'interval', 'enabled', 'enable', 'disabled', 'port', 'ports', 'metric', 'metrics', 'selector', 'filter', 'jar', 'main',
@@ -77,6 +85,8 @@ export function roleOfWords(words: readonly string[]): HostRole {
   if (LISTED_NAMES.has(joined) || joined.endsWith('_no_proxy')) return 'listed';
   if (words.some((w) => LISTED_WORDS.has(w))) return 'listed';
   const last = words[words.length - 1]!;
+  if (LISTED_LAST.has(last)) return 'listed';
+  if (words.length > 1 && (BROWSER_FIRST.has(words[0]!) || (words[0] === 'next' && words[1] === 'public'))) return 'listed';
   const pair = words.length >= 2 ? `${words[words.length - 2]}_${last}` : '';
   let hostAt = -1;
   if (HOST_PAIRS.has(pair)) hostAt = words.length - 2;

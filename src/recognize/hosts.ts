@@ -65,6 +65,11 @@ const DB_CLIENTS = new Map<string, string>([
 ]);
 /** Programs whose arguments are text to print, not places to reach. */
 const TEXT_PROGRAMS = new Set(['echo', 'printf', 'logger', ':', 'true', 'false', 'test', '[']);
+/**
+ * Schemes that name no place to connect to: `ko://knative.dev/serving/cmd/x` is a Go import
+ * path that ko replaces with an image before apply.
+ */
+const NOT_NETWORK_SCHEMES = new Set(['ko']);
 /** socat-style address types before `host:port`: TCP:, TCP4-CONNECT:, OPENSSL:, UDP-SENDTO:... */
 const SOCKET_TYPES = new Set(['tcp', 'tcp4', 'tcp6', 'tcp-connect', 'tcp4-connect', 'tcp6-connect', 'udp', 'udp4', 'udp6', 'udp-connect', 'udp4-connect',
   'udp6-connect', 'udp-sendto', 'udp4-sendto', 'udp6-sendto', 'sctp', 'sctp-connect', 'openssl', 'openssl-connect', 'ssl', 'ssl-connect', 'dtls', 'tls']);
@@ -132,7 +137,7 @@ function structured(value: string, add: (c: HostCandidate) => void, shapesOf: Sh
   const urls = urlHosts(value);
   const inListed = spanCursor(skip);
   for (const u of urls) {
-    if (inListed(u.start)) continue;
+    if (inListed(u.start) || (u.scheme !== undefined && NOT_NETWORK_SCHEMES.has(u.scheme))) continue;
     urlCandidate(u.host, u.port, 'position', add);
   }
   oracleThin(value, add);
@@ -169,7 +174,7 @@ function urlCandidate(host: string, port: number | undefined, certainty: Certain
 export function hostList(value: string, certainty: Certainty, add: (c: HostCandidate) => void, schemeRelative = false): void {
   if (!mayHoldHost(value)) return;
   const urls = urlHosts(value, { schemeRelative });
-  for (const u of urls) urlCandidate(u.host, u.port, certainty, add);
+  for (const u of urls) if (u.scheme === undefined || !NOT_NETWORK_SCHEMES.has(u.scheme)) urlCandidate(u.host, u.port, certainty, add);
   let from = 0;
   const inUrl = spanCursor(urls);
   const item = (start: number, end: number): void => {

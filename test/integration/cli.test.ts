@@ -101,7 +101,7 @@ describe('extguard CLI (built binary)', function () {
       writeFileSync(file, [
         'apiVersion: v1\nkind: Service\nmetadata: {name: meta, namespace: shop}\nspec: {type: ExternalName, externalName: metadata.google.internal}',
         'apiVersion: v1\nkind: Service\nmetadata: {name: ip, namespace: shop}\nspec: {type: ExternalName, externalName: 93.184.216.9}',
-        'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: [{name: a, image: x, args: ["--dns=93.184.216.9:53"]}]}',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: [{name: a, image: x, args: ["--dns-server=93.184.216.9:53"]}]}',
       ].join('\n---\n'));
       const r = run(['check', '--format', 'json', file]);
       expect(r.code).to.equal(1);
