@@ -285,10 +285,10 @@ function hostOf(message: string): string {
   return m[1] ? `*.${m[2]}` : m[2]!;
 }
 
-/** `[undeclared-external-host] container "c" PATH: reason` -> path and host. */
+/** `[undeclared-external-host] container "c" PATH[ (and N more: …)]: reason` -> (first) path and host. */
 function parseHostWarning(w: string): { path: string; host: string } | undefined {
   if (!w.startsWith(`[${HOST_RULE}]`)) return undefined;
-  const m = /^\[[^\]]+\] (?:container "[^"]*" )?(\S+): (.*)$/.exec(w);
+  const m = /^\[[^\]]+\] (?:container "[^"]*" )?(\S+)(?: \(and [^)]*\))?: (.*)$/.exec(w);
   if (!m) return { path: '(unknown path)', host: NOT_SHOWN };
   const h = /host "([^"]+)"/.exec(m[2]!);
   return { path: m[1]!, host: h && !/not shown/.test(m[2]!) ? h[1]! : NOT_SHOWN };
