@@ -90,8 +90,16 @@ function underSensitiveName(name: string, value: string, s: CompiledCredentialSe
   if (!facts.sensitive) return undefined;
   const credential = afterAuthScheme(value);
   if (facts.auth && isAuthMechanism(credential)) return undefined;
+  if (facts.words[facts.words.length - 1] === 'secret' && credential.length <= 253 && OBJECT_NAME.test(credential) && TLS_SUFFIX.test(credential)) return undefined;
   return isLiteralSecret(credential) && !isSelfNamed(name, credential) ? 'sensitive variable name with a literal value' : undefined;
 }
+
+/**
+ * The name of a Kubernetes Secret that holds a certificate, under a `*_SECRET` variable
+ * (ECK's `WEBHOOK_SECRET=elastic-webhook-server-cert`): a reference to where the key lives.
+ */
+const OBJECT_NAME = /^[a-z0-9][a-z0-9-]*$/;
+const TLS_SUFFIX = /-(?:cert|certs|tls|ca|certificate|certificates)$/;
 
 const MYSQL_CLIENTS = /(^|\/)(mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|mysqlimport|mysqlshow)$/;
 /** Tools whose one-letter flag takes a password as the next word (their manuals say so). */

@@ -39,7 +39,7 @@ const SETTING_TOKENS = new Set([
   'provider', 'issuer', 'audience', 'scope', 'scopes', 'cache', 'reset', 'strength', 'complexity', 'hint', 'label', 'keys', 'duration', 'delay',
   'limit', 'limits', 'quota', 'threshold', 'rate', 'capacity', 'window', 'buffer', 'batch', 'public', 'publishable', 'pub', 'pubkey',
   'fingerprint', 'thumbprint', 'kid', 'column', 'regex', 'pattern', 'env', 'var', 'variable', 'arn', 'allow', 'change', 'reuse',
-  'prevention', 'has', 'update', 'generate', 'random',
+  'prevention', 'has', 'update', 'generate', 'random', 'namespace',
 ]);
 
 export interface NameSettings {

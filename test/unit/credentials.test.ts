@@ -97,6 +97,9 @@ const negatives: Row[] = [
   { what: 'PASSWORD_MIN_LENGTH', texts: env('PASSWORD_MIN_LENGTH', 'twelve') },
   { what: 'PASSWORD_POLICY', texts: env('PASSWORD_POLICY', 'strict') },
   { what: 'SECRET_NAME', texts: env('SECRET_NAME', 'db-credentials') },
+  // Real-repository run (issue 20): stock ECK operator installs name their webhook's TLS Secret.
+  { what: 'a *_SECRET naming a certificate Secret object', texts: env('WEBHOOK_SECRET', 'elastic-webhook-server-cert') },
+  { what: 'a flag naming the namespace of a Secret', texts: env('ARGS', '--webhook-secret-namespace=kubeflow') },
   { what: 'SECRET_KEY_REF', texts: env('SECRET_KEY_REF', 'db-credentials/password') },
   { what: 'PASSWORD_HASH_ALGORITHM', texts: env('PASSWORD_HASH_ALGORITHM', 'bcrypt') },
   { what: 'TOKEN_ENDPOINT', texts: env('TOKEN_ENDPOINT', 'https://auth.example.com/oauth/token') },
