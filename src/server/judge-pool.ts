@@ -157,7 +157,7 @@ export class JudgePool {
     return new Promise((resolve) => {
       if (this.closed) { resolve({ kind: 'unjudged', reason: 'overloaded' }); return; }
       const now = performance.now();
-      const { key } = readHead(text);
+      const key = schedulingKey(text);
       const admitted = this.admit(key, text.length, now);
       if (typeof admitted === 'string') {
         this.refused(key, admitted);
@@ -468,7 +468,7 @@ const HEAD_FIELDS = new Set(['uid', 'kind', 'name', 'namespace', 'operation', 's
  * CLUSTER_KEY when the request has none (or null or "") there, UNREADABLE_KEY when the head is
  * not JSON, too long, or the namespace not a name.
  */
-export function readHead(text: string): ReviewHead {
+export function readHead(text: string, keyOnly = false): ReviewHead {
   const end = Math.min(text.length, HEAD_CHARS);
   let i = 0;
   const peek = (): string => { if (i >= end) throw new Unreadable(); return text[i]!; };
@@ -483,8 +483,8 @@ export function readHead(text: string): ReviewHead {
       if (c === '\\') i++;
     }
   };
-  /** Skips one value and returns it parsed (it is at most HEAD_CHARS long). */
-  const value = (): unknown => {
+  /** Skips one value; returns it parsed when asked (it is at most HEAD_CHARS long). */
+  const value = (parse = true): unknown => {
     ws();
     const start = i;
     const c = peek();
@@ -502,6 +502,7 @@ export function readHead(text: string): ReviewHead {
       // A number, true, false or null: up to the next delimiter.
       while (i < end && !/[\s,}\]]/.test(text[i]!)) i++;
     }
+    if (!parse) return undefined;
     try { return JSON.parse(text.slice(start, i)); } catch { throw new Unreadable(); }
   };
   /** Walks an object's members, calling `member` with each key and i at its value; stops when it returns true. */
@@ -529,13 +530,15 @@ export function readHead(text: string): ReviewHead {
   let complete = false;
   try {
     members((key) => {
-      if (key !== 'request') { const v = value(); if (key === 'kind' || key === 'apiVersion') top[key] = v; return false; }
+      if (key !== 'request') { const wanted = !keyOnly && (key === 'kind' || key === 'apiVersion'); const v = value(wanted); if (wanted) top[key as string] = v; return false; }
       request = true;
       members((field) => {
         if (field === 'object' || field === 'oldObject') return true;
-        const v = value();
-        if (typeof field === 'string' && HEAD_FIELDS.has(field)) fields[field] = v;
-        return false;
+        const wanted = keyOnly ? field === 'namespace' : typeof field === 'string' && HEAD_FIELDS.has(field);
+        const v = value(wanted);
+        if (wanted) fields[field as string] = v;
+        // The key alone is known at the namespace (the first one: kube-apiserver writes one).
+        return keyOnly && wanted;
       });
       complete = true;
       return true;
@@ -543,12 +546,13 @@ export function readHead(text: string): ReviewHead {
   } catch (err) {
     if (!(err instanceof Unreadable)) throw err;
   }
-  return { key: keyOf(fields, request && complete), ...headRequest(top, fields) };
+  const key = keyOf(fields, request && complete);
+  return keyOnly ? { key } : { key, ...headRequest(top, fields) };
 }
 
-/** The scheduling key of a review (readHead). */
+/** The scheduling key of a review: readHead's, reading no further than the namespace. */
 export function schedulingKey(text: string): string {
-  return readHead(text).key;
+  return readHead(text, true).key;
 }
 
 function keyOf(fields: Record<string, unknown>, complete: boolean): string {
