@@ -344,23 +344,29 @@ export class JudgePool {
         continue;
       }
       const slot = this.idleSlotFor(job);
-      const { policy, catalog } = this.opts.state();
-      if (slot.policy !== policy) { this.post(slot, { type: 'policy', config: policy.config }); slot.policy = policy; }
-      if (slot.catalog !== catalog) { this.post(slot, { type: 'catalog', update: catalogUpdate(slot.catalog, catalog) }); slot.catalog = catalog; }
+      this.sync(slot);
       slot.job = job;
       job.started = now;
       this.post(slot, { type: 'review', id: job.id, endpoint: job.endpoint, text: job.text });
     }
   }
 
+  /** Sends a worker the current policy and catalog, when they are not what it last got. */
+  private sync(slot: Slot): void {
+    const { policy, catalog } = this.opts.state();
+    if (slot.policy !== policy) { this.post(slot, { type: 'policy', config: policy.config }); slot.policy = policy; }
+    if (slot.catalog !== catalog) { this.post(slot, { type: 'catalog', update: catalogUpdate(slot.catalog, catalog) }); slot.catalog = catalog; }
+  }
+
   /**
-   * Small reviews take a warm worker when there is one; large ones the newest, which may still be
-   * starting: a replaced worker is then not the one left free for the small reviews.
+   * Small reviews take a warm worker when there is one. Large ones too, unless that would leave
+   * no warm worker for the small ones: then a cold one (a replacement still starting, say).
    */
   private idleSlotFor(job: Job): Slot {
     const idle = this.slots.filter((s) => !s.job);
-    if (job.text.length > this.largeChars) return idle.at(-1)!;
-    return idle.find((s) => s.warm) ?? idle[0]!;
+    const warm = idle.filter((s) => s.warm);
+    if (job.text.length <= this.largeChars || warm.length >= 2) return warm[0] ?? idle[0]!;
+    return idle.filter((s) => !s.warm).at(-1) ?? idle[0]!;
   }
 
   private post(slot: Slot, message: ToWorker): void {
