@@ -7,4 +7,18 @@ export interface Shape {
   text(): string;
 }
 export declare function shapes(): Shape[];
-export declare function deployment(podSpec: Record<string, unknown>, name?: string): Record<string, unknown>;
+export declare function deployment(podSpec: Record<string, unknown>, name?: string, namespace?: string): Record<string, unknown>;
+export interface Flood {
+  name: string;
+  /** The shape the flooding tenant sends (one of shapes()). */
+  shape: string;
+  /** Concurrent connections the flood is sent from. */
+  connections: number;
+  tenant: { namespace: string; username: string };
+  ordinary: { namespace: string; username: string; count: number };
+}
+export declare const FLOOD: Flood;
+/** The flood's Deployment as JSON text, in the flooding tenant's namespace. */
+export declare function floodText(): string;
+/** A one-container Pod in the ordinary user's namespace. */
+export declare function ordinaryPod(name?: string): Record<string, unknown>;

@@ -8,11 +8,11 @@ export const MAX_OBJECT_BYTES = 3 * 1024 * 1024;
 const KiB = 1024;
 const FILL = 2.5 * 1024 * KiB;
 
-export function deployment(podSpec, name = 'worst') {
+export function deployment(podSpec, name = 'worst', namespace = 'shop') {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, namespace: 'shop', labels: { app: name } },
+    metadata: { name, namespace, labels: { app: name } },
     spec: {
       replicas: 1,
       selector: { matchLabels: { app: name } },
@@ -23,7 +23,7 @@ export function deployment(podSpec, name = 'worst') {
 
 const IMAGE = 'registry.example.com/shop/worst:1.0.0';
 const app = (fields) => ({ name: 'app', image: IMAGE, ...fields });
-const withContainer = (fields) => JSON.stringify(deployment({ containers: [app(fields)] }));
+const withContainer = (fields, namespace = 'shop') => JSON.stringify(deployment({ containers: [app(fields)] }, 'worst', namespace));
 // Sized by the unit's bytes once written in JSON (a `"` takes two), so every shape fits.
 const fill = (unit, bytes = FILL) => unit.repeat(Math.floor(bytes / (Buffer.byteLength(JSON.stringify(unit)) - 2)));
 const size = (bytes) => (bytes >= 1024 * KiB ? `${bytes / (1024 * KiB)} MiB` : `${bytes / KiB} KiB`);
@@ -94,6 +94,38 @@ const PARTIALS = [
   ['line-pair', 'password: \n'],
 ];
 
+/** `sh -c` with one script of `unit` repeated to `bytes` (issue 20: a script the shell reads as many tiny commands). */
+const shellScript = (unit, bytes, namespace) => withContainer({ command: ['sh', '-c', fill(unit, bytes)] }, namespace);
+const SEMICOLONS_BYTES = 1.4 * 1024 * KiB;
+
+/**
+ * The flood (issue 20, "one tenant must not spend another's deadline"): the 1.4 MB semicolon
+ * script sent by tenant-a from `connections` concurrent connections while another user's
+ * one-container Pod in shop is reviewed `ordinary.count` times on its own connection.
+ */
+export const FLOOD = {
+  name: 'flood',
+  shape: 'sh-c-semicolons-1.4MB',
+  connections: 6,
+  tenant: { namespace: 'tenant-a', username: 'tenant-a' },
+  ordinary: { namespace: 'shop', username: 'alice@example.com', count: 30 },
+};
+
+/** The flood's Deployment: the semicolon script, in the flooding tenant's namespace. */
+export function floodText() {
+  return shellScript('a;', SEMICOLONS_BYTES, FLOOD.tenant.namespace);
+}
+
+/** The ordinary review's object: a one-container Pod in shop, nothing to find. */
+export function ordinaryPod(name = 'web') {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: FLOOD.ordinary.namespace, labels: { app: name } },
+    spec: { containers: [{ name: 'app', image: IMAGE, ports: [{ containerPort: 8080 }] }] },
+  };
+}
+
 /** Every shape: name, what it is, and a function producing the Deployment's JSON text. */
 export function shapes() {
   return [
@@ -117,6 +149,10 @@ export function shapes() {
       text: () => JSON.stringify(deployment({ containers: Array.from({ length: 100 }, (_, i) => ({ name: `c${i}`, image: IMAGE, env: mixedEnv(300) })) })),
     },
     ...[10_000, 100_000].map((n) => ({ name: `sh-c-${n / 1000}k-words`, what: `sh -c script of ${n / 1000}k words: commands, URLs, NAME=value, --password x`, text: () => withContainer({ command: ['sh', '-c', script(n)] }) })),
+    // Issue 20: one script of 1.4 MB of "a;" (700k one-letter commands), and of 700 KB of "ä;"
+    // (two bytes a letter in UTF-8, one character in the text the judge reads).
+    { name: 'sh-c-semicolons-1.4MB', what: `sh -c script: ${size(SEMICOLONS_BYTES)} of "a;"`, text: () => shellScript('a;', SEMICOLONS_BYTES, 'shop') },
+    { name: 'sh-c-umlaut-700KB', what: `sh -c script: ${size(700 * KiB)} of "ä;"`, text: () => shellScript('ä;', 700 * KiB, 'shop') },
     ...[5000, 50_000].map((n) => ({ name: `urls-${n / 1000}k`, what: `${n} args entries https://hN.example.com/`, text: () => withContainer({ args: Array.from({ length: n }, (_, i) => `https://h${i}.example.com/`) }) })),
     {
       name: 'env-value-deep-json',

@@ -2,21 +2,27 @@
 // (bench/shapes.js). Per shape: the judge's time in a child process (killed at --cap), then one
 // AdmissionReview through a fresh `extguard serve` while /healthz is polled every 10 ms on its
 // own connection. Goal (issue 8): every review answered within 1 s, /healthz within 100 ms.
-// Then `extguard check` over the realistic examples and fixtures, so verdicts can be diffed.
+// Then the flood (issue 20): one tenant sends the 1.4 MB semicolon script from 6 connections
+// while another user's one-container Pod is reviewed 30 times on its own connection; goal: no
+// ordinary review refused. Then `extguard check` over the realistic examples and fixtures, so
+// verdicts can be diffed.
 //
 // Options: --cap SECONDS (60), --out FILE (JSON results), --md FILE (the markdown table),
 // --verdicts FILE (realistic verdicts), --root DIR (the extguard tree to measure: its dist/,
 // bin/, examples/ and test/fixtures/; default this one), --only NAME,NAME (shapes whose name
-// contains one of them), --skip-judge, --skip-server, --skip-realistic.
+// contains one of them; "flood" selects the flood), --skip-judge, --skip-server,
+// --skip-realistic, --skip-flood, --flood-gap MS (pause between ordinary reviews, 200).
 
 import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { shapes } from './shapes.js';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { FLOOD, floodText, ordinaryPod, shapes } from './shapes.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const GOAL_REVIEW_MS = 1000;
@@ -116,16 +122,21 @@ function call(port, ca, agent, method, path, body, timeoutMs) {
   });
 }
 
-/** The AdmissionReview around an object given as JSON text (it may be too deep to re-stringify). */
-function reviewText(uid, objectText) {
+const DEPLOYMENTS = { kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, resource: { group: 'apps', version: 'v1', resource: 'deployments' } };
+const PODS = { kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' } };
+
+/**
+ * The AdmissionReview around an object given as JSON text (it may be too deep to re-stringify),
+ * with the request's fields in the order kube-apiserver writes them (its struct order).
+ */
+function reviewText(uid, objectText, { name = 'worst', namespace = 'shop', username = 'attacker@example.com', type = DEPLOYMENTS } = {}) {
   const head = JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+    kind: 'AdmissionReview', apiVersion: 'admission.k8s.io/v1',
     request: {
-      uid, kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, resource: { group: 'apps', version: 'v1', resource: 'deployments' },
-      requestKind: { group: 'apps', version: 'v1', kind: 'Deployment' }, requestResource: { group: 'apps', version: 'v1', resource: 'deployments' },
-      name: 'worst', namespace: 'shop', operation: 'CREATE',
-      userInfo: { username: 'attacker@example.com', groups: ['system:authenticated'] },
-      options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' }, dryRun: false, oldObject: null, object: '__OBJECT__',
+      uid, kind: type.kind, resource: type.resource, requestKind: type.kind, requestResource: type.resource,
+      name, namespace, operation: 'CREATE',
+      userInfo: { username, groups: ['system:authenticated'] },
+      object: '__OBJECT__', oldObject: null, dryRun: false, options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' },
     },
   });
   return head.replace('"__OBJECT__"', () => objectText);
@@ -202,7 +213,151 @@ function readAnswer(text, uid) {
   const r = body?.response;
   const wellFormed = body?.apiVersion === 'admission.k8s.io/v1' && body?.kind === 'AdmissionReview' && r?.uid === uid && typeof r?.allowed === 'boolean';
   const message = String(r?.status?.message ?? body?.error ?? '').slice(0, 120);
-  return { wellFormed, uidEchoed: r?.uid === uid, allowed: r?.allowed, message };
+  // Answered without a judgement (timeout, overloaded, crashed, too-complex): every mode but
+  // off says so in its audit annotations.
+  const unjudged = r?.auditAnnotations?.judged === 'false' ? String(r.auditAnnotations.reason) : undefined;
+  return { wellFormed, uidEchoed: r?.uid === uid, allowed: r?.allowed, message, ...(unjudged ? { unjudged } : {}) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The flood (issue 20): one tenant's slow reviews must not spend another's deadline.
+
+/**
+ * Sends one review after another on one keep-alive connection until stop() or `count`. The body
+ * is built once: each request writes a fresh uid (36 characters, like the API server's) over the
+ * previous one, so the sender spends its time sending, not building megabytes of text.
+ */
+function sender(port, ca, { template, count = Infinity, gapMs = 0, capMs, onAnswer }) {
+  const body = Buffer.from(template);
+  const uidAt = body.indexOf(UID_SLOT);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const answers = [];
+  let stopped = false;
+  const loop = (async () => {
+    for (let i = 0; i < count && !stopped; i++) {
+      const uid = randomUUID();
+      body.write(uid, uidAt, 'latin1');
+      try {
+        const r = await call(port, ca, agent, 'POST', '/validate?timeout=10s', body, capMs);
+        answers.push({ ms: r.ms, status: r.status, ...readAnswer(r.body, uid) });
+      } catch (err) {
+        answers.push({ outcome: err.message === 'timeout' ? 'timeout' : 'error', error: err.message });
+      }
+      onAnswer?.();
+      if (gapMs && !stopped) await new Promise((r) => setTimeout(r, gapMs));
+    }
+  })();
+  return { answers, done: loop, async stop() { stopped = true; await loop; agent.destroy(); } };
+}
+
+const UID_SLOT = '#'.repeat(36);
+
+/**
+ * The flooding tenant, on a thread of its own: building and encrypting megabytes a second on
+ * the thread that polls /healthz and sends the ordinary reviews would time the bench, not the
+ * server. Posts 'flowing' after the first answer, and its answers when told to stop.
+ */
+async function floodThread({ port, ca, capMs }) {
+  const template = reviewText(UID_SLOT, floodText(), { name: 'worst', namespace: FLOOD.tenant.namespace, username: FLOOD.tenant.username });
+  let flowing = false;
+  const onAnswer = () => { if (!flowing) { flowing = true; parentPort.postMessage({ type: 'flowing' }); } };
+  const senders = Array.from({ length: FLOOD.connections }, () => sender(port, ca, { template, capMs, onAnswer }));
+  parentPort.once('message', async () => {
+    await Promise.all(senders.map((f) => f.stop()));
+    parentPort.postMessage({ type: 'answers', answers: senders.flatMap((f) => f.answers) });
+  });
+}
+
+function startFlood(port, ca, capMs) {
+  const worker = new Worker(new URL(import.meta.url), { workerData: { flood: { port, ca: ca.toString(), capMs } } });
+  const failed = new Promise((_, rej) => { worker.once('error', rej); });
+  failed.catch(() => {});
+  const flowing = new Promise((res) => worker.on('message', (m) => { if (m.type === 'flowing') res(); }));
+  return {
+    flowing: Promise.race([flowing, failed]),
+    async stop() {
+      const answers = new Promise((res) => worker.on('message', (m) => { if (m.type === 'answers') res(m.answers); }));
+      worker.postMessage('stop');
+      try { return await Promise.race([answers, failed]); } finally { await worker.terminate(); }
+    },
+  };
+}
+
+/** What one answer was: judged (allowed/denied), answered without a judgement (its reason), or no answer. */
+function outcomeOf(a) {
+  if (a.outcome === 'timeout') return 'no answer (client timeout)';
+  if (a.outcome === 'error') return 'error';
+  if (!a.wellFormed) return `error (HTTP ${a.status})`;
+  if (a.unjudged) return `unjudged: ${a.unjudged}`;
+  return a.allowed ? 'judged: allowed' : 'judged: denied';
+}
+
+function latency(answers) {
+  const ms = answers.filter((a) => a.ms !== undefined).map((a) => a.ms).sort((x, y) => x - y);
+  return ms.length ? { p50: ms[Math.floor((ms.length - 1) / 2)], max: ms.at(-1) } : {};
+}
+
+function tally(answers) {
+  const out = {};
+  for (const a of answers) out[outcomeOf(a)] = (out[outcomeOf(a)] ?? 0) + 1;
+  return out;
+}
+
+async function flood(root, certs, ca, { capMs, gapMs }) {
+  const server = startServer(root, certs);
+  try {
+    const port = await server.port;
+    const agent = new Agent({ keepAlive: false });
+    await waitReady(port, ca, agent);
+    await call(port, ca, agent, 'POST', '/validate?timeout=10s', readFileSync(join(root, 'test/fixtures/review-deployment-leaky.json')), 10_000); // warm-up
+    const health = pollHealth(port, ca);
+    await health.warm();
+    const t0 = performance.now();
+    const flooding = startFlood(port, ca, capMs);
+    // The ordinary reviews start once the flood is in full swing: its first answer is back, so
+    // every worker has had a flood review and the queue holds the rest.
+    await Promise.race([flooding.flowing, new Promise((r) => setTimeout(r, capMs))]);
+    const ordinary = sender(port, ca, {
+      template: reviewText(UID_SLOT, JSON.stringify(ordinaryPod()), { name: 'web', namespace: FLOOD.ordinary.namespace, username: FLOOD.ordinary.username, type: PODS }),
+      count: FLOOD.ordinary.count, gapMs, capMs,
+    });
+    await ordinary.done;
+    const floodAnswers = await flooding.stop();
+    const seconds = (performance.now() - t0) / 1000;
+    const healthz = await health.stop(capMs);
+    return {
+      seconds,
+      ordinary: {
+        sent: ordinary.answers.length, refused: ordinary.answers.filter((a) => !/^judged/.test(outcomeOf(a))).length, outcomes: tally(ordinary.answers), ...latency(ordinary.answers),
+        ms: ordinary.answers.map((a) => (a.ms === undefined ? null : Math.round(a.ms))),
+      },
+      flood: { sent: floodAnswers.length, outcomes: tally(floodAnswers), ...latency(floodAnswers) },
+      healthz,
+    };
+  } finally {
+    server.kill();
+    await server.exited;
+  }
+}
+
+function floodGoal(f) {
+  return f.ordinary.sent === FLOOD.ordinary.count && f.ordinary.refused === 0 ? 'PASS' : 'FAIL';
+}
+
+function floodMarkdown(f, gapMs) {
+  if (f.error) return `Flood: error: ${f.error}\n\nGoal: no ordinary review refused: **FAIL**`;
+  const outcomes = (o) => Object.entries(o).map(([k, n]) => `${k} ${n}`).join(', ');
+  return [
+    `Flood: ${FLOOD.shape} (${FLOOD.tenant.namespace}, user ${FLOOD.tenant.username}) from ${FLOOD.connections} connections, while a one-container Pod (${FLOOD.ordinary.namespace}, user ${FLOOD.ordinary.username}) is reviewed ${FLOOD.ordinary.count} times on its own connection, ${gapMs} ms apart; ${f.seconds.toFixed(1)} s.`,
+    `Goal: no ordinary review refused: **${f.goal}**.`,
+    '',
+    '| who | reviews | outcomes | p50 | max |',
+    '| --- | --- | --- | --- | --- |',
+    `| ordinary (${FLOOD.ordinary.namespace}) | ${f.ordinary.sent} | ${outcomes(f.ordinary.outcomes)} | ${f.ordinary.p50 === undefined ? '-' : fmtMs(f.ordinary.p50)} | ${f.ordinary.max === undefined ? '-' : fmtMs(f.ordinary.max)} |`,
+    `| flood (${FLOOD.tenant.namespace}) | ${f.flood.sent} | ${outcomes(f.flood.outcomes)} | ${f.flood.p50 === undefined ? '-' : fmtMs(f.flood.p50)} | ${f.flood.max === undefined ? '-' : fmtMs(f.flood.max)} |`,
+    '',
+    `/healthz max ${f.healthz.maxMs === undefined ? '-' : (f.healthz.stalled ? '>' : '') + fmtMs(f.healthz.maxMs)} (${f.healthz.samples} samples).`,
+  ].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -252,6 +407,8 @@ function verdictOf(review) {
   if (!review.wellFormed) return `error (HTTP ${review.status})`;
   // The deadline answer (issue 8) says so on its first line; later lines list violations.
   if (/too complex to judge: its \$\(VAR\)/.test(review.message.split('\n')[0])) return 'declined-bomb';
+  if (review.unjudged === 'crashed') return 'crashed-answer';
+  if (review.unjudged === 'overloaded') return 'overloaded-answer';
   if (/too large|too complex|deadline|timed? ?out/i.test(review.message.split('\n')[0])) return 'timeout-answer';
   return review.allowed ? 'allowed' : 'denied';
 }
@@ -297,8 +454,11 @@ export async function main(argv) {
       cap: { type: 'string', default: '60' }, out: { type: 'string' }, md: { type: 'string' }, verdicts: { type: 'string' },
       root: { type: 'string' }, only: { type: 'string' },
       'skip-judge': { type: 'boolean' }, 'skip-server': { type: 'boolean' }, 'skip-realistic': { type: 'boolean' },
+      'skip-flood': { type: 'boolean' }, 'flood-gap': { type: 'string', default: '200' },
     },
   });
+  const gapMs = Number(o['flood-gap']);
+  if (!(gapMs >= 0)) throw new Error(`--flood-gap must be a number of milliseconds, not ${o['flood-gap']}`);
   const cap = Number(o.cap);
   if (!(cap > 0)) throw new Error(`--cap must be a positive number of seconds, not ${o.cap}`);
   const root = resolve(o.root ?? join(dirname(HERE), '..'));
@@ -307,6 +467,7 @@ export async function main(argv) {
   const meta = { root, commit, cap, node: process.versions.node, date: new Date().toISOString() };
   const only = o.only?.split(',').filter(Boolean);
   const selected = shapes().filter((s) => !only || only.some((n) => s.name.includes(n)));
+  const withFlood = !o['skip-flood'] && (!only || only.some((n) => FLOOD.name.includes(n)));
 
   const dir = mkdtempSync(join(tmpdir(), 'extguard-worst-'));
   try {
@@ -331,6 +492,13 @@ export async function main(argv) {
     }
     let text = markdown(results, meta);
     const out = { ...meta, goal: { reviewMs: GOAL_REVIEW_MS, healthzMs: GOAL_HEALTH_MS }, shapes: results };
+    if (withFlood) {
+      process.stderr.write(`flood (${FLOOD.connections} x ${FLOOD.shape}, ${FLOOD.ordinary.count} ordinary reviews)...`);
+      try { out.flood = await flood(root, certs, ca, { capMs: cap * 1000, gapMs }); } catch (err) { out.flood = { error: err.message }; }
+      out.flood.goal = out.flood.error ? 'FAIL' : floodGoal(out.flood);
+      process.stderr.write(` ${out.flood.goal}\n`);
+      text += `\n\n${floodMarkdown(out.flood, gapMs)}`;
+    }
     if (!o['skip-realistic']) {
       out.realistic = realistic(root, dir);
       text += '\n\nRealistic objects (`extguard check`):\n\n';
@@ -340,13 +508,15 @@ export async function main(argv) {
     console.log(text);
     if (o.out) writeFileSync(o.out, `${JSON.stringify(out, null, 2)}\n`);
     if (o.md) writeFileSync(o.md, `${text}\n`);
-    return results.some((r) => r.goal === 'FAIL') ? 1 : 0;
+    return results.some((r) => r.goal === 'FAIL') || out.flood?.goal === 'FAIL' ? 1 : 0;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[1] === HERE && process.argv[2] === '--judge-child') {
+if (!isMainThread && workerData?.flood) {
+  await floodThread(workerData.flood);
+} else if (process.argv[1] === HERE && process.argv[2] === '--judge-child') {
   await judgeChild(process.argv[3], process.argv[4]);
 } else if (process.argv[1] === HERE) {
   process.exitCode = await main(process.argv.slice(2));

@@ -11,7 +11,7 @@ import { unjudged, type Endpoint, type ReviewSummary } from '../admission/handle
 import { errored, parseReview, type AdmissionRequest, type ReviewError } from '../admission/review.ts';
 import type { Logger } from '../log.ts';
 import { modeFor, type Policy } from '../policy/judge.ts';
-import type { JudgePool } from './judge-pool.ts';
+import { readHead, type JudgePool } from './judge-pool.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface WebhookState {
@@ -133,14 +133,21 @@ export function createWebhookApp(state: WebhookState, opts: AppOptions): express
       return;
     }
     // No worker answered (deadline, queue full, crash): only now is the text read here, for
-    // the uid and the namespace's mode. Rare, and as bounded as any parse of a limited body.
+    // the uid and the namespace's mode. A review refused at once (overloaded) is answered from
+    // its head, the fields before its object: when a namespace floods the pool with megabyte
+    // reviews, parsing each refused one here would spend this event loop instead of the workers
+    // (measured: half its time). Timeouts and crashes are rare and bounded: parsed in full.
     let request: AdmissionRequest;
-    try {
-      request = parseReview(text);
-    } catch (err) {
-      const e = err as ReviewError;
-      reject(req, res, e.status, e.message, e.uid ? JSON.stringify(errored(e.uid, e.status, e.message)) : undefined);
-      return;
+    const head = result.reason === 'overloaded' ? readHead(text).request : undefined;
+    if (head) request = head;
+    else {
+      try {
+        request = parseReview(text);
+      } catch (err) {
+        const e = err as ReviewError;
+        reject(req, res, e.status, e.message, e.uid ? JSON.stringify(errored(e.uid, e.status, e.message)) : undefined);
+        return;
+      }
     }
     const fields = { endpoint, uid: request.uid, operation: request.operation, dryRun: request.dryRun === true };
     const { mode } = modeFor(request.namespace || 'default', state.catalog(), state.policy().config);

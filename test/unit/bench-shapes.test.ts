@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { viewWorkload } from '../../src/objects/workload.ts';
-import { MAX_OBJECT_BYTES, shapes } from '../../bench/shapes.js';
+import { FLOOD, floodText, MAX_OBJECT_BYTES, ordinaryPod, shapes } from '../../bench/shapes.js';
 
 // The worst-case bench only means something if the API server would have let each shape through.
 describe('bench worst-case shapes', () => {
@@ -22,4 +22,20 @@ describe('bench worst-case shapes', () => {
       expect(view?.containers.length).to.be.greaterThan(0);
     });
   }
+
+  it('the flood sends one of the shapes, from its own tenant, and the ordinary review is a plain Pod of another', () => {
+    const shape = all.find((s) => s.name === FLOOD.shape);
+    expect(shape, FLOOD.shape).to.not.equal(undefined);
+    const text = floodText();
+    expect(Buffer.byteLength(text), 'bytes').to.be.below(MAX_OBJECT_BYTES);
+    const object = JSON.parse(text) as { metadata: { namespace: string } };
+    expect(object.metadata.namespace).to.equal(FLOOD.tenant.namespace);
+    // The same object as the shape, moved to the tenant's namespace.
+    expect(text.replace(`"namespace":"${FLOOD.tenant.namespace}"`, '"namespace":"shop"')).to.equal(shape!.text());
+    expect(FLOOD.tenant.namespace).to.not.equal(FLOOD.ordinary.namespace);
+    expect(FLOOD.tenant.username).to.not.equal(FLOOD.ordinary.username);
+    const view = viewWorkload(ordinaryPod(), FLOOD.ordinary.namespace);
+    expect(view?.kind).to.equal('Pod');
+    expect(view?.containers.length).to.equal(1);
+  });
 });
