@@ -99,7 +99,7 @@ export type UnjudgedReason = 'timeout' | 'overloaded' | 'crashed' | 'too-complex
 function unjudgedReason(reason: UnjudgedReason, deadlineMs: number): string {
   switch (reason) {
     case 'timeout': return `too large or complex to judge within ${deadlineMs} ms`;
-    case 'overloaded': return 'not judged: every judge worker was busy and the queue was full';
+    case 'overloaded': return "not judged: the judge was busy, or this namespace's reviews already held their share of it (retry; split large objects)";
     case 'crashed': return 'not judged: the judge worker failed on it (see the webhook logs)';
     case 'too-complex': return `too complex to judge: its $(VAR) references expand to more than ${EXPANSION_ALLOWANCE} characters`;
   }
