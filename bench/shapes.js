@@ -95,7 +95,7 @@ const PARTIALS = [
 ];
 
 /** `sh -c` with one script of `unit` repeated to `bytes` (issue 20: a script the shell reads as many tiny commands). */
-const shellScript = (unit, bytes, namespace) => withContainer({ command: ['sh', '-c', fill(unit, bytes)] }, namespace);
+const shellScript = (unit, bytes, namespace, prefix = '') => withContainer({ command: ['sh', '-c', prefix + fill(unit, bytes)] }, namespace);
 const SEMICOLONS_BYTES = 1.4 * 1024 * KiB;
 
 /**
@@ -153,6 +153,12 @@ export function shapes() {
     // (two bytes a letter in UTF-8, one character in the text the judge reads).
     { name: 'sh-c-semicolons-1.4MB', what: `sh -c script: ${size(SEMICOLONS_BYTES)} of "a;"`, text: () => shellScript('a;', SEMICOLONS_BYTES, 'shop') },
     { name: 'sh-c-umlaut-700KB', what: `sh -c script: ${size(700 * KiB)} of "ä;"`, text: () => shellScript('ä;', 700 * KiB, 'shop') },
+    // The command-line view holds one command's words at a time: one command of 700k words is its worst case.
+    { name: 'sh-c-one-command-1.4MB', what: `sh -c script: one command of ${size(SEMICOLONS_BYTES)} of "a "`, text: () => shellScript('a ', SEMICOLONS_BYTES, 'shop') },
+    { name: 'sh-c-substitutions-1.4MB', what: `sh -c script: ${size(SEMICOLONS_BYTES)} of "$(" (nested substitutions, never closed)`, text: () => shellScript('$(', SEMICOLONS_BYTES, 'shop') },
+    { name: 'sh-c-variables-1.4MB', what: `sh -c script: "H=x.com;" then ${size(SEMICOLONS_BYTES)} of "$H$H$H " (the script's own variables)`, text: () => shellScript('$H$H$H ', SEMICOLONS_BYTES, 'shop', 'H=partner-example.com;') },
+    { name: 'env-pairs-1.4MB', what: `env value: ${size(SEMICOLONS_BYTES)} of "k=https://x.com," (config pairs and URLs)`, text: () => withContainer({ env: [{ name: 'APP_PROPERTIES', value: fill('k=https://x.partner-example.com,', SEMICOLONS_BYTES) }] }) },
+    { name: 'env-host-list-1.4MB', what: `env value under DB_HOST: ${size(SEMICOLONS_BYTES)} of "h.partner-example.com,"`, text: () => withContainer({ env: [{ name: 'DB_HOST', value: fill('h.partner-example.com,', SEMICOLONS_BYTES) }] }) },
     ...[5000, 50_000].map((n) => ({ name: `urls-${n / 1000}k`, what: `${n} args entries https://hN.example.com/`, text: () => withContainer({ args: Array.from({ length: n }, (_, i) => `https://h${i}.example.com/`) }) })),
     {
       name: 'env-value-deep-json',
