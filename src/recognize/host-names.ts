@@ -69,12 +69,19 @@ const memo = new Map<string, HostRole>();
 export function hostRole(name: string): HostRole {
   let role = memo.get(name);
   if (role !== undefined) return role;
-  role = roleOfWords(identifierWords(name).filter((w) => !isNumber(w)));
+  // Letters and digits are words of their own: API_URL2, REDIS2_HOST, DB_HOST_1.
+  role = roleOfWords(identifierWords(name).map(withoutTrailingDigits).filter((w) => w !== '' && !isNumber(w)));
   if (name.length <= 128) {
     if (memo.size >= MEMO_LIMIT) memo.clear();
     memo.set(name, role);
   }
   return role;
+}
+
+function withoutTrailingDigits(w: string): string {
+  let end = w.length;
+  while (end > 0 && w.charCodeAt(end - 1) >= 48 && w.charCodeAt(end - 1) <= 57) end--;
+  return end === 0 ? w : w.slice(0, end);
 }
 
 const isNumber = (w: string): boolean => w.length > 0 && w.charCodeAt(0) >= 48 && w.charCodeAt(0) <= 57;
