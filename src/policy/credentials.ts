@@ -17,7 +17,7 @@ import { findFormat, hasJwt } from './formats.ts';
 import { afterAuthScheme, isAuthMechanism, isLiteralSecret, isSelfNamed } from './literals.ts';
 import { isSensitiveName, nameFacts } from './names.ts';
 import { identifierWords, someKeyValue, urlSpans } from './scan.ts';
-import { argvGroups, forEachCommand, programName, type Command, type CommandWord } from '../objects/commands.ts';
+import { programName, readCommandLines, type Command, type CommandReader, type CommandWord } from '../objects/commands.ts';
 import { base64Texts, inStructure } from './structured.ts';
 import type { CredentialFinding, CredentialSettings, ScannedText } from './types.ts';
 
@@ -221,7 +221,19 @@ export function hasSensitiveName(t: ScannedText, s: CompiledCredentialSettings):
   return (t.field === 'env' || t.field === 'header') && nameFacts(t.envName, s).sensitive;
 }
 
-export function findCredentials(texts: readonly ScannedText[], s: CompiledCredentialSettings): CredentialFinding[] {
+/** The credential rule's reader of commands: what each command line passes, into `found`. */
+export function credentialsInCommands(s: CompiledCredentialSettings, found: Map<ScannedText, string>): CommandReader<ScannedText> {
+  return (cmd, textOf) => inCommand(cmd, s, (k, what) => {
+    const t = textOf(k);
+    if (!found.has(t)) found.set(t, what);
+  });
+}
+
+/**
+ * Credentials in the texts. `inCommands`, when given, holds what `credentialsInCommands` found
+ * in a walk shared with the other rules; otherwise the command lines are read here.
+ */
+export function findCredentials(texts: readonly ScannedText[], s: CompiledCredentialSettings, inCommands?: ReadonlyMap<ScannedText, string>): CredentialFinding[] {
   const found = new Map<ScannedText, string>();
   for (const t of texts) {
     let what: string | undefined;
@@ -233,11 +245,13 @@ export function findCredentials(texts: readonly ScannedText[], s: CompiledCreden
     what ??= inText(t.value, s);
     if (what) found.set(t, what);
   }
-  for (const group of argvGroups(texts)) {
-    forEachCommand(group, (cmd) => inCommand(cmd, s, (k, what) => {
-      if (!found.has(group[k]!)) found.set(group[k]!, what);
-    }), { comments: true });
+  let commands = inCommands;
+  if (!commands) {
+    const read = new Map<ScannedText, string>();
+    readCommandLines(texts, [credentialsInCommands(s, read)]);
+    commands = read;
   }
+  for (const [t, what] of commands) if (!found.has(t)) found.set(t, what);
   return texts.filter((t) => found.has(t)).map((t) => ({ path: t.path, what: found.get(t)! }));
 }
 

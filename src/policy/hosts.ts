@@ -152,10 +152,21 @@ function classify(c: HostCandidate, settings: CompiledHostSettings, ctx: HostCon
  * path; the whole text is read, however long.
  */
 export function findExternalHosts(texts: readonly ScannedText[], settings: CompiledHostSettings, ctx: HostContext): HostFinding[] {
+  const finder = hostFinder(settings, ctx);
+  hostCandidates(texts, finder.add);
+  return finder.findings;
+}
+
+/**
+ * The host rule's accumulator: candidates in (from the fields and from a command-line walk
+ * shared with the other rules), external hosts out, once per host and path.
+ */
+export function hostFinder(settings: CompiledHostSettings, ctx: HostContext): { add: (t: ScannedText, c: HostCandidate) => void; findings: HostFinding[] } {
   const out: HostFinding[] = [];
   const seen = new Set<string>();
   const tried = new Set<string>(); // a text that repeats one word pays for it once
-  hostCandidates(texts, (t, c) => {
+  const add = (t: ScannedText, c: HostCandidate): void => {
+    if (!mayBeExternal(c)) return;
     const attempt = `${t.path}\u0000${c.certainty}${c.numeric}${c.bare ? 'b' : ''}${c.port ?? ''}${c.under ? '*' : ''}\u0000${c.raw}`;
     if (tried.has(attempt)) return;
     if (tried.size < MAX_TRIED) tried.add(attempt);
@@ -169,9 +180,30 @@ export function findExternalHosts(texts: readonly ScannedText[], settings: Compi
     if (c.under) finding.under = true;
     if (c.certainty === 'shape') finding.shape = true;
     out.push(finding);
-  });
-  return out;
+  };
+  return { add, findings: out };
 }
+
+/**
+ * Cheap test before the attempt is remembered and parsed: a candidate with no dot, colon,
+ * percent sign or non-ASCII character is a single label (a Service name: internal) unless it
+ * is a one-part numeric address in a host position or the single-label metadata name.
+ */
+function mayBeExternal(c: HostCandidate): boolean {
+  const raw = c.raw;
+  if (raw === '') return false;
+  let digits = true;
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw.charCodeAt(i);
+    if (ch === 46 || ch === 58 || ch === 37 || ch >= 128 || ch === 9 || ch === 10 || ch === 13) return true;
+    if (!(ch >= 48 && ch <= 57)) digits = false;
+  }
+  if ((c.numeric === 'all' && digits) || raw.startsWith('0x') || raw.startsWith('0X')) return true;
+  return METADATA_LABELS.has(raw.toLowerCase());
+}
+
+/** Single-label names of metadata services (GKE's `metadata`, EC2's `instance-data`). */
+const METADATA_LABELS: ReadonlySet<string> = new Set([...METADATA_HOSTS].filter((h) => !h.includes('.') && !h.includes(':')));
 
 /** Attempts remembered per review: enough for any real object, bounded for a crafted one. */
 const MAX_TRIED = 100_000;

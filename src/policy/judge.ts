@@ -10,9 +10,11 @@ import { viewNamespace, viewService } from '../objects/subjects.ts';
 import { containerTexts, podTexts, type ContainerTexts, type ScannedText } from '../objects/texts.ts';
 import { viewWorkload, type ContainerView, type WorkloadView } from '../objects/workload.ts';
 import { MODE_LABEL } from './annotations.ts';
-import { compileCredentialSettings, findConfigMapCredentials, findCredentials, hasSensitiveName, type CompiledCredentialSettings } from './credentials.ts';
+import { compileCredentialSettings, credentialsInCommands, findConfigMapCredentials, findCredentials, hasSensitiveName, type CompiledCredentialSettings } from './credentials.ts';
 import { invalidTarget, judgeDeclaration, judgeNamespace, type Requester } from './governance.ts';
-import { compileHostSettings, findExternalHosts, hostMatches, type CompiledHostSettings, type HostContext } from './hosts.ts';
+import { compileHostSettings, hostFinder, hostMatches, type CompiledHostSettings, type HostContext } from './hosts.ts';
+import { hostCandidates, hostsInCommands } from '../recognize/hosts.ts';
+import { readCommandLines } from '../objects/commands.ts';
 import { planInjection } from './injection.ts';
 import { credentialViolation, hiddenHostViolation, hostViolation, shapeWarning, type Judged } from './messages.ts';
 import { MODES, type CredentialFinding, type JsonPatchOperation, type Mode, type Verdict } from './types.ts';
@@ -174,12 +176,17 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
 
   /** Both rules over the texts of one holder: a container, or the pod spec itself (""). */
   const judgeTexts = (holder: string, { texts, fromConfigMap }: ContainerTexts): void => {
-    const credentials = [...findCredentials(texts, policy.credentials), ...findConfigMapCredentials(fromConfigMap, policy.credentials)];
+    // One walk of the command lines for both rules.
+    const hosts = hostFinder(policy.hosts, ctx);
+    hostCandidates(texts, hosts.add, false);
+    const inCommands = new Map<ScannedText, string>();
+    readCommandLines(texts, [credentialsInCommands(policy.credentials, inCommands), hostsInCommands(hosts.add)]);
+    const credentials = [...findCredentials(texts, policy.credentials, inCommands), ...findConfigMapCredentials(fromConfigMap, policy.credentials)];
     for (const f of credentials) judged.push(credentialViolation(workload, holder, f));
     if (texts.length === 0) return;
     const hidden = credentialBearing(texts, credentials, policy.credentials);
     const reported = new Set<string>();
-    const found = findExternalHosts(texts, policy.hosts, ctx);
+    const found = hosts.findings;
     const judgedPaths = new Set<string>();
     for (const f of found) {
       if (f.shape || (f.under ? declaredUnder(f.host) : declared(f.host))) continue;

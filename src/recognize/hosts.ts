@@ -9,7 +9,7 @@
 
 import { isIP } from 'node:net';
 import { OPAQUE } from '../objects/expand.ts';
-import { argvGroups, forEachCommand, type Command, type CommandWord } from '../objects/commands.ts';
+import { readCommandLines, type Command, type CommandReader, type CommandWord } from '../objects/commands.ts';
 import type { ScannedText } from '../objects/texts.ts';
 import { hostRole, type HostRole } from './host-names.ts';
 import { urlHosts } from './url.ts';
@@ -76,8 +76,12 @@ const SOCKET_TYPES = new Set(['tcp', 'tcp4', 'tcp6', 'tcp-connect', 'tcp4-connec
 /** socat address types whose first parameter is a proxy and the next a target: PROXY:proxy:host:port, SOCKS4A:socks:host:port. */
 const PROXY_TYPES = new Set(['proxy', 'proxy-connect', 'socks', 'socks4', 'socks4a', 'socks5', 'socks5-connect']);
 
-/** Every host candidate of a container's (or the pod spec's) texts, with how sure its position is. */
-export function hostCandidates(texts: readonly ScannedText[], add: Add): void {
+/**
+ * Every host candidate of a container's (or the pod spec's) texts, with how sure its position
+ * is. With `commandLines: false` only the fields are read, and the command lines are left to a
+ * walk shared with the other rules (`hostsInCommands`).
+ */
+export function hostCandidates(texts: readonly ScannedText[], add: Add, commandLines = true): void {
   for (const t of texts) {
     switch (t.field) {
       // HTTP headers are sent to the probe's target; nothing in them is reached.
@@ -98,9 +102,12 @@ export function hostCandidates(texts: readonly ScannedText[], add: Add): void {
         break; // command lines, below
     }
   }
-  for (const group of argvGroups(texts)) {
-    forEachCommand(group, (cmd) => commandHosts(cmd, (w, c) => add(group[w.source]!, c)));
-  }
+  if (commandLines) readCommandLines(texts, [hostsInCommands(add)]);
+}
+
+/** The host rule's reader of commands. */
+export function hostsInCommands(add: Add): CommandReader<ScannedText> {
+  return (cmd, textOf) => commandHosts(cmd, (w, c) => add(textOf(w.source), c));
 }
 
 /** A value under a name: what the name's role says, then URLs anywhere, then config pairs and shapes. */
@@ -123,6 +130,7 @@ type Shapes = 'all' | 'port' | 'none';
  * (`key=value`, `key: value`, JSON) a key decides for its value; every other word is a shape.
  */
 function structured(value: string, add: (c: HostCandidate) => void, shapesOf: Shapes = 'all'): void {
+  if (!mayHoldHost(value)) return;
   const skip: { start: number; end: number }[] = [];
   const quietValues: { start: number; end: number }[] = [];
   forEachPair(value, (key, keyStart, start, end) => {
@@ -133,7 +141,7 @@ function structured(value: string, add: (c: HostCandidate) => void, shapesOf: Sh
     if (role === 'reach') hostList(value.slice(start, end), 'position', add, true);
     if (role === 'quiet') quietValues.push({ start, end });
   });
-  skip.sort((a, b) => a.start - b.start);
+  // forEachPair visits pairs left to right: `skip` is sorted as built.
   const urls = urlHosts(value);
   const inListed = spanCursor(skip);
   for (const u of urls) {
@@ -142,10 +150,23 @@ function structured(value: string, add: (c: HostCandidate) => void, shapesOf: Sh
   }
   oracleThin(value, add);
   if (shapesOf === 'none') return;
-  for (const u of urls) skip.push({ start: u.start, end: u.end });
-  skip.push(...quietValues);
-  skip.sort((a, b) => a.start - b.start);
-  shapes(value, skip, shapesOf === 'port', add);
+  shapes(value, mergeSpans(mergeSpans(skip, urls), quietValues), shapesOf === 'port', add);
+}
+
+type Span = { start: number; end: number };
+
+/** Two lists of spans sorted by start, merged in one pass (a sort of every URL of a long text costs more than reading it). */
+function mergeSpans(a: readonly Span[], b: readonly Span[]): Span[] {
+  if (b.length === 0) return a as Span[];
+  if (a.length === 0) return b as Span[];
+  const out: Span[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]!.start <= b[j]!.start)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
 }
 
 /**
