@@ -8,7 +8,7 @@ import { newBudget } from '../objects/expand.ts';
 import { quoted } from '../objects/quote.ts';
 import { viewNamespace, viewService } from '../objects/subjects.ts';
 import { containerTexts, podTexts, type ContainerTexts, type ScannedText } from '../objects/texts.ts';
-import { viewWorkload, type ContainerView, type WorkloadView } from '../objects/workload.ts';
+import { describeObject, viewWorkload, type ContainerView, type WorkloadView } from '../objects/workload.ts';
 import { MODE_LABEL } from './annotations.ts';
 import { compileCredentialSettings, credentialsInCommands, findConfigMapCredentials, findCredentials, hasSensitiveName, type CompiledCredentialSettings } from './credentials.ts';
 import { invalidTarget, judgeDeclaration, judgeNamespace, type Requester } from './governance.ts';
@@ -174,6 +174,15 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     return declaredParents.has(suffix);
   };
 
+  // Past MAX_LISTED violations an object is denied all the same; the rest are counted, not
+  // built (a crafted object of 50,000 hosts would otherwise fill a judge worker's heap).
+  let unlisted = 0;
+  let unlistedRule: Judged['violation']['rule'] | undefined;
+  const record = (make: () => Judged): void => {
+    if (judged.length < MAX_LISTED) { judged.push(make()); return; }
+    unlisted++;
+    unlistedRule ??= make().violation.rule;
+  };
   /** Both rules over the texts of one holder: a container, or the pod spec itself (""). */
   const judgeTexts = (holder: string, { texts, fromConfigMap }: ContainerTexts): void => {
     // One walk of the command lines for both rules.
@@ -182,7 +191,7 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     const inCommands = new Map<ScannedText, string>();
     readCommandLines(texts, [credentialsInCommands(policy.credentials, inCommands), hostsInCommands(hosts.add)]);
     const credentials = [...findCredentials(texts, policy.credentials, inCommands), ...findConfigMapCredentials(fromConfigMap, policy.credentials)];
-    for (const f of credentials) judged.push(credentialViolation(workload, holder, f));
+    for (const f of credentials) record(() => credentialViolation(workload, holder, f));
     if (texts.length === 0) return;
     const hidden = credentialBearing(texts, credentials, policy.credentials);
     const reported = new Set<string>();
@@ -191,10 +200,10 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     for (const f of found) {
       if (f.shape || (f.under ? declaredUnder(f.host) : declared(f.host))) continue;
       judgedPaths.add(f.path);
-      if (!hidden.has(f.path)) judged.push(hostViolation(workload, holder, f));
+      if (!hidden.has(f.path)) record(() => hostViolation(workload, holder, f));
       else if (!reported.has(f.path)) {
         reported.add(f.path);
-        judged.push(hiddenHostViolation(workload, holder, f.path));
+        record(() => hiddenHostViolation(workload, holder, f.path));
       }
     }
     // Words that only look like hosts: never a denial, one warning per container that says so
@@ -211,6 +220,7 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
   // request cannot change them.
   if (!ephemeral) judgeTexts('', { texts: podTexts(workload, budget), fromConfigMap: [] });
   for (const c of containers) judgeTexts(c.name, containerTexts(c, budget, workload.podMetadata));
+  if (unlisted > 0) judged.push(unlistedViolations(workload, unlisted, unlistedRule!));
   return { subject, workload, exempt, verdict: verdictOf(mode, judged, notes, injection.patch) };
 }
 
@@ -267,11 +277,27 @@ function verdictOf(mode: Mode, judged: readonly Judged[], notes: readonly string
     violations,
     // enforce and warn both list every violation as a warning, so kubectl shows all at once;
     // audit stays silent towards the client and records audit annotations instead.
-    warnings: fitWarnings(mode === 'audit' ? [...notes] : [...notes, ...judged.map((j) => j.warning)]),
+    // Only what can be shown is written: warnings fit 4096 runes, a few dozen lines at most.
+    warnings: fitWarnings(mode === 'audit' ? [...notes] : [...notes, ...judged.slice(0, WARNINGS_WRITTEN).map((j) => j.warning)], mode === 'audit' ? 0 : Math.max(0, judged.length - WARNINGS_WRITTEN)),
     patch,
     auditAnnotations: violations.length ? auditAnnotations(mode, judged) : {},
   };
 }
+
+/** Violations listed per object; more are counted in one last violation. */
+export const MAX_LISTED = 10_000;
+
+/** The last violation of an object with more than MAX_LISTED: how many more, not each. */
+function unlistedViolations(workload: WorkloadView, count: number, rule: Judged['violation']['rule']): Judged {
+  const violation = {
+    rule, container: '', path: workload.specPath,
+    message: `${describeObject(workload)}: ${count} more violation(s) not listed: an object with more than ${MAX_LISTED} is listed up to that many. Fix those, then check again.`,
+  };
+  return { violation, warning: `[${rule}] ${count} more violation(s) not listed` };
+}
+
+/** Violation warnings written per verdict: more than fit in the API server's 4096 runes of warnings. */
+const WARNINGS_WRITTEN = 200;
 
 /** Audit annotation values are bounded; they carry rule and location, never the finding's text. */
 const AUDIT_VALUE_LIMIT = 8 * 1024;

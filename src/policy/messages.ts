@@ -17,6 +17,18 @@ export interface Judged {
 /** Who holds a finding: a container, or the pod spec itself (hostAliases, volumes...). */
 const holder = (container: string): string => (container ? `container "${container}"` : 'the pod spec');
 
+/**
+ * A violation whose message and warning are written when first read. A crafted object can
+ * hold 50,000 hosts, and only the first few messages are ever shown (a denial lists
+ * DENIAL_LISTED; warnings fit 4096 runes): building every snippet up front exhausts a judge
+ * worker's heap. JSON.stringify and object spread read the getter like a property.
+ */
+function lazyJudged(rule: Violation['rule'], container: string, path: string, message: () => string, reason: () => string): Judged {
+  let text: string | undefined;
+  const violation: Violation = { rule, container, path, get message() { return (text ??= message()); } } as Violation;
+  return { violation, get warning() { return warningLine(violation, reason()); } };
+}
+
 /** The one-line form used for AdmissionResponse warnings: rule, where, short reason. */
 export function warningLine(v: Pick<Violation, 'rule' | 'container' | 'path'>, reason: string): string {
   const where = v.container ? `container "${v.container}" ${v.path}` : v.path;
@@ -64,26 +76,23 @@ export function externalNameSnippet(namespace: string, host: string, port?: numb
 export function hostViolation(obj: ObjectRef, container: string, f: HostFinding): Judged {
   if (f.under) {
     const pattern = `*.${f.host}`;
-    const violation: Violation = {
-      rule: 'undeclared-external-host',
-      container,
-      path: f.path,
-      message: `${describeObject(obj)}: ${holder(container)} reaches an undeclared external host under "${f.host}" at ${f.path}; ` +
+    return lazyJudged('undeclared-external-host', container, f.path,
+      () => `${describeObject(obj)}: ${holder(container)} reaches an undeclared external host under "${f.host}" at ${f.path}; ` +
         'its leading labels come from a value that is not in the object (a variable or a placeholder), so no single ExternalName Service declares it. ' +
         `Fix: write the full host name and declare it, or, if every host under ${f.host} is acceptable, add "${pattern}" to allowedHosts in the extguard configuration.`,
-    };
-    return { violation, warning: warningLine(violation, `undeclared external host "${pattern}" (built at run time); declare the full name or allow ${pattern}`) };
+      () => `undeclared external host "${pattern}" (built at run time); declare the full name or allow ${pattern}`);
   }
-  const head = `${describeObject(obj)}: ${holder(container)} reaches undeclared external host "${f.host}" at ${f.path}.`;
-  const message = METADATA_HOSTS.has(f.host)
-    ? `${head} It is a cloud metadata service, which hands out the node's and the cloud account's credentials. ` +
-      `Fix: remove it; if this workload must reach it, a cluster administrator can add "${f.host}" to allowedHosts in the extguard configuration.`
-    : isIp(f.host)
-    ? `${head} Fix: reach it through a DNS name declared by an ExternalName Service, ` +
-      'or, if the address is inside your network, add its range to internalCIDRs in the extguard configuration.'
-    : `${head} Fix: declare it, then refer to the Service name instead of the host:\n${externalNameSnippet(obj.namespace, f.host, f.port)}`;
-  const violation: Violation = { rule: 'undeclared-external-host', container, path: f.path, message };
-  return { violation, warning: warningLine(violation, `undeclared external host "${f.host}"; declare it with an ExternalName Service`) };
+  const message = (): string => {
+    const head = `${describeObject(obj)}: ${holder(container)} reaches undeclared external host "${f.host}" at ${f.path}.`;
+    return METADATA_HOSTS.has(f.host)
+      ? `${head} It is a cloud metadata service, which hands out the node's and the cloud account's credentials. ` +
+        `Fix: remove it; if this workload must reach it, a cluster administrator can add "${f.host}" to allowedHosts in the extguard configuration.`
+      : isIp(f.host)
+      ? `${head} Fix: reach it through a DNS name declared by an ExternalName Service, ` +
+        'or, if the address is inside your network, add its range to internalCIDRs in the extguard configuration.'
+      : `${head} Fix: declare it, then refer to the Service name instead of the host:\n${externalNameSnippet(obj.namespace, f.host, f.port)}`;
+  };
+  return lazyJudged('undeclared-external-host', container, f.path, message, () => `undeclared external host "${f.host}"; declare it with an ExternalName Service`);
 }
 
 /**

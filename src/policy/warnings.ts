@@ -19,15 +19,19 @@ function oneLine(text: string): string {
   return text.replace(/[\r\n\t]+/g, ' ').replace(/[\u0000-\u001f\u007f]/g, '');
 }
 
-export function fitWarnings(warnings: readonly string[]): string[] {
+/** `unwritten`: warnings left out before this call (past what could be shown); counted in the "more" line. */
+export function fitWarnings(warnings: readonly string[], unwritten = 0): string[] {
   const unique = [...new Set(warnings.map(oneLine))];
-  const total = unique.reduce((n, w) => n + runes(w) + AGENT_OVERHEAD, 0);
-  if (total <= TOTAL_RUNES) return unique;
+  // A string's length bounds its runes from above: only a list that may not fit is counted in
+  // runes, and only as far as it is kept (50,000 violations must not become 50,000 arrays).
+  let total = 0;
+  for (const w of unique) total += w.length + AGENT_OVERHEAD;
+  if (total <= TOTAL_RUNES && unwritten === 0) return unique;
   const out: string[] = [];
   let used = 0;
   for (let i = 0; i < unique.length; i++) {
     const short = cut(unique[i]!, ITEM_RUNES - AGENT_OVERHEAD);
-    const left = unique.length - i;
+    const left = unique.length - i + unwritten;
     // Keep room for the closing "N more" line.
     if (used + runes(short) + AGENT_OVERHEAD > TOTAL_RUNES - 2 * AGENT_OVERHEAD - 60 && left > 1) {
       out.push(`extguard: ${left} more warning(s) not shown; run "extguard check" on the manifest for the full list`);
@@ -36,5 +40,6 @@ export function fitWarnings(warnings: readonly string[]): string[] {
     out.push(short);
     used += runes(short) + AGENT_OVERHEAD;
   }
+  if (unwritten > 0) out.push(`extguard: ${unwritten} more warning(s) not shown; run "extguard check" on the manifest for the full list`);
   return out;
 }
