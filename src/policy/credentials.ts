@@ -171,7 +171,7 @@ function inCommand(cmd: Command, s: CompiledCredentialSettings, found: (source: 
   for (let i = 0; i < words.length; i++) {
     const { text: word, source } = words[i]!;
     const next = words[i + 1];
-    const assign = ASSIGNMENT.exec(word);
+    const assign = word.includes('=') ? ASSIGNMENT.exec(word) : null;
     if (assign) {
       if (nameFacts(assign[1]!, s).sensitive && isLiteralSecret(assign[2]!)) found(source, 'password on the command line');
       continue;
@@ -185,6 +185,7 @@ function inCommand(cmd: Command, s: CompiledCredentialSettings, found: (source: 
       found(source, 'password on the command line');
       continue;
     }
+    if (word.charCodeAt(0) !== 45 /* - */) continue;
     const flag = FLAG.exec(word);
     if (!flag) continue;
     const [, name, inline] = flag;

@@ -317,6 +317,9 @@ function shapeWord(raw: string, portOnly: boolean, add: (c: HostCandidate) => vo
   hostPort(trimEnd(w, '.:'), 'shape', add, true);
 }
 
+/** Metadata services reached by a single label (GKE's `metadata`, EC2's `instance-data`). */
+const SINGLE_LABEL_METADATA = new Set(['metadata', 'instance-data']);
+
 /** Hosts of one command, by what the program and its flags say. */
 function commandHosts(cmd: Command, add: (w: CommandWord, c: HostCandidate) => void): void {
   if (cmd.comment) return;
@@ -335,6 +338,13 @@ function commandHosts(cmd: Command, add: (w: CommandWord, c: HostCandidate) => v
   for (let i = 0; i < args.length; i++) {
     const w = args[i]!;
     const t = w.text;
+    // A plain word with no character a host needs (and not a metadata service's single label)
+    // names nothing: counted as an argument, read no further.
+    if (t.charCodeAt(0) !== 45 && !mayHoldHost(t) && !SINGLE_LABEL_METADATA.has(t.toLowerCase())) {
+      positional++;
+      if (t.includes('/dev/')) devTcp(w, add);
+      continue;
+    }
     const at = (c: HostCandidate): void => add(w, c);
     devTcp(w, add);
     if (text) { structured(t, (c) => at({ ...c, certainty: 'shape' })); continue; }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { judge } from '../../src/policy/judge.ts';
+import { judge, MAX_LISTED } from '../../src/policy/judge.ts';
 import { denialMessage } from '../../src/policy/messages.ts';
 import { fitWarnings, ITEM_RUNES, TOTAL_RUNES } from '../../src/policy/warnings.ts';
 import { deployment, externalService, FAKE_PASSWORD, namespace, pod } from '../helpers/objects.ts';
@@ -176,5 +176,15 @@ describe('judge', () => {
       expect(message.split('\n').filter((l) => /^\d+\. \[/.test(l))).to.have.length(20);
       expect(message).to.include('... and 2980 more violation(s)');
     });
+  });
+
+  it('lists an object up to MAX_LISTED violations and counts the rest in one last violation', () => {
+    const args = Array.from({ length: MAX_LISTED + 50 }, (_, i) => `https://h${i}.partner-example.com/`);
+    const { verdict } = judgeCreate(pod({ containers: [{ command: ['curl', ...args] }] }), catalogOf([namespace('shop')]));
+    expect(verdict.allowed).to.equal(false);
+    expect(verdict.violations).to.have.length(MAX_LISTED + 1);
+    expect(verdict.violations.at(-1)!.message).to.match(/50 more violation\(s\) not listed/);
+    // Warnings fit the API server's budget and say how many were left out.
+    expect(verdict.warnings.at(-1)).to.match(/more warning\(s\) not shown/);
   });
 });
