@@ -142,7 +142,7 @@ function structured(value: string, add: (c: HostCandidate) => void, shapesOf: Sh
     if (role === 'quiet') quietValues.push({ start, end });
   });
   // forEachPair visits pairs left to right: `skip` is sorted as built.
-  const urls = urlHosts(value);
+  const urls = urlHosts(value, { placesOnly: true });
   const inListed = spanCursor(skip);
   for (const u of urls) {
     if (inListed(u.start) || (u.scheme !== undefined && NOT_NETWORK_SCHEMES.has(u.scheme))) continue;
@@ -194,7 +194,7 @@ function urlCandidate(host: string, port: number | undefined, certainty: Certain
  */
 export function hostList(value: string, certainty: Certainty, add: (c: HostCandidate) => void, schemeRelative = false): void {
   if (!mayHoldHost(value)) return;
-  const urls = urlHosts(value, { schemeRelative });
+  const urls = urlHosts(value, { schemeRelative, placesOnly: true });
   for (const u of urls) if (u.scheme === undefined || !NOT_NETWORK_SCHEMES.has(u.scheme)) urlCandidate(u.host, u.port, certainty, add);
   let from = 0;
   const inUrl = spanCursor(urls);
