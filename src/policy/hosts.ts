@@ -163,18 +163,29 @@ export function findExternalHosts(texts: readonly ScannedText[], settings: Compi
  */
 export function hostFinder(settings: CompiledHostSettings, ctx: HostContext): { add: (t: ScannedText, c: HostCandidate) => void; findings: HostFinding[] } {
   const out: HostFinding[] = [];
-  const seen = new Set<string>();
-  const tried = new Set<string>(); // a text that repeats one word pays for it once
+  // Per text (its path is long; a key per text would be built and hashed once per candidate):
+  // the attempts already classified (a text that repeats one word pays for it once) and the
+  // hosts already found.
+  const tried = new Map<ScannedText, Set<string>>();
+  const seen = new Map<ScannedText, Set<string>>();
+  let attempts = 0;
+  const setOf = (m: Map<ScannedText, Set<string>>, t: ScannedText): Set<string> => {
+    let set = m.get(t);
+    if (!set) m.set(t, (set = new Set()));
+    return set;
+  };
   const add = (t: ScannedText, c: HostCandidate): void => {
     if (!mayBeExternal(c)) return;
-    const attempt = `${t.path}\u0000${c.certainty}${c.numeric}${c.bare ? 'b' : ''}${c.port ?? ''}${c.under ? '*' : ''}\u0000${c.raw}`;
-    if (tried.has(attempt)) return;
-    if (tried.size < MAX_TRIED) tried.add(attempt);
+    const attempt = `${c.certainty}${c.numeric}${c.bare ? 'b' : ''}${c.port ?? ''}${c.under ? '*' : ''}\u0000${c.raw}`;
+    const triedHere = setOf(tried, t);
+    if (triedHere.has(attempt)) return;
+    if (attempts < MAX_TRIED) { triedHere.add(attempt); attempts++; }
     const host = classify(c, settings, ctx);
     if (!host) return;
-    const key = `${t.path}\u0000${c.certainty}${c.under ? '*.' : ''}${host}`;
-    if (seen.has(key)) return;
-    seen.add(key);
+    const key = `${c.certainty}${c.under ? '*.' : ''}${host}`;
+    const seenHere = setOf(seen, t);
+    if (seenHere.has(key)) return;
+    seenHere.add(key);
     const finding: HostFinding = { path: t.path, host };
     if (c.port !== undefined && c.port > 0 && c.port < 65536) finding.port = c.port;
     if (c.under) finding.under = true;
