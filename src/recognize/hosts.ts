@@ -63,6 +63,8 @@ const DB_CLIENTS = new Map<string, string>([
     'influx', 'memcached-tool', 'etcdctl', 'nats', 'rabbitmqadmin', 'cypher-shell'].map((p): [string, string] => [p, '-h']),
   ['sqlcmd', '-S'], ['bcp', '-S'], ['isql', '-S'],
 ]);
+/** Programs whose `login` takes a registry's host. */
+const REGISTRY_TOOLS = new Set(['docker', 'podman', 'nerdctl', 'buildah', 'helm', 'oras', 'crane', 'skopeo', 'regctl']);
 /** Programs whose arguments are text to print, not places to reach. */
 const TEXT_PROGRAMS = new Set(['echo', 'printf', 'logger', ':', 'true', 'false', 'test', '[']);
 /**
@@ -333,6 +335,7 @@ function commandHosts(cmd: Command, add: (w: CommandWord, c: HostCandidate) => v
   const hostTool = HOST_TOOLS.has(p);
   const login = LOGIN_TOOLS.has(p);
   const dbFlag = DB_CLIENTS.get(p);
+  const registry = REGISTRY_TOOLS.has(p);
   const args = cmd.args;
   let positional = 0;
   for (let i = 0; i < args.length; i++) {
@@ -370,6 +373,8 @@ function commandHosts(cmd: Command, add: (w: CommandWord, c: HostCandidate) => v
     }
     positional++;
     if (url || hostTool) { hostList(t, 'position', at, true); continue; }
+    // `docker login registry.example.com`, `helm registry login`, `oras login`, `skopeo login`.
+    if (registry && args[i - 1]?.text === 'login') { hostList(t, 'position', at); continue; }
     if (login) { loginArg(t, p, positional, at); continue; }
     if (p === 'socat') { socatAddress(t, at); continue; }
     if ((p === 'dig' && t.startsWith('@'))) { hostList(t.slice(1), 'position', at); continue; }
