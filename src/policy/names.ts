@@ -47,9 +47,24 @@ export interface NameSettings {
   extraNames: readonly string[];
 }
 
+/**
+ * A name's words with digits split from letters: `DB_PASSWORD2`, `PASSWORD1`, `dbPassword1`
+ * and `APIKEY1` read as `db password`, `password`, `apikey` (a digit suffix must not hide a
+ * credential's name). Numbers alone are not words.
+ */
+function nameWords(name: string): string[] {
+  const out: string[] = [];
+  for (const w of identifierWords(name)) {
+    let end = w.length;
+    while (end > 0 && w.charCodeAt(end - 1) >= 48 && w.charCodeAt(end - 1) <= 57) end--;
+    if (end > 0) out.push(end === w.length ? w : w.slice(0, end));
+  }
+  return out;
+}
+
 /** The name designates a credential (not a setting about one). */
 export function isSensitiveName(name: string, s: NameSettings): boolean {
-  return sensitiveWords(identifierWords(name), s);
+  return sensitiveWords(nameWords(name), s);
 }
 
 function sensitiveWords(t: readonly string[], s: NameSettings): boolean {
@@ -93,7 +108,7 @@ export function nameFacts(name: string, s: NameSettings): NameFacts {
   if (!memo) memos.set(s, (memo = new Map()));
   let facts = memo.get(name);
   if (facts) return facts;
-  const words = identifierWords(name);
+  const words = nameWords(name);
   const last = words[words.length - 1];
   const joined = `_${words.join('_')}_`;
   facts = {

@@ -30,6 +30,9 @@ const positives: Row[] = [
   { what: 'a number as a JSON password', texts: env('CFG', '{"password": 83749283746215}'), found: { path: 'spec.containers[0].env[0].value', what: /structured value/ }, secret: '83749283746215' },
   { what: 'a number after code in the same JSON', texts: env('CFG', '{"password": 97(x)} {"token": 8817263544}'), secret: '8817263544' },
   { what: 'DB_PASSWORD with a literal', texts: env('DB_PASSWORD', PW), found: { path: 'spec.containers[0].env[0].value', what: /sensitive variable name/ }, secret: PW },
+  // A digit suffix does not hide a credential's name: letters and digits are words of their own.
+  ...['PASSWORD1', 'DB_PASSWORD2', 'SECRET1', 'API_TOKEN2', 'APIKEY1', 'dbPassword1'].map((name): Row => (
+    { what: `${name} with a literal`, texts: env(name, PW), found: { path: 'spec.containers[0].env[0].value', what: /sensitive variable name/ }, secret: PW })),
   { what: 'camelCase dbPassword', texts: env('dbPassword', PW), secret: PW },
   { what: 'dotted db.password', texts: env('db.password', PW), secret: PW },
   { what: 'kebab api-key', texts: env('api-key', PW), secret: PW },
