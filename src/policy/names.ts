@@ -39,8 +39,14 @@ const SETTING_TOKENS = new Set([
   'provider', 'issuer', 'audience', 'scope', 'scopes', 'cache', 'reset', 'strength', 'complexity', 'hint', 'label', 'keys', 'duration', 'delay',
   'limit', 'limits', 'quota', 'threshold', 'rate', 'capacity', 'window', 'buffer', 'batch', 'public', 'publishable', 'pub', 'pubkey',
   'fingerprint', 'thumbprint', 'kid', 'column', 'regex', 'pattern', 'env', 'var', 'variable', 'arn', 'allow', 'change', 'reuse',
-  'prevention', 'has', 'update', 'generate', 'random', 'namespace',
+  'prevention', 'has', 'update', 'generate', 'random',
 ]);
+/**
+ * Setting words that only say so as the last word: `SECRET_BACKEND`, `SECRET_MANAGER_PROJECT`,
+ * `PASSWORD_HASHER`, `TOKEN_SIGNING_ALG`, `--webhook-secret-namespace` name where or how
+ * secrets are kept; `SECRET_MANAGER_TOKEN` still ends in a credential.
+ */
+const SETTING_LAST = new Set(['namespace', 'backend', 'backends', 'manager', 'hasher', 'hashers', 'alg', 'rounds', 'project', 'engine', 'strategy']);
 
 export interface NameSettings {
   /** Extra keywords from credentials.sensitiveNames, already split into tokens and joined by "_". */
@@ -73,7 +79,7 @@ function sensitiveWords(t: readonly string[], s: NameSettings): boolean {
   // (KEY_STORE_PASSWORD, javax.net.ssl.keyStorePassword), unless a word says what is done
   // with it (AllowUsersToChangePassword).
   if (LAST_STRONG.has(t[t.length - 1]!) && !t.some((x) => ACTION_TOKENS.has(x))) return true;
-  if (t.some((x) => SETTING_TOKENS.has(x))) return false;
+  if (t.some((x) => SETTING_TOKENS.has(x)) || SETTING_LAST.has(t[t.length - 1]!)) return false;
   if (t.some((x) => SENSITIVE_TOKENS.has(x) || GLUED_SUFFIXES.some((k) => x.endsWith(k)))) return true;
   if (LAST_TOKENS.has(t[t.length - 1]!)) return true;
   // Cloud keys are named after the cloud: AZURE_STORAGE_KEY, AZURE_OPENAI_KEY.

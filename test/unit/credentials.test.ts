@@ -30,6 +30,7 @@ const positives: Row[] = [
   { what: 'a number as a JSON password', texts: env('CFG', '{"password": 83749283746215}'), found: { path: 'spec.containers[0].env[0].value', what: /structured value/ }, secret: '83749283746215' },
   { what: 'a number after code in the same JSON', texts: env('CFG', '{"password": 97(x)} {"token": 8817263544}'), secret: '8817263544' },
   { what: 'DB_PASSWORD with a literal', texts: env('DB_PASSWORD', PW), found: { path: 'spec.containers[0].env[0].value', what: /sensitive variable name/ }, secret: PW },
+  { what: 'a setting word before the credential does not cancel it', texts: env('SECRET_MANAGER_TOKEN', PW), found: { path: 'spec.containers[0].env[0].value', what: /sensitive variable name/ }, secret: PW },
   // A digit suffix does not hide a credential's name: letters and digits are words of their own.
   ...['PASSWORD1', 'DB_PASSWORD2', 'SECRET1', 'API_TOKEN2', 'APIKEY1', 'dbPassword1'].map((name): Row => (
     { what: `${name} with a literal`, texts: env(name, PW), found: { path: 'spec.containers[0].env[0].value', what: /sensitive variable name/ }, secret: PW })),
@@ -103,6 +104,9 @@ const negatives: Row[] = [
   // Real-repository run (issue 20): stock ECK operator installs name their webhook's TLS Secret.
   { what: 'a *_SECRET naming a certificate Secret object', texts: env('WEBHOOK_SECRET', 'elastic-webhook-server-cert') },
   { what: 'a flag naming the namespace of a Secret', texts: env('ARGS', '--webhook-secret-namespace=kubeflow') },
+  // Settings about where and how secrets are kept (issue 21's false alarms).
+  ...[['SECRET_BACKEND', 'vault'], ['SECRET_MANAGER', 'aws'], ['PASSWORD_HASHER', 'argon2id'], ['TOKEN_SIGNING_ALG', 'RS256'],
+    ['PASSWORD_SALT_ROUNDS', '12'], ['SECRET_MANAGER_PROJECT', 'acme-prod'], ['SECRET_ENGINE', 'kv-v2']].map(([n, v]): Row => ({ what: `${n}=${v}`, texts: env(n!, v!) })),
   { what: 'SECRET_KEY_REF', texts: env('SECRET_KEY_REF', 'db-credentials/password') },
   { what: 'PASSWORD_HASH_ALGORITHM', texts: env('PASSWORD_HASH_ALGORITHM', 'bcrypt') },
   { what: 'TOKEN_ENDPOINT', texts: env('TOKEN_ENDPOINT', 'https://auth.example.com/oauth/token') },
