@@ -24,7 +24,7 @@
 import { BlockList, isIP } from 'node:net';
 import { parse as parseDomain } from 'tldts';
 import { hostCandidates, type HostCandidate } from '../recognize/hosts.ts';
-import { isMetadataHost, METADATA_HOSTS, parseHost } from '../recognize/host-text.ts';
+import { isMetadataHost, mayNameAPlace, METADATA_HOSTS, parseHost } from '../recognize/host-text.ts';
 import type { HostFinding, HostSettings, ScannedText } from './types.ts';
 
 export { METADATA_HOSTS };
@@ -175,7 +175,7 @@ export function hostFinder(settings: CompiledHostSettings, ctx: HostContext): { 
     return set;
   };
   const add = (t: ScannedText, c: HostCandidate): void => {
-    if (!mayBeExternal(c)) return;
+    if (!mayNameAPlace(c.raw, c.numeric)) return;
     const attempt = `${c.certainty}${c.numeric}${c.bare ? 'b' : ''}${c.port ?? ''}${c.under ? '*' : ''}\u0000${c.raw}`;
     const triedHere = setOf(tried, t);
     if (triedHere.has(attempt)) return;
@@ -194,27 +194,6 @@ export function hostFinder(settings: CompiledHostSettings, ctx: HostContext): { 
   };
   return { add, findings: out };
 }
-
-/**
- * Cheap test before the attempt is remembered and parsed: a candidate with no dot, colon,
- * percent sign or non-ASCII character is a single label (a Service name: internal) unless it
- * is a one-part numeric address in a host position or the single-label metadata name.
- */
-function mayBeExternal(c: HostCandidate): boolean {
-  const raw = c.raw;
-  if (raw === '') return false;
-  let digits = true;
-  for (let i = 0; i < raw.length; i++) {
-    const ch = raw.charCodeAt(i);
-    if (ch === 46 || ch === 58 || ch === 37 || ch >= 128 || ch === 9 || ch === 10 || ch === 13) return true;
-    if (!(ch >= 48 && ch <= 57)) digits = false;
-  }
-  if ((c.numeric === 'all' && digits) || raw.startsWith('0x') || raw.startsWith('0X')) return true;
-  return METADATA_LABELS.has(raw.toLowerCase());
-}
-
-/** Single-label names of metadata services (GKE's `metadata`, EC2's `instance-data`). */
-const METADATA_LABELS: ReadonlySet<string> = new Set([...METADATA_HOSTS].filter((h) => !h.includes('.') && !h.includes(':')));
 
 /** Attempts remembered per review: enough for any real object, bounded for a crafted one. */
 const MAX_TRIED = 100_000;

@@ -443,6 +443,27 @@ export const METADATA_HOSTS: ReadonlySet<string> = new Set([
 ]);
 
 /** Cloud metadata services in every form: the names and addresses above, and an IPv6 literal that embeds one of the IPv4 addresses. Takes a parsed HostText. */
+/** Metadata services reached by a single label (GKE's `metadata`, EC2's `instance-data`). */
+export const METADATA_LABELS: ReadonlySet<string> = new Set([...METADATA_HOSTS].filter((h) => !h.includes('.') && !h.includes(':')));
+
+/**
+ * A cheap test before a text is parsed as a host: could it be anything but a single label (a
+ * Service name, always inside the cluster)? Yes when it holds a dot, a colon, a `%`, a `$`, a
+ * bracket, a TAB/LF/CR or a non-ASCII character; when it is a one-part numeric address (hex
+ * always, decimal under `numeric: 'all'`); or when it is a metadata service's single label.
+ */
+export function mayNameAPlace(raw: string, numeric: 'all' | 'dotted'): boolean {
+  if (raw === '') return false;
+  let digits = true;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 46 || c === 58 || c === 37 || c === 36 || c === 91 || c >= 128 || c === 9 || c === 10 || c === 13) return true;
+    if (c < 48 || c > 57) digits = false;
+  }
+  if ((digits && numeric === 'all') || raw.startsWith('0x') || raw.startsWith('0X')) return true;
+  return METADATA_LABELS.has(raw.toLowerCase());
+}
+
 export function isMetadataHost(h: HostText): boolean {
   if (METADATA_HOSTS.has(h.host)) return true;
   if (h.ip !== 6) return false;

@@ -12,6 +12,7 @@ import { OPAQUE } from '../objects/expand.ts';
 import { readCommandLines, type Command, type CommandReader, type CommandWord } from '../objects/commands.ts';
 import type { ScannedText } from '../objects/texts.ts';
 import { hostRole, type HostRole } from './host-names.ts';
+import { METADATA_LABELS } from './host-text.ts';
 import { urlHosts } from './url.ts';
 
 /** `position`: the place says it is a host (judged). `shape`: it only looks like one (never denied). */
@@ -319,9 +320,6 @@ function shapeWord(raw: string, portOnly: boolean, add: (c: HostCandidate) => vo
   hostPort(trimEnd(w, '.:'), 'shape', add, true);
 }
 
-/** Metadata services reached by a single label (GKE's `metadata`, EC2's `instance-data`). */
-const SINGLE_LABEL_METADATA = new Set(['metadata', 'instance-data']);
-
 /** Hosts of one command, by what the program and its flags say. */
 function commandHosts(cmd: Command, add: (w: CommandWord, c: HostCandidate) => void): void {
   if (cmd.comment) return;
@@ -343,7 +341,7 @@ function commandHosts(cmd: Command, add: (w: CommandWord, c: HostCandidate) => v
     const t = w.text;
     // A plain word with no character a host needs (and not a metadata service's single label)
     // names nothing: counted as an argument, read no further.
-    if (t.charCodeAt(0) !== 45 && !mayHoldHost(t) && !SINGLE_LABEL_METADATA.has(t.toLowerCase())) {
+    if (t.charCodeAt(0) !== 45 && !mayHoldHost(t) && !METADATA_LABELS.has(t.toLowerCase())) {
       positional++;
       if (t.includes('/dev/')) devTcp(w, add);
       continue;

@@ -21,7 +21,7 @@
 // is read only past every host read before it (`covered`), so a list of `http:80,http:80,…`
 // is read once, not once per scheme.
 
-import { isTabOrNewline, parseHost } from './host-text.ts';
+import { isTabOrNewline, mayNameAPlace, parseHost } from './host-text.ts';
 
 export interface UrlHost {
   /** Host text as written (before parseHost): a name, an address, a bracketed IPv6 literal; may hold TAB/LF/CR (WHATWG drops them), `%` escapes and `$NAME` references. */
@@ -300,7 +300,7 @@ class Reader {
   }
 
   private add(host: string, port: number | undefined, start: number, seg: Segment, hasUserinfo: boolean, scheme: string | undefined): void {
-    if (this.placesOnly && !mayNameAPlace(host)) return;
+    if (this.placesOnly && !mayNameAPlace(host, 'all')) return;
     if (seg.ambiguous) {
       if (!plausibleHost(host)) return;
       port = undefined;
@@ -310,23 +310,6 @@ class Reader {
     if (scheme !== undefined) u.scheme = scheme;
     this.out.push(u);
   }
-}
-
-/**
- * A host a rule could judge: a dotted name, an address (any numeric form), a name with a
- * run-time part, or a metadata service's single label. Other single labels (`a://a://…`, a
- * Service name) are left out here, so a text of 300,000 of them builds no result for each.
- */
-function mayNameAPlace(host: string): boolean {
-  let digits = true;
-  for (let i = 0; i < host.length; i++) {
-    const c = host.charCodeAt(i);
-    if (c === 46 || c === 58 || c === 37 || c === 36 || c >= 128 || c === 9 || c === 10 || c === 13 || c === 91) return true;
-    if (c < 48 || c > 57) digits = false;
-  }
-  if (digits || host.startsWith('0x') || host.startsWith('0X')) return true;
-  const lower = host.toLowerCase();
-  return lower === 'metadata' || lower === 'instance-data';
 }
 
 /**
