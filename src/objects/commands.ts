@@ -9,7 +9,8 @@
 // MAX_DEPTH (deeper text is still read, as plain words); only the words of the command being
 // read are held, so a 1 MB script of `a;` never becomes a million-element array.
 
-import { OPAQUE } from './expand.ts';
+import { asciiClass } from './chars.ts';
+import { isNameChar, isNameStart, OPAQUE } from './expand.ts';
 
 /** A word of a command and the index of the text (argv entry) it comes from. */
 export interface CommandWord {
@@ -30,8 +31,6 @@ export interface Command {
   redirects: CommandWord[];
   /** Its standard input is the previous command's output (`echo x | program`). */
   piped: boolean;
-  /** 0 for the container's own argv; n inside n nested scripts. */
-  depth: number;
   /** The words of a `# comment` in a script (only when asked for). */
   comment?: true;
 }
@@ -125,8 +124,6 @@ export function programName(word: string): string {
   return word.slice(word.lastIndexOf('/') + 1);
 }
 
-const isNameStart = (c: number): boolean => c === 95 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57);
 
 /** `NAME=value` as the shell reads an assignment: NAME an identifier. */
 export function splitAssignment(word: string): { name: string; value: string } | undefined {
@@ -225,7 +222,7 @@ class Reader {
     }
     i = this.unwrap(plain, i, assignments);
     const emit = (program: string, args: CommandWord[], programWord?: CommandWord): void =>
-      this.visit({ program, args, assignments, redirects, piped, depth, ...(programWord ? { programWord } : {}) });
+      this.visit({ program, args, assignments, redirects, piped, ...(programWord ? { programWord } : {}) });
     if (i >= plain.length) {
       // `H=value` alone sets a shell variable for the rest of the script.
       if (depth > 0) this.remember(assignments);
@@ -375,7 +372,7 @@ class Reader {
         if (this.options.comments) {
           endCommand(false);
           const cwords = text.slice(i + 1, stop).split(/[ \t]+/).filter((w) => w !== '').map((w) => ({ text: w, source: from.source }));
-          if (cwords.length) this.visit({ program: '', args: cwords, assignments: [], redirects: [], piped: false, depth, comment: true });
+          if (cwords.length) this.visit({ program: '', args: cwords, assignments: [], redirects: [], piped: false, comment: true });
         }
         i = stop - 1;
         continue;
@@ -395,15 +392,10 @@ class Reader {
   }
 }
 
-/** Characters that mean nothing special to the shell where they are: outside quotes, in double quotes, in single quotes. */
-const special = (chars: string): Uint8Array => {
-  const table = new Uint8Array(128);
-  for (const c of chars) table[c.charCodeAt(0)] = 1;
-  return table;
-};
-const PLAIN = special('\'"$`\\# \t\r\n;|&(){}<>');
-const PLAIN_IN_DOUBLE = special('"$`\\');
-const PLAIN_IN_SINGLE = special("'");
+/** Characters that mean something to the shell where they are: outside quotes, in double quotes, in single quotes. */
+const PLAIN = asciiClass('\'"$`\\# \t\r\n;|&(){}<>');
+const PLAIN_IN_DOUBLE = asciiClass('"$`\\');
+const PLAIN_IN_SINGLE = asciiClass("'");
 const isPlain = (table: Uint8Array, c: number): boolean => c >= 128 ? c !== 0xe000 : table[c] === 0;
 
 const isBlank = (c: string | undefined): boolean => c === undefined || c === ' ' || c === '\t' || c === '\n';

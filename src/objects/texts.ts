@@ -8,7 +8,7 @@ import { expandReferences, maskPlaceholders, unforged, type ExpansionBudget, typ
 import { ShapeError, type ContainerView, type WorkloadView } from './workload.ts';
 
 type PodMetadata = WorkloadView['podMetadata'];
-const NO_METADATA: PodMetadata = { path: 'metadata', annotations: {}, labels: {} };
+const NO_METADATA: PodMetadata = { annotations: {}, labels: {} };
 
 /**
  * The text the downward API hands over for `fieldPath`, when it is one of the Pod's own
@@ -234,7 +234,6 @@ export function podTexts(view: WorkloadView, budget: ExpansionBudget): ScannedTe
 const CSI_HOST_ATTRIBUTES: Record<string, readonly string[]> = {
   'smb.csi.k8s.io': ['source'],
   'nfs.csi.k8s.io': ['server'],
-  'efs.csi.aws.com': [],
 };
 
 /**

@@ -58,7 +58,7 @@ export interface WorkloadView {
    * The Pod's own labels and annotations (the template's, for template kinds): what the
    * downward API hands a container (`fieldRef: metadata.annotations['k']`).
    */
-  podMetadata: { path: string; annotations: Readonly<Record<string, string>>; labels: Readonly<Record<string, string>> };
+  podMetadata: { annotations: Readonly<Record<string, string>>; labels: Readonly<Record<string, string>> };
 }
 
 /** String values of a metadata map; anything else is left to the API server's validation. */
@@ -126,14 +126,12 @@ export function viewWorkload(object: unknown, requestNamespace?: string): Worklo
   let node: unknown = object;
   const walked: string[] = [];
   let podMeta: unknown = metadata;
-  let podMetaPath = 'metadata';
   for (const key of location) {
     if (!isObject(node)) throw new ShapeError(`${walked.join('.') || 'object'}: expected an object`);
     if (key === 'spec' && walked.at(-1) === 'template') {
       const tmpl = readAnnotations(node['metadata'], [...walked, 'metadata', 'annotations'].join('.'));
       if (tmpl) annotationSources.push(tmpl);
       podMeta = node['metadata'];
-      podMetaPath = [...walked, 'metadata'].join('.');
     }
     node = node[key];
     walked.push(key);
@@ -166,7 +164,6 @@ export function viewWorkload(object: unknown, requestNamespace?: string): Worklo
     podSpec: node,
     specPath,
     podMetadata: {
-      path: podMetaPath,
       annotations: isObject(podMeta) ? stringMap(podMeta['annotations']) : {},
       labels: isObject(podMeta) ? stringMap(podMeta['labels']) : {},
     },

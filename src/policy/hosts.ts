@@ -1,25 +1,23 @@
-// undeclared-external-host, first half: find hosts outside the cluster in env values, command
-// and args. The judge then checks them against ExternalName declarations and allowedHosts.
+// undeclared-external-host: which of the host candidates recognition found (src/recognize/)
+// are outside the cluster. Recognition says where a text names a host and how sure its
+// position is (`position` or `shape`); this rule parses each candidate as the client would and
+// decides. The judge then checks external hosts against ExternalName declarations and
+// allowedHosts, denies positions and only warns about shapes.
 //
 // Decisions on ambiguous cases (documented in docs/detection.md):
 // - A name is external only when it ends in an ICANN public suffix (tldts) and has a
 //   registrable domain: `my.service.consul`, `db.corp` or `x.internal` are private DNS, not
 //   public hosts. Reserved names (.local, .localhost, .internal, .test, .invalid, .example,
 //   .lan, .home.arpa) are never external.
-// - Strong context (inside a URL, or with a :port) trusts the name; weak context (a bare word)
-//   also rejects words that only look like hosts: file names (entrypoint.sh, manage.py,
-//   application.properties: .sh .py .properties are real TLDs), Java packages and class
-//   names (org.springframework.boot, com.example.Main), -Dsystem.property keys, e-mail
-//   addresses, and anything with a "/" (paths, image references, label keys).
-// - Cluster-internal: single labels, *.svc, *.<clusterDomain>, localhost, and `svc.<ns>`
-//   when Service <svc> exists in <ns> (redis.shop: .shop is also a TLD, and a namespace
-//   named `com` must not make every x.com internal).
-// - IP literals are external unless loopback, unspecified, link-local, multicast, or inside
-//   internalCIDRs.
-// - A reference (`$VAR`, or OPAQUE: a value the object does not hold, see objects/expand.ts)
-//   carries no host itself; the literal text around it is still judged, and a run-time prefix
-//   (`$(REGION).example.com`) names a host under the literal suffix. `$(VAR)` of a variable
-//   written in the object was already expanded, so `https://$(HOST)/` is judged with its value.
+// - A shape (a bare word in no host position) also leaves out words that only look like hosts:
+//   file names (entrypoint.sh, best.pt: .sh and .pt are real TLDs), Java packages and class
+//   names (org.springframework.boot, com.example.Main).
+// - Cluster-internal: single labels, *.svc, *.<clusterDomain>, localhost, `svc.<ns>` when
+//   Service <svc> exists in <ns> (redis.shop: .shop is also a TLD, and a namespace named `com`
+//   must not make every x.com internal), and `pod.<svc>` for a Service of the workload's own
+//   namespace (a headless Service's Pods).
+// - IP literals are external unless loopback, unspecified, link-local, multicast, documentation
+//   ranges or inside internalCIDRs; cloud metadata services always are.
 
 import { BlockList, isIP } from 'node:net';
 import { parse as parseDomain } from 'tldts';
@@ -130,7 +128,6 @@ function classify(c: HostCandidate, settings: CompiledHostSettings, ctx: HostCon
   // but it hands out the node's and the cloud account's credentials.
   if (isMetadataHost(parsed)) return h;
   if (parsed.ip) return settings.internal.check(h, parsed.ip === 4 ? 'ipv4' : 'ipv6') ? undefined : h;
-  if (h.endsWith('.svc') || h === settings.clusterSuffix || h.endsWith(`.${settings.clusterSuffix}`)) return undefined;
   if (DIGITS_AND_DOTS.test(h)) return undefined; // versions, decimals
   const labels = h.split('.');
   if (isInternalName(h, settings, ctx)) return undefined;

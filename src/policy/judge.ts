@@ -178,10 +178,10 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
   // built (a crafted object of 50,000 hosts would otherwise fill a judge worker's heap).
   let unlisted = 0;
   let unlistedRule: Judged['violation']['rule'] | undefined;
-  const record = (make: () => Judged): void => {
+  const record = (rule: Judged['violation']['rule'], make: () => Judged): void => {
     if (judged.length < MAX_LISTED) { judged.push(make()); return; }
     unlisted++;
-    unlistedRule ??= make().violation.rule;
+    unlistedRule ??= rule;
   };
   /** Both rules over the texts of one holder: a container, or the pod spec itself (""). */
   const judgeTexts = (holder: string, { texts, fromConfigMap }: ContainerTexts): void => {
@@ -191,7 +191,7 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     const inCommands = new Map<ScannedText, string>();
     readCommandLines(texts, [credentialsInCommands(policy.credentials, inCommands), hostsInCommands(hosts.add)]);
     const credentials = [...findCredentials(texts, policy.credentials, inCommands), ...findConfigMapCredentials(fromConfigMap, policy.credentials)];
-    for (const f of credentials) record(() => credentialViolation(workload, holder, f));
+    for (const f of credentials) record('plaintext-credential', () => credentialViolation(workload, holder, f));
     if (texts.length === 0) return;
     const hidden = credentialBearing(texts, credentials, policy.credentials);
     const reported = new Set<string>();
@@ -200,10 +200,10 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     for (const f of found) {
       if (f.shape || (f.under ? declaredUnder(f.host) : declared(f.host))) continue;
       judgedPaths.add(f.path);
-      if (!hidden.has(f.path)) record(() => hostViolation(workload, holder, f));
+      if (!hidden.has(f.path)) record('undeclared-external-host', () => hostViolation(workload, holder, f));
       else if (!reported.has(f.path)) {
         reported.add(f.path);
-        record(() => hiddenHostViolation(workload, holder, f.path));
+        record('undeclared-external-host', () => hiddenHostViolation(workload, holder, f.path));
       }
     }
     // Words that only look like hosts: never a denial, one warning per container that says so

@@ -7,7 +7,7 @@
 // setting about a credential, not the credential. Vocabulary learned from the names peers
 // flag (Polaris, KICS, kube-linter, detect-secrets, gitleaks) and from the names they miss.
 
-import { identifierWords } from './scan.ts';
+import { nameWords } from './scan.ts';
 
 /** A token that alone makes a name sensitive, wherever it sits. */
 const SENSITIVE_TOKENS = new Set([
@@ -51,21 +51,6 @@ const SETTING_LAST = new Set(['namespace', 'backend', 'backends', 'manager', 'ha
 export interface NameSettings {
   /** Extra keywords from credentials.sensitiveNames, already split into tokens and joined by "_". */
   extraNames: readonly string[];
-}
-
-/**
- * A name's words with digits split from letters: `DB_PASSWORD2`, `PASSWORD1`, `dbPassword1`
- * and `APIKEY1` read as `db password`, `password`, `apikey` (a digit suffix must not hide a
- * credential's name). Numbers alone are not words.
- */
-function nameWords(name: string): string[] {
-  const out: string[] = [];
-  for (const w of identifierWords(name)) {
-    let end = w.length;
-    while (end > 0 && w.charCodeAt(end - 1) >= 48 && w.charCodeAt(end - 1) <= 57) end--;
-    if (end > 0) out.push(end === w.length ? w : w.slice(0, end));
-  }
-  return out;
 }
 
 /** The name designates a credential (not a setting about one). */

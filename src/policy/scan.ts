@@ -4,6 +4,8 @@
 // backtrack over a run it has already read (the classic `[.:]+$` on "....x" is quadratic).
 // Regular expressions used elsewhere in src/policy are checked by test/unit/redos.test.ts.
 
+import { asciiClass, inClass } from '../objects/chars.ts';
+
 /** A `scheme://authority` found in a text. Offsets index into the scanned text. */
 export interface UrlSpan {
   /** Where the scheme starts. */
@@ -18,13 +20,6 @@ export interface UrlSpan {
   password?: string;
 }
 
-/** A lookup table over char codes < 128: cheaper than a Set or a regex per character. */
-function asciiClass(chars: string): Uint8Array {
-  const table = new Uint8Array(128);
-  for (const c of chars) table[c.charCodeAt(0)] = 1;
-  return table;
-}
-const inClass = (table: Uint8Array, c: number): boolean => c < 128 && table[c] === 1;
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const SCHEME_CHARS = asciiClass(`${LETTERS}0123456789+-.`);
@@ -162,4 +157,19 @@ export function identifierWords(name: string): string[] {
   }
   flush(name.length);
   return words;
+}
+
+/**
+ * A name's words with digits split from letters: `DB_PASSWORD2`, `PASSWORD1`, `dbPassword1`,
+ * `API_URL2` read as `db password`, `password`, `db password`, `api url` (a digit suffix must
+ * not change what a name says). Numbers alone are not words.
+ */
+export function nameWords(name: string): string[] {
+  const out: string[] = [];
+  for (const w of identifierWords(name)) {
+    let end = w.length;
+    while (end > 0 && w.charCodeAt(end - 1) >= 48 && w.charCodeAt(end - 1) <= 57) end--;
+    if (end > 0) out.push(end === w.length ? w : w.slice(0, end));
+  }
+  return out;
 }

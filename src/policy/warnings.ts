@@ -22,10 +22,11 @@ function oneLine(text: string): string {
 /** `unwritten`: warnings left out before this call (past what could be shown); counted in the "more" line. */
 export function fitWarnings(warnings: readonly string[], unwritten = 0): string[] {
   const unique = [...new Set(warnings.map(oneLine))];
-  // A string's length bounds its runes from above: only a list that may not fit is counted in
-  // runes, and only as far as it is kept (50,000 violations must not become 50,000 arrays).
+  // A string's length bounds its runes from above: runes are counted only when the lengths
+  // alone do not show that the list fits.
   let total = 0;
   for (const w of unique) total += w.length + AGENT_OVERHEAD;
+  if (total > TOTAL_RUNES) total = unique.reduce((n, w) => n + runes(w) + AGENT_OVERHEAD, 0);
   if (total <= TOTAL_RUNES && unwritten === 0) return unique;
   const out: string[] = [];
   let used = 0;

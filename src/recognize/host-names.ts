@@ -3,7 +3,7 @@
 // downward-API file. The name's words decide, never the value's shape. These tables are the
 // data the host positions are built from (docs/detection.md lists them).
 
-import { identifierWords } from '../policy/scan.ts';
+import { nameWords } from '../policy/scan.ts';
 
 /**
  * - `reach`: the value is a host (or a list of hosts, URLs, host:port) the program connects to;
@@ -70,21 +70,13 @@ export function hostRole(name: string): HostRole {
   let role = memo.get(name);
   if (role !== undefined) return role;
   // Letters and digits are words of their own: API_URL2, REDIS2_HOST, DB_HOST_1.
-  role = roleOfWords(identifierWords(name).map(withoutTrailingDigits).filter((w) => w !== '' && !isNumber(w)));
+  role = roleOfWords(nameWords(name));
   if (name.length <= 128) {
     if (memo.size >= MEMO_LIMIT) memo.clear();
     memo.set(name, role);
   }
   return role;
 }
-
-function withoutTrailingDigits(w: string): string {
-  let end = w.length;
-  while (end > 0 && w.charCodeAt(end - 1) >= 48 && w.charCodeAt(end - 1) <= 57) end--;
-  return end === 0 ? w : w.slice(0, end);
-}
-
-const isNumber = (w: string): boolean => w.length > 0 && w.charCodeAt(0) >= 48 && w.charCodeAt(0) <= 57;
 
 export function roleOfWords(words: readonly string[]): HostRole {
   if (words.length === 0) return 'other';

@@ -8,7 +8,9 @@
 // The tables (names, programs, flags, keys) are data: docs/detection.md lists them.
 
 import { isIP } from 'node:net';
-import { OPAQUE } from '../objects/expand.ts';
+import { asciiClass } from '../objects/chars.ts';
+import { isNameChar, isNameStart, OPAQUE } from '../objects/expand.ts';
+import { trimEndChars, trimStartChars } from '../policy/scan.ts';
 import { readCommandLines, type Command, type CommandReader, type CommandWord } from '../objects/commands.ts';
 import type { ScannedText } from '../objects/texts.ts';
 import { hostRole, type HostRole } from './host-names.ts';
@@ -32,6 +34,8 @@ export interface HostCandidate {
 }
 
 type Add = (text: ScannedText, candidate: HostCandidate) => void;
+/** A stretch of a text: [start, end). */
+type Span = { start: number; end: number };
 
 /** Programs that take URLs or `host/path` as arguments (curl evil.com/x). */
 const URL_TOOLS = new Set(['curl', 'wget', 'http', 'https', 'xh', 'aria2c', 'lynx', 'w3m', 'links', 'elinks', 'httpie', 'websocat', 'wscat']);
@@ -50,11 +54,11 @@ const URL_TOOL_HOSTS = new Set(['-x', '--proxy', '--preproxy', '--socks4', '--so
 /** Programs whose positional arguments are hosts (nc evil.sh 4444: .sh is a TLD there, not a file). */
 const HOST_TOOLS = new Set(['nc', 'ncat', 'netcat', 'telnet', 'ping', 'ping6', 'traceroute', 'traceroute6', 'tracepath', 'mtr', 'ftp', 'lftp', 'tftp', 'ssh-keyscan', 'nmap', 'hping3', 'fping', 'iperf', 'iperf3', 'grpcurl', 'cqlsh']);
 /** Options of host tools that take a non-host value. */
-const HOST_TOOL_VALUED = new Set(['-p', '-s', '-w', '-i', '-q', '-X', '-e', '-W', '-I', '-t', '-T', '-O', '-u', '-k', '-C', '-H', '-d', '-plaintext', '-import-path', '-proto', '-rpc-header', '-H', '--username', '--password', '-f', '--file', '--cqlversion', '--request-timeout', '--connect-timeout']);
+const HOST_TOOL_VALUED = new Set(['-p', '-s', '-w', '-i', '-q', '-X', '-e', '-W', '-I', '-t', '-T', '-O', '-u', '-k', '-C', '-H', '-d', '-plaintext', '-import-path', '-proto', '-rpc-header', '--username', '--password', '-f', '--file', '--cqlversion', '--request-timeout', '--connect-timeout']);
 /** Programs that reach `[user@]host` and `[user@]host:path`. */
 const LOGIN_TOOLS = new Set(['ssh', 'autossh', 'mosh', 'sftp', 'scp', 'rsync', 'git']);
 /** Options of ssh-like tools that take a value (not a destination). */
-const SSH_VALUED = new Set(['-b', '-c', '-D', '-E', '-e', '-F', '-I', '-i', '-L', '-l', '-m', '-O', '-o', '-p', '-P', '-Q', '-R', '-S', '-W', '-w', '-B', '--rsh', '--exclude', '--include', '--filter', '--port', '--password-file', '-C', '-c']);
+const SSH_VALUED = new Set(['-b', '-c', '-D', '-E', '-e', '-F', '-I', '-i', '-L', '-l', '-m', '-O', '-o', '-p', '-P', '-Q', '-R', '-S', '-W', '-w', '-B', '--rsh', '--exclude', '--include', '--filter', '--port', '--password-file', '-C']);
 /** Database clients whose `-h` (and glued `-hHOST`) is the server's host; sqlcmd's is `-S`. */
 const DB_CLIENTS = new Map<string, string>([
   ...['psql', 'pg_dump', 'pg_dumpall', 'pg_restore', 'pg_isready', 'pg_basebackup', 'pg_receivewal', 'createdb', 'dropdb', 'createuser', 'dropuser',
@@ -134,8 +138,8 @@ type Shapes = 'all' | 'port' | 'none';
  */
 function structured(value: string, add: (c: HostCandidate) => void, shapesOf: Shapes = 'all'): void {
   if (!mayHoldHost(value)) return;
-  const skip: { start: number; end: number }[] = [];
-  const quietValues: { start: number; end: number }[] = [];
+  const skip: Span[] = [];
+  const quietValues: Span[] = [];
   forEachPair(value, (key, keyStart, start, end) => {
     const role = hostRole(key);
     // A key is never a host (`service.name=`, `group.id=`); its value is what its name says.
@@ -156,8 +160,6 @@ function structured(value: string, add: (c: HostCandidate) => void, shapesOf: Sh
   shapes(value, mergeSpans(mergeSpans(skip, urls), quietValues), shapesOf === 'port', add);
 }
 
-type Span = { start: number; end: number };
-
 /** Two lists of spans sorted by start, merged in one pass (a sort of every URL of a long text costs more than reading it). */
 function mergeSpans(a: readonly Span[], b: readonly Span[]): Span[] {
   if (b.length === 0) return a as Span[];
@@ -176,7 +178,7 @@ function mergeSpans(a: readonly Span[], b: readonly Span[]): Span[] {
  * Membership in sorted spans for positions asked in increasing order: one pass over the spans
  * for all questions (a `some` per question is quadratic on a text of many pairs and URLs).
  */
-function spanCursor(spans: readonly { start: number; end: number }[]): (at: number) => boolean {
+function spanCursor(spans: readonly Span[]): (at: number) => boolean {
   let next = 0;
   return (at) => {
     while (next < spans.length && spans[next]!.end <= at) next++;
@@ -187,7 +189,7 @@ function spanCursor(spans: readonly { start: number; end: number }[]): (at: numb
 function urlCandidate(host: string, port: number | undefined, certainty: Certainty, add: (c: HostCandidate) => void): void {
   if (host === '') return;
   const h = opaqueShellVars(host);
-  literalParts(h, (part, under) => add({ raw: trimEnd(part, '.'), certainty, numeric: 'all', ...(port !== undefined ? { port } : {}), ...(under ? { under } : {}) }));
+  literalParts(h, (part, under) => add({ raw: trimEndChars(part, '.'), certainty, numeric: 'all', ...(port !== undefined ? { port } : {}), ...(under ? { under } : {}) }));
 }
 
 /**
@@ -244,7 +246,7 @@ function hostItem(raw: string, certainty: Certainty, add: (c: HostCandidate) => 
   const slash = w.indexOf('/');
   if (slash === 0) return;
   if (slash > 0) w = w.slice(0, slash);
-  hostPort(trimEnd(w, '.:'), certainty, add);
+  hostPort(trimEndChars(w, '.:'), certainty, add);
 }
 
 /** `host`, `host:port`, `[v6]:port`, `v6`: the host and its port. */
@@ -268,7 +270,7 @@ function hostPort(w: string, certainty: Certainty, add: (c: HostCandidate) => vo
     }
   }
   literalParts(host, (part, under) => add({
-    raw: trimEnd(part, '.'), certainty, numeric: certainty === 'position' ? 'all' : 'dotted',
+    raw: trimEndChars(part, '.'), certainty, numeric: certainty === 'position' ? 'all' : 'dotted',
     ...(port !== undefined ? { port } : {}), ...(under ? { under } : {}), ...(bare ? { bare } : {}),
   }));
 }
@@ -281,11 +283,10 @@ function portOf(rest: string): number | undefined {
 }
 
 /** What separates words for shapes: whitespace, list and assignment punctuation, quotes, brackets, pipes. */
-const WORD_BREAK = new Uint8Array(128);
-for (const c of ' \t\n\r\f\v,;=\'"()<>{}|&') WORD_BREAK[c.charCodeAt(0)] = 1;
+const WORD_BREAK = asciiClass(' \t\n\r\f\v,;=\'"()<>{}|&');
 
 /** Words outside the given spans that look like hosts: shapes, never judged. */
-function shapes(value: string, skip: readonly { start: number; end: number }[], portOnly: boolean, add: (c: HostCandidate) => void): void {
+function shapes(value: string, skip: readonly Span[], portOnly: boolean, add: (c: HostCandidate) => void): void {
   let start = -1;
   let next = 0;
   const word = (end: number): void => {
@@ -313,11 +314,11 @@ function shapeWord(raw: string, portOnly: boolean, add: (c: HostCandidate) => vo
     // host and a port, as a URL's scheme does (socat's arguments, an image whose entrypoint
     // is socat).
     const rest = w.slice(colon + 1);
-    if (portOf(rest.slice(rest.lastIndexOf(':'))) !== undefined) { hostPort(trimEnd(rest.split(',')[0]!, '.:'), 'position', add); return; }
+    if (portOf(rest.slice(rest.lastIndexOf(':'))) !== undefined) { hostPort(trimEndChars(rest.split(',')[0]!, '.:'), 'position', add); return; }
     w = rest;
   }
   if (portOnly && portOf(w.slice(w.lastIndexOf(':'))) === undefined) return;
-  hostPort(trimEnd(w, '.:'), 'shape', add, true);
+  hostPort(trimEndChars(w, '.:'), 'shape', add, true);
 }
 
 /** Hosts of one command, by what the program and its flags say. */
@@ -397,7 +398,7 @@ function flagHosts(word: string, next: CommandWord | undefined, add: (c: HostCan
     return;
   }
   const eq = word.indexOf('=');
-  const name = trimStart(eq > 0 ? word.slice(0, eq) : word, '-');
+  const name = trimStartChars(eq > 0 ? word.slice(0, eq) : word, '-');
   if (name.length < 2) {
     if (eq > 0) structured(word.slice(eq + 1), add);
     return;
@@ -563,8 +564,7 @@ function startsPair(text: string, at: number): boolean {
  * numeric address a digit, an IDNA name a non-ASCII character or "%", and "$" or OPAQUE mark
  * run-time parts. Most values hold none, and skipping them is most of the rule's saving.
  */
-const HOST_CHARS = new Uint8Array(128);
-for (const c of '.:@$%0123456789') HOST_CHARS[c.charCodeAt(0)] = 1;
+const HOST_CHARS = asciiClass('.:@$%0123456789');
 function mayHoldHost(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -580,8 +580,8 @@ function opaqueShellVars(word: string): string {
   let checkpoint = 0;
   for (let i = word.indexOf('$'); i >= 0; i = word.indexOf('$', i + 1)) {
     let j = i + 1;
-    if (!isKeyStart(word[j] ?? '')) continue;
-    while (j < word.length && (isKeyStart(word[j]!) || (word[j]! >= '0' && word[j]! <= '9'))) j++;
+    if (!isNameStart(word.charCodeAt(j))) continue;
+    while (isNameChar(word.charCodeAt(j))) j++;
     out += word.slice(checkpoint, i) + OPAQUE;
     checkpoint = j;
     i = j - 1;
@@ -598,19 +598,7 @@ function literalParts(raw: string, visit: (part: string, under: boolean) => void
   if (!raw.includes(OPAQUE)) { visit(raw, false); return; }
   raw.split(OPAQUE).forEach((part, i) => {
     if (part === '') return;
-    if (i > 0 && part.startsWith('.')) visit(trimStart(part, '.'), true);
+    if (i > 0 && part.startsWith('.')) visit(trimStartChars(part, '.'), true);
     else visit(part, false);
   });
-}
-
-function trimEnd(text: string, chars: string): string {
-  let end = text.length;
-  while (end > 0 && chars.includes(text[end - 1]!)) end--;
-  return text.slice(0, end);
-}
-
-function trimStart(text: string, chars: string): string {
-  let start = 0;
-  while (start < text.length && chars.includes(text[start]!)) start++;
-  return text.slice(start);
 }
