@@ -180,15 +180,21 @@ async function waitReady(port, ca, agent) {
   throw new Error('extguard serve never became ready');
 }
 
+/** A started server made ready: one ordinary review judged (the workers warm), /healthz polled from now on. */
+async function warmUp(server, root, ca) {
+  const port = await server.port;
+  const agent = new Agent({ keepAlive: false });
+  await waitReady(port, ca, agent);
+  await call(port, ca, agent, 'POST', '/validate?timeout=10s', readFileSync(join(root, 'test/fixtures/review-deployment-leaky.json')), 10_000);
+  const health = pollHealth(port, ca);
+  await health.warm();
+  return { port, agent, health };
+}
+
 async function throughServer(root, certs, ca, objectText, capMs) {
   const server = startServer(root, certs);
   try {
-    const port = await server.port;
-    const agent = new Agent({ keepAlive: false });
-    await waitReady(port, ca, agent);
-    await call(port, ca, agent, 'POST', '/validate?timeout=10s', readFileSync(join(root, 'test/fixtures/review-deployment-leaky.json')), 10_000); // warm-up
-    const health = pollHealth(port, ca);
-    await health.warm();
+    const { port, agent, health } = await warmUp(server, root, ca);
     const uid = `worst-${Date.now()}`;
     const body = reviewText(uid, objectText);
     let answer;
@@ -306,12 +312,7 @@ function tally(answers) {
 async function flood(root, certs, ca, { capMs, gapMs }) {
   const server = startServer(root, certs);
   try {
-    const port = await server.port;
-    const agent = new Agent({ keepAlive: false });
-    await waitReady(port, ca, agent);
-    await call(port, ca, agent, 'POST', '/validate?timeout=10s', readFileSync(join(root, 'test/fixtures/review-deployment-leaky.json')), 10_000); // warm-up
-    const health = pollHealth(port, ca);
-    await health.warm();
+    const { port, agent, health } = await warmUp(server, root, ca);
     const t0 = performance.now();
     const flooding = startFlood(port, ca, capMs);
     // The ordinary reviews start once the flood is in full swing: its first answer is back, so
