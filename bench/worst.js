@@ -312,7 +312,7 @@ function tally(answers) {
 async function flood(root, certs, ca, { capMs, gapMs }) {
   const server = startServer(root, certs);
   try {
-    const { port, agent, health } = await warmUp(server, root, ca);
+    const { port, health } = await warmUp(server, root, ca);
     const t0 = performance.now();
     const flooding = startFlood(port, ca, capMs);
     // The ordinary reviews start once the flood is in full swing: its first answer is back, so
