@@ -5,20 +5,21 @@
 // rules), secretlint and KICS/Polaris/kube-linter (env-name keyword checks), and measured on
 // their own test fixtures (corpus/). A finding carries the location and the kind of
 // credential, never the value. The parts:
+// In src/recognize/ (what a piece of text is):
 // - names.ts: which names (variables, flags, headers, keys) designate a credential;
 // - literals.ts: which values are literals rather than references, placeholders or settings;
 // - formats.ts: token formats recognised whatever the name;
 // - structured.ts: keys inside JSON/YAML/properties/key=value values, userinfo, base64;
-// - here: how each field is read, and command lines (flags, tools, assignments).
+// Here (what is a violation): how each field is read, and command lines (flags, tools, assignments).
 
 import { RE2JS } from 're2js';
 import type { ConfigMapSourced } from '../objects/texts.ts';
-import { findFormat, hasJwt } from './formats.ts';
-import { afterAuthScheme, isAuthMechanism, isLiteralSecret, isSelfNamed } from './literals.ts';
-import { isSensitiveName, nameFacts } from './names.ts';
-import { identifierWords, someKeyValue, urlSpans } from './scan.ts';
+import { findFormat, hasJwt } from '../recognize/formats.ts';
+import { afterAuthScheme, isAuthMechanism, isLiteralSecret, isSelfNamed } from '../recognize/literals.ts';
+import { isSensitiveName, nameFacts } from '../recognize/names.ts';
+import { identifierWords, someKeyValue, urlSpans } from '../recognize/scan.ts';
 import { programName, readCommandLines, type Command, type CommandReader, type CommandWord } from '../objects/commands.ts';
-import { base64Texts, inStructure } from './structured.ts';
+import { base64Texts, inStructure } from '../recognize/structured.ts';
 import type { CredentialFinding, CredentialSettings, ScannedText } from './types.ts';
 
 /** An organisation's own token format, run on RE2: linear in the text whatever the pattern. */

@@ -2,7 +2,7 @@
 // the rules hand over where a secret is, not what it is.
 
 import { describeObject, type WorkloadView } from '../objects/workload.ts';
-import { trimEndChars } from './scan.ts';
+import { trimEndChars } from '../recognize/scan.ts';
 import { METADATA_HOSTS } from './hosts.ts';
 import type { CredentialFinding, HostFinding, Violation } from './types.ts';
 

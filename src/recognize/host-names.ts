@@ -3,7 +3,7 @@
 // downward-API file. The name's words decide, never the value's shape. These tables are the
 // data the host positions are built from (docs/detection.md lists them).
 
-import { nameWords } from '../policy/scan.ts';
+import { nameWords } from './scan.ts';
 
 /**
  * - `reach`: the value is a host (or a list of hosts, URLs, host:port) the program connects to;

@@ -10,7 +10,7 @@
 import { isIP } from 'node:net';
 import { asciiClass } from '../objects/chars.ts';
 import { isNameChar, isNameStart, OPAQUE } from '../objects/expand.ts';
-import { trimEndChars, trimStartChars } from '../policy/scan.ts';
+import { trimEndChars, trimStartChars } from './scan.ts';
 import { readCommandLines, type Command, type CommandReader, type CommandWord } from '../objects/commands.ts';
 import type { ScannedText } from '../objects/texts.ts';
 import { hostRole, type HostRole } from './host-names.ts';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { identifierWords, trimEndChars, urlSpans } from '../../src/policy/scan.ts';
+import { identifierWords, trimEndChars, urlSpans } from '../../src/recognize/scan.ts';
 
 describe('URL spans', () => {
   const table: [string, string, Partial<{ host: string; port: number; user: string; password: string }>[]][] = [

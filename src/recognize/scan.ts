@@ -2,7 +2,7 @@
 // one event loop, and any user who may create a Pod chooses the text, so every helper here
 // reads its input a bounded number of times: no regular expression with a quantifier that can
 // backtrack over a run it has already read (the classic `[.:]+$` on "....x" is quadratic).
-// Regular expressions used elsewhere in src/policy are checked by test/unit/redos.test.ts.
+// Regular expressions used elsewhere in src/ are checked by test/unit/redos.test.ts.
 
 import { asciiClass, inClass } from '../objects/chars.ts';
 
