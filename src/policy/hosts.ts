@@ -23,6 +23,7 @@ import { BlockList, isIP } from 'node:net';
 import { parse as parseDomain } from 'tldts';
 import { hostCandidates, type HostCandidate } from '../recognize/hosts.ts';
 import { isMetadataHost, mayNameAPlace, METADATA_HOSTS, parseHost } from '../recognize/host-text.ts';
+import type { CredentialWords } from './credential-places.ts';
 import type { HostFinding, HostSettings, ScannedText } from './types.ts';
 
 export { METADATA_HOSTS };
@@ -158,7 +159,7 @@ export function findExternalHosts(texts: readonly ScannedText[], settings: Compi
  * The host rule's accumulator: candidates in (from the fields and from a command-line walk
  * shared with the other rules), external hosts out, once per host and path.
  */
-export function hostFinder(settings: CompiledHostSettings, ctx: HostContext): { add: (t: ScannedText, c: HostCandidate) => void; findings: HostFinding[] } {
+export function hostFinder(settings: CompiledHostSettings, ctx: HostContext, secretWords?: CredentialWords): { add: (t: ScannedText, c: HostCandidate) => void; findings: HostFinding[] } {
   const out: HostFinding[] = [];
   // Per text (its path is long; a key per text would be built and hashed once per candidate):
   // the attempts already classified (a text that repeats one word pays for it once) and the
@@ -179,7 +180,10 @@ export function hostFinder(settings: CompiledHostSettings, ctx: HostContext): { 
     if (attempts < MAX_TRIED) { triedHere.add(attempt); attempts++; }
     const host = classify(c, settings, ctx);
     if (!host) return;
-    const key = `${c.certainty}${c.under ? '*.' : ''}${host}`;
+    // A host written in a credential place may be the credential itself (a password shaped
+    // like a host): it is still judged, but marked so that no output names it.
+    const inCredential = secretWords?.has(c.raw) === true;
+    const key = `${c.certainty}${c.under ? '*.' : ''}${inCredential ? '!' : ''}${host}`;
     const seenHere = setOf(seen, t);
     if (seenHere.has(key)) return;
     seenHere.add(key);
@@ -187,6 +191,7 @@ export function hostFinder(settings: CompiledHostSettings, ctx: HostContext): { 
     if (c.port !== undefined && c.port > 0 && c.port < 65536) finding.port = c.port;
     if (c.under) finding.under = true;
     if (c.certainty === 'shape') finding.shape = true;
+    if (inCredential) finding.inCredential = true;
     out.push(finding);
   };
   return { add, findings: out };
@@ -194,3 +199,22 @@ export function hostFinder(settings: CompiledHostSettings, ctx: HostContext): { 
 
 /** Attempts remembered per review: enough for any real object, bounded for a crafted one. */
 const MAX_TRIED = 100_000;
+
+declare const shown: unique symbol;
+/**
+ * A host name that output may carry: only `shownHost` makes one, and the messages that name a
+ * host take nothing else. Every channel (denial, warnings, `check` in every format) prints
+ * violation messages, so a credential can reach none of them through a host.
+ */
+export type ShownHost = string & { readonly [shown]: true };
+
+/**
+ * The host of a finding, when it may be shown: found by a host position (a shape is never
+ * named), not written in a credential place of its text (`inCredential`), and not in a text
+ * that holds a credential, sits under a credential's name or flows into one (`hiddenPaths`,
+ * from the judge). Otherwise undefined: the violation stands, without the host.
+ */
+export function shownHost(f: HostFinding, hiddenPaths: ReadonlySet<string>): ShownHost | undefined {
+  if (f.shape || f.inCredential || hiddenPaths.has(f.path)) return undefined;
+  return f.host as ShownHost;
+}

@@ -1,0 +1,102 @@
+// Where, inside one holder's texts, a credential could sit, decided by position alone: the
+// whole value under a credential's name (env, header, volume option), and inside any other
+// value the part under a sensitive key (`password=`, `"client_secret":`, `?access_token=`) and
+// a URL's userinfo. Whether the credential rule judged the value a literal does not matter
+// here: `DB_PASSWORD=example.io` may be a placeholder to that rule, and it is still a password
+// to whoever reads the output. The host rule never shows a host written in such a place (see
+// `shownHost` in hosts.ts), wherever else the same word also appears: a variable that flows
+// into a password through $(VAR) is expanded into it, so its host is a word of the password.
+//
+// Words, not offsets: a candidate host is hidden when its text is one of the words (or a
+// dotted tail of one) of a credential place. Linear: each place is split once, each candidate
+// is one set lookup.
+
+import { forEachPair } from '../recognize/hosts.ts';
+import { isSensitiveKey, isSensitiveName, type NameSettings } from '../recognize/names.ts';
+import { urlHosts } from '../recognize/url.ts';
+import type { ScannedText } from '../objects/texts.ts';
+
+/** Headers whose whole value is a credential whatever follows the scheme. */
+const AUTH_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
+
+/** The whole value is a credential place: its name says it holds one. */
+export function wholeValueIsCredential(t: ScannedText, names: NameSettings): boolean {
+  if (t.envName === undefined) return false;
+  if (t.field === 'header' && AUTH_HEADERS.has(t.envName.trim().toLowerCase())) return true;
+  return (t.field === 'env' || t.field === 'header' || t.field === 'option') && isSensitiveName(t.envName, names);
+}
+
+/** Dotted tails kept per word: `x.summer.io` also hides `summer.io` (a host under a run-time prefix). */
+const MAX_TAILS = 8;
+
+/** Words that may be read as a host: names and IPv4 (letters, digits, `.`, `-`, `_`, `%`), and IPv6 (hex, `:`, `.`). */
+const NAME_CHAR = /[A-Za-z0-9._%-]/;
+const V6_CHAR = /[0-9A-Fa-f:.%]/;
+
+/** The credential words of a holder's texts, for `isCredentialWord`. */
+export class CredentialWords {
+  private readonly words = new Set<string>();
+
+  constructor(texts: readonly ScannedText[], names: NameSettings) {
+    for (const t of texts) {
+      if (wholeValueIsCredential(t, names)) { this.addPlace(t.value); continue; }
+      this.addParts(t.value, names);
+    }
+  }
+
+  get size(): number { return this.words.size; }
+
+  /** The host as written by a candidate (`raw`) is a word of a credential place. */
+  has(raw: string): boolean {
+    if (this.words.size === 0) return false;
+    return this.words.has(normalizeWord(raw));
+  }
+
+  private addParts(value: string, names: NameSettings): void {
+    forEachPair(value, (key, _keyStart, start, end) => {
+      if (isSensitiveKey(key, names)) this.addPlace(value.slice(start, end));
+    });
+    for (const u of urlHosts(value)) {
+      if (!u.hasUserinfo) continue;
+      const authority = value.slice(u.start, u.end);
+      this.addPlace(authority.slice(0, authority.lastIndexOf('@')));
+    }
+  }
+
+  private addPlace(text: string): void {
+    this.addRuns(text, NAME_CHAR);
+    if (text.includes(':')) this.addRuns(text, V6_CHAR);
+  }
+
+  private addRuns(text: string, char: RegExp): void {
+    let start = -1;
+    for (let i = 0; i <= text.length; i++) {
+      const inWord = i < text.length && char.test(text[i]!);
+      if (inWord && start < 0) start = i;
+      if (!inWord && start >= 0) { this.addWord(text.slice(start, i)); start = -1; }
+    }
+  }
+
+  private addWord(word: string): void {
+    const w = normalizeWord(word);
+    if (w === '') return;
+    this.words.add(w);
+    let dot = w.indexOf('.');
+    for (let n = 0; dot >= 0 && n < MAX_TAILS; n++) {
+      const tail = w.slice(dot + 1);
+      if (tail.includes('.')) this.words.add(tail);
+      dot = w.indexOf('.', dot + 1);
+    }
+  }
+}
+
+/** Lower case, no brackets, no leading or trailing dots or dashes: how a host and a word compare. */
+function normalizeWord(word: string): string {
+  let w = word.toLowerCase();
+  if (w.startsWith('[') && w.endsWith(']')) w = w.slice(1, -1);
+  let a = 0;
+  let b = w.length;
+  while (a < b && (w[a] === '.' || w[a] === '-' || w[a] === ':')) a++;
+  while (b > a && (w[b - 1] === '.' || w[b - 1] === '-' || w[b - 1] === ':')) b--;
+  return w.slice(a, b);
+}
