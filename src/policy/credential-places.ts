@@ -11,6 +11,7 @@
 // dotted tail of one) of a credential place. Linear: each place is split once, each candidate
 // is one set lookup.
 
+import type { Command, CommandReader } from '../objects/commands.ts';
 import { forEachPair } from '../recognize/hosts.ts';
 import { isSensitiveKey, isSensitiveName, type NameSettings } from '../recognize/names.ts';
 import { urlHosts } from '../recognize/url.ts';
@@ -25,6 +26,18 @@ export function wholeValueIsCredential(t: ScannedText, names: NameSettings): boo
   if (t.field === 'header' && AUTH_HEADERS.has(t.envName.trim().toLowerCase())) return true;
   return (t.field === 'env' || t.field === 'header' || t.field === 'option') && isSensitiveName(t.envName, names);
 }
+
+/** Password flags whose names do not say so, per program (openssl's value is `pass:X`, read as words). */
+const PROGRAM_PASSWORD_FLAGS = new Map<string, ReadonlySet<string>>([
+  ['keytool', new Set(['-storepass', '-keypass', '-srcstorepass', '-deststorepass', '-srckeypass', '-destkeypass', '-new'])],
+  ['openssl', new Set(['-passin', '-passout', '-pass', '-password', '-k'])],
+  ['redis-cli', new Set(['-a', '--pass'])], ['valkey-cli', new Set(['-a', '--pass'])], ['keydb-cli', new Set(['-a', '--pass'])],
+  ['redis-benchmark', new Set(['-a'])], ['sshpass', new Set(['-p'])], ['smbclient', new Set(['-U'])],
+]);
+/** Clients whose password is glued to its flag (`mysql -pX`). */
+const GLUED_PASSWORD = new Map<string, string>(
+  ['mysql', 'mysqldump', 'mysqladmin', 'mysqlimport', 'mysqlshow', 'mysqlcheck', 'mysqlpump', 'mysqlbinlog', 'mariadb', 'mariadb-dump', 'mariadb-admin'].map((p) => [p, '-p']),
+);
 
 /** Dotted tails kept per word: `x.summer.io` also hides `summer.io` (a host under a run-time prefix). */
 const MAX_TAILS = 8;
@@ -45,6 +58,53 @@ export class CredentialWords {
   }
 
   get size(): number { return this.words.size; }
+
+  /**
+   * The command lines' credential places, read in the judge's one walk of them: a flag whose
+   * name says credential (`--password X`, `--db-password=X`), the password flags of tools
+   * whose flag names do not say so (keytool `-storepass`, openssl `-passout pass:X`,
+   * redis-cli `-a`, sshpass `-p`, mysql `-pX`), a sensitive assignment (`PGPASSWORD=X psql`),
+   * and the word after `password` in any argument (a `.netrc` line, SQL `WITH PASSWORD 'X'`).
+   * The credential rule decides what is a literal; this only keeps such words from output.
+   */
+  reader(names: NameSettings): CommandReader<ScannedText> {
+    return (cmd) => this.addCommand(cmd, names);
+  }
+
+  private addCommand(cmd: Command, names: NameSettings): void {
+    for (const a of cmd.assignments) if (isSensitiveName(a.name, names)) this.addPlace(a.value);
+    const own = PROGRAM_PASSWORD_FLAGS.get(cmd.program);
+    const glued = GLUED_PASSWORD.get(cmd.program);
+    const args = cmd.args;
+    for (let i = 0; i < args.length; i++) {
+      const text = args[i]!.text;
+      this.afterPasswordWord(text);
+      if (!text.startsWith('-')) continue;
+      const eq = text.indexOf('=');
+      const flag = eq < 0 ? text : text.slice(0, eq);
+      const name = flag.replace(/^-+/, '');
+      const sensitive = own?.has(flag) === true || (name.length > 1 && isSensitiveName(name, names));
+      if (sensitive && eq >= 0) this.addPlace(text.slice(eq + 1));
+      else if (sensitive && i + 1 < args.length) this.addPlace(args[i + 1]!.text);
+      else if (glued !== undefined && text.startsWith(glued) && text.length > glued.length) this.addPlace(text.slice(glued.length));
+    }
+    for (const r of cmd.redirects) this.afterPasswordWord(r.text);
+  }
+
+  /** `password X`, `PASSWORD 'X'`, `passwd X`: the word after, as a `.netrc` line or SQL writes it. */
+  private afterPasswordWord(text: string): void {
+    const lower = text.toLowerCase();
+    for (let at = lower.indexOf('passw'); at >= 0; at = lower.indexOf('passw', at + 5)) {
+      let i = at + 5;
+      while (i < lower.length && i - at < 16 && /[a-z]/.test(lower[i]!)) i++;
+      let j = i;
+      while (j < text.length && j - i < 16 && (text[j] === ' ' || text[j] === '\t' || text[j] === "'" || text[j] === '"' || text[j] === '=')) j++;
+      if (j === i) continue;
+      let end = j;
+      while (end < text.length && !/[\s'"]/.test(text[end]!)) end++;
+      if (end > j) this.addPlace(text.slice(j, end));
+    }
+  }
 
   /** The host as written by a candidate (`raw`) is a word of a credential place. */
   has(raw: string): boolean {

@@ -159,7 +159,7 @@ export function findExternalHosts(texts: readonly ScannedText[], settings: Compi
  * The host rule's accumulator: candidates in (from the fields and from a command-line walk
  * shared with the other rules), external hosts out, once per host and path.
  */
-export function hostFinder(settings: CompiledHostSettings, ctx: HostContext, secretWords?: CredentialWords): { add: (t: ScannedText, c: HostCandidate) => void; findings: HostFinding[] } {
+export function hostFinder(settings: CompiledHostSettings, ctx: HostContext): { add: (t: ScannedText, c: HostCandidate) => void; findings: HostFinding[] } {
   const out: HostFinding[] = [];
   // Per text (its path is long; a key per text would be built and hashed once per candidate):
   // the attempts already classified (a text that repeats one word pays for it once) and the
@@ -180,18 +180,14 @@ export function hostFinder(settings: CompiledHostSettings, ctx: HostContext, sec
     if (attempts < MAX_TRIED) { triedHere.add(attempt); attempts++; }
     const host = classify(c, settings, ctx);
     if (!host) return;
-    // A host written in a credential place may be the credential itself (a password shaped
-    // like a host): it is still judged, but marked so that no output names it.
-    const inCredential = secretWords?.has(c.raw) === true;
-    const key = `${c.certainty}${c.under ? '*.' : ''}${inCredential ? '!' : ''}${host}`;
+    const key = `${c.certainty}${c.under ? '*.' : ''}${host}`;
     const seenHere = setOf(seen, t);
     if (seenHere.has(key)) return;
     seenHere.add(key);
-    const finding: HostFinding = { path: t.path, host };
+    const finding: HostFinding = { path: t.path, host, written: c.raw };
     if (c.port !== undefined && c.port > 0 && c.port < 65536) finding.port = c.port;
     if (c.under) finding.under = true;
     if (c.certainty === 'shape') finding.shape = true;
-    if (inCredential) finding.inCredential = true;
     out.push(finding);
   };
   return { add, findings: out };
@@ -210,11 +206,12 @@ export type ShownHost = string & { readonly [shown]: true };
 
 /**
  * The host of a finding, when it may be shown: found by a host position (a shape is never
- * named), not written in a credential place of its text (`inCredential`), and not in a text
- * that holds a credential, sits under a credential's name or flows into one (`hiddenPaths`,
- * from the judge). Otherwise undefined: the violation stands, without the host.
+ * named), not a word of any credential place of its holder (`secretWords`: a password shaped
+ * like a host, wherever else it also appears), and not in a text that holds a credential, sits
+ * under a credential's name or flows into one (`hiddenPaths`, from the judge). Otherwise
+ * undefined: the violation stands, without the host.
  */
-export function shownHost(f: HostFinding, hiddenPaths: ReadonlySet<string>): ShownHost | undefined {
-  if (f.shape || f.inCredential || hiddenPaths.has(f.path)) return undefined;
+export function shownHost(f: HostFinding, hiddenPaths: ReadonlySet<string>, secretWords: CredentialWords): ShownHost | undefined {
+  if (f.shape || hiddenPaths.has(f.path) || secretWords.has(f.host) || (f.written !== undefined && secretWords.has(f.written))) return undefined;
   return f.host as ShownHost;
 }

@@ -187,10 +187,11 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
   /** Both rules over the texts of one holder: a container, or the pod spec itself (""). */
   const judgeTexts = (holder: string, { texts, fromConfigMap }: ContainerTexts): void => {
     // One walk of the command lines for both rules.
-    const hosts = hostFinder(policy.hosts, ctx, new CredentialWords(texts, policy.credentials));
+    const hosts = hostFinder(policy.hosts, ctx);
     hostCandidates(texts, hosts.add, false);
     const inCommands = new Map<ScannedText, string>();
-    readCommandLines(texts, [credentialsInCommands(policy.credentials, inCommands), hostsInCommands(hosts.add)]);
+    const secretWords = new CredentialWords(texts, policy.credentials);
+    readCommandLines(texts, [credentialsInCommands(policy.credentials, inCommands), hostsInCommands(hosts.add), secretWords.reader(policy.credentials)]);
     const credentials = [...findCredentials(texts, policy.credentials, inCommands), ...findConfigMapCredentials(fromConfigMap, policy.credentials)];
     for (const f of credentials) record('plaintext-credential', () => credentialViolation(workload, holder, f));
     if (texts.length === 0) return;
@@ -201,7 +202,7 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     for (const f of found) {
       if (f.shape || (f.under ? declaredUnder(f.host) : declared(f.host))) continue;
       judgedPaths.add(f.path);
-      const shown = shownHost(f, hidden);
+      const shown = shownHost(f, hidden, secretWords);
       if (shown !== undefined) record('undeclared-external-host', () => hostViolation(workload, holder, f, shown));
       else if (!reported.has(f.path)) {
         reported.add(f.path);
