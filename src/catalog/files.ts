@@ -70,16 +70,16 @@ export function readManifestText(text: string, file: string): ManifestText {
     const broken = doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
     for (const e of doc.errors) if (e.code === 'DUPLICATE_KEY') out.notices.push({ file, line: lineOf(e.pos[0]), reason: `duplicate key${keyAt(text, e.pos)}: the last value is read`, code: e.code });
     if (broken.length) {
-      out.errors.push({ file, line: lineOf(broken[0]!.pos[0]), reason: `not valid YAML: ${broken[0]!.message.split('\n')[0]}` });
+      out.errors.push({ file, line: lineOf(broken[0]!.pos[0]), reason: `not valid YAML: ${yamlReason(broken[0]!)}` });
       return;
     }
-    for (const w of doc.warnings) out.notices.push({ file, line: lineOf(w.pos[0]), reason: w.message.split('\n')[0]!, code: w.code });
+    for (const w of doc.warnings) out.notices.push({ file, line: lineOf(w.pos[0]), reason: yamlReason(w), code: w.code });
     out.notices.push(...collectionKeys(doc, file, lineOf));
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (err) {
-      out.errors.push({ file, line, reason: `cannot be read: ${(err as Error).message.split('\n')[0]}` });
+      out.errors.push({ file, line, reason: `cannot be read: ${yamlReason({ code: '', message: (err as Error).message })}` });
       return;
     }
     if (value === null || value === undefined) return;
@@ -102,11 +102,40 @@ export function readManifestText(text: string, file: string): ManifestText {
   return out;
 }
 
-/** ` "image"`: the repeated key as written, quoted, for the notice; bounded so a huge key stays a short line. */
+/**
+ * ` "image"`: the repeated key as written, quoted, for the notice. Only the key: a JSON key is
+ * read to its closing quote and a plain one to its `:`, never on into the value (`{"value":"…"`
+ * has no blank after the colon), since the value may be a credential. Bounded.
+ */
 function keyAt(text: string, pos: readonly [number, number]): string {
   const rest = text.slice(pos[0], pos[0] + 80);
-  const key = rest.slice(0, rest.search(/:(?:\s|$)|\n|$/)).trim();
+  const q = rest[0];
+  let key: string;
+  if (q === '"' || q === "'") {
+    const close = rest.indexOf(q, 1);
+    key = close < 0 ? '' : rest.slice(1, close);
+  } else {
+    key = rest.slice(0, rest.search(/[:\n,{}[\]]|$/)).trim();
+  }
   return key ? ` ${JSON.stringify(key)}` : '';
+}
+
+/**
+ * What the YAML reader found, without the text it found it in: the library's messages quote
+ * source characters after a colon (`Block scalar header includes extra characters: |…`,
+ * `Unresolved tag: !…`) and in escape errors, and that text may be a credential, printed by
+ * `check` in every format. The message's first line up to `word: `, and fixed words for
+ * the codes that quote source text without one.
+ */
+function yamlReason(e: { code: string; message: string }): string {
+  if (e.code === 'BAD_DQ_ESCAPE') return 'Invalid escape sequence in a double-quoted scalar';
+  if (e.code === 'BAD_SCALAR_START') return 'Plain value cannot start with an indicator character';
+  const first = e.message.split('\n')[0]!;
+  // `word: text` introduces quoted source; ` : ` is the indicator named in the library's own
+  // words (`Missing , or : between flow map items`).
+  let cut = first.indexOf(': ');
+  while (cut > 0 && first[cut - 1] === ' ') cut = first.indexOf(': ', cut + 1);
+  return (cut < 0 ? first : first.slice(0, cut)).trim() || e.code || 'YAML error';
 }
 
 /** `? [a, b]: x`: a key JavaScript objects can only hold as a string; the library would warn on stderr. */

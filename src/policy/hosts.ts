@@ -23,6 +23,7 @@ import { BlockList, isIP } from 'node:net';
 import { parse as parseDomain } from 'tldts';
 import { hostCandidates, type HostCandidate } from '../recognize/hosts.ts';
 import { isMetadataHost, mayNameAPlace, METADATA_HOSTS, parseHost } from '../recognize/host-text.ts';
+import type { CredentialWords } from './credential-places.ts';
 import type { HostFinding, HostSettings, ScannedText } from './types.ts';
 
 export { METADATA_HOSTS };
@@ -183,7 +184,7 @@ export function hostFinder(settings: CompiledHostSettings, ctx: HostContext): { 
     const seenHere = setOf(seen, t);
     if (seenHere.has(key)) return;
     seenHere.add(key);
-    const finding: HostFinding = { path: t.path, host };
+    const finding: HostFinding = { path: t.path, host, written: c.raw };
     if (c.port !== undefined && c.port > 0 && c.port < 65536) finding.port = c.port;
     if (c.under) finding.under = true;
     if (c.certainty === 'shape') finding.shape = true;
@@ -194,3 +195,23 @@ export function hostFinder(settings: CompiledHostSettings, ctx: HostContext): { 
 
 /** Attempts remembered per review: enough for any real object, bounded for a crafted one. */
 const MAX_TRIED = 100_000;
+
+declare const shown: unique symbol;
+/**
+ * A host name that output may carry: only `shownHost` makes one, and the messages that name a
+ * host take nothing else. Every channel (denial, warnings, `check` in every format) prints
+ * violation messages, so a credential can reach none of them through a host.
+ */
+export type ShownHost = string & { readonly [shown]: true };
+
+/**
+ * The host of a finding, when it may be shown: found by a host position (a shape is never
+ * named), not a word of any credential place of its holder (`secretWords`: a password shaped
+ * like a host, wherever else it also appears), and not in a text that holds a credential, sits
+ * under a credential's name or flows into one (`hiddenPaths`, from the judge). Otherwise
+ * undefined: the violation stands, without the host.
+ */
+export function shownHost(f: HostFinding, hiddenPaths: ReadonlySet<string>, secretWords: CredentialWords): ShownHost | undefined {
+  if (f.shape || hiddenPaths.has(f.path) || secretWords.has(f.host) || (f.written !== undefined && secretWords.has(f.written))) return undefined;
+  return f.host as ShownHost;
+}

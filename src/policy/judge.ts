@@ -12,7 +12,8 @@ import { describeObject, viewWorkload, type ContainerView, type WorkloadView } f
 import { MODE_LABEL } from './annotations.ts';
 import { compileCredentialSettings, credentialsInCommands, findConfigMapCredentials, findCredentials, hasSensitiveName, type CompiledCredentialSettings } from './credentials.ts';
 import { invalidTarget, judgeDeclaration, judgeNamespace, type Requester } from './governance.ts';
-import { compileHostSettings, hostFinder, hostMatches, type CompiledHostSettings, type HostContext } from './hosts.ts';
+import { compileHostSettings, hostFinder, hostMatches, shownHost, type CompiledHostSettings, type HostContext } from './hosts.ts';
+import { CredentialWords, wholeValueIsCredential } from './credential-places.ts';
 import { hostCandidates, hostsInCommands } from '../recognize/hosts.ts';
 import { readCommandLines } from '../objects/commands.ts';
 import { planInjection } from './injection.ts';
@@ -189,7 +190,8 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     const hosts = hostFinder(policy.hosts, ctx);
     hostCandidates(texts, hosts.add, false);
     const inCommands = new Map<ScannedText, string>();
-    readCommandLines(texts, [credentialsInCommands(policy.credentials, inCommands), hostsInCommands(hosts.add)]);
+    const secretWords = new CredentialWords(texts, policy.credentials);
+    readCommandLines(texts, [credentialsInCommands(policy.credentials, inCommands), hostsInCommands(hosts.add), secretWords.reader(policy.credentials)]);
     const credentials = [...findCredentials(texts, policy.credentials, inCommands), ...findConfigMapCredentials(fromConfigMap, policy.credentials)];
     for (const f of credentials) record('plaintext-credential', () => credentialViolation(workload, holder, f));
     if (texts.length === 0) return;
@@ -200,7 +202,8 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     for (const f of found) {
       if (f.shape || (f.under ? declaredUnder(f.host) : declared(f.host))) continue;
       judgedPaths.add(f.path);
-      if (!hidden.has(f.path)) record('undeclared-external-host', () => hostViolation(workload, holder, f));
+      const shown = shownHost(f, hidden, secretWords);
+      if (shown !== undefined) record('undeclared-external-host', () => hostViolation(workload, holder, f, shown));
       else if (!reported.has(f.path)) {
         reported.add(f.path);
         record('undeclared-external-host', () => hiddenHostViolation(workload, holder, f.path));
@@ -233,7 +236,7 @@ function credentialBearing(texts: readonly ScannedText[], found: readonly Creden
   const withCredential = new Set(found.map((f) => f.path));
   const envByIndex = new Map<number, ScannedText>();
   for (const t of texts) if (t.field === 'env') envByIndex.set(t.index, t);
-  const queue = texts.filter((t) => withCredential.has(t.path) || hasSensitiveName(t, s));
+  const queue = texts.filter((t) => withCredential.has(t.path) || hasSensitiveName(t, s) || wholeValueIsCredential(t, s));
   const seen = new Set(queue);
   for (let t = queue.pop(); t; t = queue.pop()) {
     for (const i of t.refs ?? []) {

@@ -3,7 +3,7 @@
 
 import { describeObject, type WorkloadView } from '../objects/workload.ts';
 import { trimEndChars } from '../recognize/scan.ts';
-import { METADATA_HOSTS } from './hosts.ts';
+import { METADATA_HOSTS, type ShownHost } from './hosts.ts';
 import type { CredentialFinding, HostFinding, Violation } from './types.ts';
 
 type ObjectRef = Pick<WorkloadView, 'kind' | 'namespace' | 'name'>;
@@ -59,7 +59,7 @@ export function serviceNameFor(host: string): string {
 
 const isIp = (host: string): boolean => /^[0-9.]+$/.test(host) || host.includes(':');
 
-export function externalNameSnippet(namespace: string, host: string, port?: number): string {
+export function externalNameSnippet(namespace: string, host: ShownHost, port?: number): string {
   return [
     'apiVersion: v1',
     'kind: Service',
@@ -73,26 +73,30 @@ export function externalNameSnippet(namespace: string, host: string, port?: numb
   ].join('\n');
 }
 
-export function hostViolation(obj: ObjectRef, container: string, f: HostFinding): Judged {
+/**
+ * An undeclared host, named. The host comes only as a ShownHost (hosts.ts `shownHost`): the
+ * finding's own `host` is never read here, so a host from a credential place cannot be printed.
+ */
+export function hostViolation(obj: ObjectRef, container: string, f: Omit<HostFinding, 'host'>, host: ShownHost): Judged {
   if (f.under) {
-    const pattern = `*.${f.host}`;
+    const pattern = `*.${host}`;
     return lazyJudged('undeclared-external-host', container, f.path,
-      () => `${describeObject(obj)}: ${holder(container)} reaches an undeclared external host under "${f.host}" at ${f.path}; ` +
+      () => `${describeObject(obj)}: ${holder(container)} reaches an undeclared external host under "${host}" at ${f.path}; ` +
         'its leading labels come from a value that is not in the object (a variable or a placeholder), so no single ExternalName Service declares it. ' +
-        `Fix: write the full host name and declare it, or, if every host under ${f.host} is acceptable, add "${pattern}" to allowedHosts in the extguard configuration.`,
+        `Fix: write the full host name and declare it, or, if every host under ${host} is acceptable, add "${pattern}" to allowedHosts in the extguard configuration.`,
       () => `undeclared external host "${pattern}" (built at run time); declare the full name or allow ${pattern}`);
   }
   const message = (): string => {
-    const head = `${describeObject(obj)}: ${holder(container)} reaches undeclared external host "${f.host}" at ${f.path}.`;
-    return METADATA_HOSTS.has(f.host)
+    const head = `${describeObject(obj)}: ${holder(container)} reaches undeclared external host "${host}" at ${f.path}.`;
+    return METADATA_HOSTS.has(host)
       ? `${head} It is a cloud metadata service, which hands out the node's and the cloud account's credentials. ` +
-        `Fix: remove it; if this workload must reach it, a cluster administrator can add "${f.host}" to allowedHosts in the extguard configuration.`
-      : isIp(f.host)
+        `Fix: remove it; if this workload must reach it, a cluster administrator can add "${host}" to allowedHosts in the extguard configuration.`
+      : isIp(host)
       ? `${head} Fix: reach it through a DNS name declared by an ExternalName Service, ` +
         'or, if the address is inside your network, add its range to internalCIDRs in the extguard configuration.'
-      : `${head} Fix: declare it, then refer to the Service name instead of the host:\n${externalNameSnippet(obj.namespace, f.host, f.port)}`;
+      : `${head} Fix: declare it, then refer to the Service name instead of the host:\n${externalNameSnippet(obj.namespace, host, f.port)}`;
   };
-  return lazyJudged('undeclared-external-host', container, f.path, message, () => `undeclared external host "${f.host}"; declare it with an ExternalName Service`);
+  return lazyJudged('undeclared-external-host', container, f.path, message, () => `undeclared external host "${host}"; declare it with an ExternalName Service`);
 }
 
 /**

@@ -55,6 +55,8 @@ export interface HostFinding {
   under?: boolean;
   /** Found by shape only (no position says it is a host): a warning at most, never a denial. */
   shape?: boolean;
+  /** The host as written (before parsing): compared with the words of credential places, never printed. */
+  written?: string;
 }
 
 export interface CredentialSettings {

@@ -9,7 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request as httpsRequest, type Agent } from 'node:https';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { echoes } from '../helpers/fuzz.ts';
+import { PLACES, plantedValue, SHAPES } from '../helpers/planted.ts';
 import { bin, root, startTlsServeProcess, type ServeProcess, type TlsServeProcess } from '../helpers/process.ts';
 
 // Assembled at run time: the test source holds nothing a scanner would take for a credential.
@@ -126,6 +128,61 @@ describe('no output channel echoes a credential shaped like a host, an address o
       }
       for (const p of REPORTED_PATHS) expect(r.stdout, p).to.contain(p);
       expectNoEcho(`check --format ${format}`, r.stdout + r.stderr);
+    }
+  });
+
+  // Every place the project knows (test/helpers/planted.ts), each in a host, an address and a
+  // URL shape, through the real server and CLI. Detection is the rules' work; here only
+  // "never echoed" is asserted (and a place's field is named where it is detected today).
+  const planted = PLACES.flatMap((place, n) => SHAPES
+    .filter((shape) => !place.knownEcho?.shapes.includes(shape))
+    .map((shape) => ({ place, shape, secret: plantedValue(shape, n), objects: place.objects(plantedValue(shape, n)) })));
+  const placed = (objects: Record<string, unknown>[], namespace: string, name: string): Record<string, unknown>[] =>
+    objects.map((o) => ({ ...o, metadata: { ...(o['metadata'] as object), namespace, ...(o['kind'] === 'Pod' ? { name } : {}) } }));
+  const expectNoneEchoed = (channel: string, text: string, secrets: readonly string[]): void => {
+    for (const s of secrets) expect(echoes(text, s), `${channel} echoes a planted credential (${s.slice(0, 3)}…)`).to.equal(false);
+  };
+
+  it('every known credential place, in three shapes: no review, log line or /metrics echoes one', async () => {
+    let i = 0;
+    for (const { objects, secret, place, shape } of planted) {
+      for (const namespace of ['ns-enforce', 'ns-warn', 'ns-audit']) {
+        for (const object of placed(objects, namespace, `planted-${i++}`)) {
+          const kind = object['kind'] as string;
+          const review = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: `p-${i}`, kind: { group: '', version: 'v1', kind }, namespace, name: 'planted', operation: 'CREATE', object, userInfo: { username: 'tenant', groups: ['tenants'] } } };
+          expectNoneEchoed(`/validate ${place.name} (${shape}, ${namespace})`, await post('/validate', review), [secret]);
+          expectNoneEchoed(`/mutate ${place.name} (${shape}, ${namespace})`, await post('/mutate', review), [secret]);
+        }
+      }
+    }
+    const secrets = planted.map((p) => p.secret);
+    expectNoneEchoed('/metrics', await server.metrics(), secrets);
+    expectNoneEchoed('the server logs', proc.logs(), secrets);
+  });
+
+  it('every known credential place, in three shapes: check in text, JSON, SARIF and policy-report formats echoes none, and mutate adds none', () => {
+    const file = join(dir, 'planted.yaml');
+    const objects = planted.flatMap((p, i) => placed(p.objects, 'default', `planted-${i}`));
+    writeFileSync(file, objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
+    const secrets = planted.map((p) => p.secret);
+    for (const format of ['text', 'json', 'sarif', 'policyreport']) {
+      const r = spawnSync(process.execPath, [bin, 'check', '--format', format, file], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      expect(r.status, r.stderr).to.equal(1);
+      expectNoneEchoed(`check --format ${format}`, r.stdout + r.stderr, secrets);
+      if (format === 'json') {
+        const found = new Set<string>(JSON.parse(r.stdout).results.flatMap((x: { name: string; violations: { path: string }[] }) => x.violations.map((v) => `${x.name} ${v.path}`)));
+        planted.forEach((p, i) => {
+          if (!p.place.reported || !(p.place.reportedShapes ?? SHAPES).includes(p.shape)) return;
+          expect([...found].some((f) => f.startsWith(`planted-${i} ${p.place.reported}`)), `${p.place.name} (${p.shape})`).to.equal(true);
+        });
+      }
+    }
+    const m = spawnSync(process.execPath, [bin, 'mutate', file], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    expect(m.status, m.stderr).to.equal(0);
+    expectNoneEchoed('mutate (stderr)', m.stderr, secrets);
+    for (const s of secrets) {
+      const count = (t: string): number => t.split(s).length - 1;
+      expect(count(m.stdout), 'mutate output holds a planted credential more often than its input').to.be.at.most(count(objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n')));
     }
   });
 });
