@@ -3,10 +3,15 @@ export declare const MAX_OBJECT_BYTES: number;
 export interface Shape {
   name: string;
   what: string;
-  /** The Deployment as JSON text (some are nested too deep for JSON.stringify). */
+  /** The object's kind when it is not a Deployment. */
+  kind?: 'ConfigMap';
+  /** The object as JSON text (some are nested too deep for JSON.stringify). */
   text(): string;
 }
 export declare function shapes(): Shape[];
+/** The API server's limit on a ConfigMap's data and binaryData together. */
+export declare const MAX_CONFIGMAP_DATA_BYTES: number;
+export declare function configMap(data: Record<string, string>, name?: string, namespace?: string): Record<string, unknown>;
 export declare function deployment(podSpec: Record<string, unknown>, name?: string, namespace?: string): Record<string, unknown>;
 export interface Flood {
   name: string;

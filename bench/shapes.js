@@ -126,7 +126,44 @@ export function ordinaryPod(name = 'web') {
   };
 }
 
-/** Every shape: name, what it is, and a function producing the Deployment's JSON text. */
+// Issue 21: "1.4 MB of `a: b\n` lines": YAML-like text the structured-value reader reads line by
+// line, in each position a workload carries text.
+const YAML_LINES = 'a: b\n';
+
+// The API server refuses a ConfigMap whose data and binaryData exceed 1 MiB together
+// (k8s.io/kubernetes validation: MaxSecretSize applies to ConfigMaps too); keys count.
+export const MAX_CONFIGMAP_DATA_BYTES = 1024 * KiB;
+
+/** A ConfigMap in shop with this data. */
+export function configMap(data, name = 'worst', namespace = 'shop') {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data };
+}
+
+/** `count` keys `<prefix>N<suffix>` whose values fill the ConfigMap's data allowance (keys included, 1 KiB spare). */
+function manyKeys(count, unit, prefix, suffix) {
+  const keyBytes = Buffer.byteLength(`${prefix}${count}${suffix}`);
+  const each = Math.floor((MAX_CONFIGMAP_DATA_BYTES - KiB) / count) - keyBytes;
+  const value = unit.repeat(Math.max(1, Math.floor(each / Buffer.byteLength(unit))));
+  return Object.fromEntries(Array.from({ length: count }, (_, i) => [`${prefix}${i}${suffix}`, value]));
+}
+
+/** One key whose value fills the allowance. */
+const oneKey = (key, unit) => ({ [key]: unit.repeat(Math.floor((MAX_CONFIGMAP_DATA_BYTES - KiB - key.length) / Buffer.byteLength(unit))) });
+
+/**
+ * ConfigMaps of maximum size (judged once ConfigMaps are judged objects; until then the judge
+ * admits them untouched, and these measure only the review's parse and round trip).
+ */
+function configMapShapes() {
+  return [
+    { name: 'configmap-one-key-yaml-lines-1MiB', kind: 'ConfigMap', what: `ConfigMap data: one key application.yaml of ${size(MAX_CONFIGMAP_DATA_BYTES)} of "a: b\\n"`, text: () => JSON.stringify(configMap(oneKey('application.yaml', YAML_LINES))) },
+    { name: 'configmap-one-key-properties-1MiB', kind: 'ConfigMap', what: `ConfigMap data: one key application.properties of ${size(MAX_CONFIGMAP_DATA_BYTES)} of "spring.datasource.password=\${DB_PASSWORD}\\n" (references: nothing to find, every line read)`, text: () => JSON.stringify(configMap(oneKey('application.properties', 'spring.datasource.password=${DB_PASSWORD}\n'))) },
+    { name: 'configmap-many-keys-10k-1MiB', kind: 'ConfigMap', what: `ConfigMap data: 10k keys app-N.yaml sharing ${size(MAX_CONFIGMAP_DATA_BYTES)} of "a: b\\n"`, text: () => JSON.stringify(configMap(manyKeys(10_000, YAML_LINES, 'app-', '.yaml'))) },
+    { name: 'configmap-many-keys-password-names', kind: 'ConfigMap', what: `ConfigMap data: keys DB_PASSWORD_N (dotenv-style ConfigMap for envFrom) of "\${VAULT_REF}" sharing ${size(MAX_CONFIGMAP_DATA_BYTES)}`, text: () => JSON.stringify(configMap(manyKeys(10_000, '${VAULT_REF}', 'DB_PASSWORD_', ''))) },
+  ];
+}
+
+/** Every shape: name, what it is, its kind when not a Deployment, and a function producing the object's JSON text. */
 export function shapes() {
   return [
     ...[128 * KiB, FILL].map((n) => ({ name: `args-flag-${size(n)}`, what: `one args entry "--AAAA…" of ${size(n)}`, text: () => withContainer({ args: [`--${'A'.repeat(n)}`] }) })),
@@ -173,6 +210,11 @@ export function shapes() {
     { name: 'expansion-args-refs', what: `args: one entry of ${size(FILL)} of "$(A)" with A=""`, text: () => withContainer({ env: [{ name: 'A', value: '' }], args: [fill('$(A)')] }) },
     { name: 'template-braces', what: `env value: ${size(FILL)} of "{{x}}${'$'}{Y}"`, text: () => withContainer({ env: [{ name: 'DB_PASSWORD', value: fill('{{x}}${Y}') }] }) },
     ...[['percent', '%41'], ['idna', 'é.']].map(([name, unit]) => ({ name: `url-host-${name}`, what: `one URL whose host is ${size(FILL)} of "${unit}"`, text: () => withContainer({ env: [{ name: 'API_URL', value: `https://${fill(unit)}/x` }] }) })),
+    // Issue 21: 1.4 MB of "a: b\n" lines in an env value (under a config-like name), a sh -c script and an args entry.
+    { name: 'env-yaml-lines-1.4MB', what: `env value under APP_CONFIG: ${size(SEMICOLONS_BYTES)} of "a: b\\n"`, text: () => withContainer({ env: [{ name: 'APP_CONFIG', value: fill(YAML_LINES, SEMICOLONS_BYTES) }] }) },
+    { name: 'sh-c-yaml-lines-1.4MB', what: `sh -c script: ${size(SEMICOLONS_BYTES)} of "a: b\\n"`, text: () => shellScript(YAML_LINES, SEMICOLONS_BYTES, 'shop') },
+    { name: 'args-yaml-lines-1.4MB', what: `args entry: ${size(SEMICOLONS_BYTES)} of "a: b\\n"`, text: () => withContainer({ args: [fill(YAML_LINES, SEMICOLONS_BYTES)] }) },
+    ...configMapShapes(),
     { name: 'probe-script-100k-words', what: 'livenessProbe exec sh -c script of 100k words', text: () => withContainer({ livenessProbe: { exec: { command: ['sh', '-c', script(100_000)] } } }) },
   ];
 }

@@ -1,5 +1,5 @@
 // `npm run bench -- worst`: how the judge and the server behave on adversarial Deployments
-// (bench/shapes.js). Per shape: the judge's time in a child process (killed at --cap), then one
+// and ConfigMaps (bench/shapes.js). Per shape: the judge's time in a child process (killed at --cap), then one
 // AdmissionReview through a fresh `extguard serve` while /healthz is polled every 10 ms on its
 // own connection. Goal (issue 8): every review answered within 1 s, /healthz within 100 ms.
 // Then the flood (issue 20): one tenant sends the 1.4 MB semicolon script from 6 connections
@@ -124,6 +124,9 @@ function call(port, ca, agent, method, path, body, timeoutMs) {
 
 const DEPLOYMENTS = { kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, resource: { group: 'apps', version: 'v1', resource: 'deployments' } };
 const PODS = { kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' } };
+const CONFIGMAPS = { kind: { group: '', version: 'v1', kind: 'ConfigMap' }, resource: { group: '', version: 'v1', resource: 'configmaps' } };
+/** The review type of a shape: its kind, Deployment unless it says otherwise. */
+const typeOf = (shape) => (shape.kind === 'ConfigMap' ? CONFIGMAPS : DEPLOYMENTS);
 
 /**
  * The AdmissionReview around an object given as JSON text (it may be too deep to re-stringify),
@@ -191,12 +194,12 @@ async function warmUp(server, root, ca) {
   return { port, agent, health };
 }
 
-async function throughServer(root, certs, ca, objectText, capMs) {
+async function throughServer(root, certs, ca, objectText, capMs, type = DEPLOYMENTS) {
   const server = startServer(root, certs);
   try {
     const { port, agent, health } = await warmUp(server, root, ca);
     const uid = `worst-${Date.now()}`;
-    const body = reviewText(uid, objectText);
+    const body = reviewText(uid, objectText, { type });
     let answer;
     try {
       const r = await call(port, ca, agent, 'POST', '/validate?timeout=10s', body, capMs);
@@ -485,7 +488,7 @@ export async function main(argv) {
       if (!o['skip-judge']) r.judge = await judgeInChild(root, file, cap * 1000);
       process.stderr.write(' server...');
       if (!o['skip-server']) {
-        try { r.server = await throughServer(root, certs, ca, text, cap * 1000); } catch (err) { r.server = { review: { outcome: 'error', error: err.message }, healthz: { samples: 0, stalled: false } }; }
+        try { r.server = await throughServer(root, certs, ca, text, cap * 1000, typeOf(s)); } catch (err) { r.server = { review: { outcome: 'error', error: err.message }, healthz: { samples: 0, stalled: false } }; }
       }
       r.goal = goal(r.server);
       process.stderr.write(` ${r.goal ?? ''}\n`);
