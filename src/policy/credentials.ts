@@ -92,8 +92,15 @@ function underSensitiveName(name: string, value: string, s: CompiledCredentialSe
   const credential = afterAuthScheme(value);
   if (facts.auth && isAuthMechanism(credential)) return undefined;
   if (facts.words[facts.words.length - 1] === 'secret' && credential.length <= 253 && OBJECT_NAME.test(credential) && TLS_SUFFIX.test(credential)) return undefined;
-  return isLiteralSecret(credential) && !isSelfNamed(name, credential) ? 'sensitive variable name with a literal value' : undefined;
+  if (facts.fingerprinted && FINGERPRINTS.test(credential.trim())) return undefined;
+  return isLiteralSecret(credential, 'kubelet') && !isSelfNamed(name, credential) ? 'sensitive variable name with a literal value' : undefined;
 }
+
+/**
+ * A GPG or PGP key named by its fingerprints or long key ids (the official python image sets
+ * `GPG_KEY` to the release manager's fingerprint to verify the download): public, not the key.
+ */
+const FINGERPRINTS = /^(?:0x)?[0-9A-Fa-f]{16}(?:[0-9A-Fa-f]{24})?(?:[ ,]+(?:0x)?[0-9A-Fa-f]{16}(?:[0-9A-Fa-f]{24})?)*$/;
 
 /**
  * The name of a Kubernetes Secret that holds a certificate, under a `*_SECRET` variable
@@ -209,8 +216,8 @@ const AUTH_HEADERS = new Set(['authorization', 'proxy-authorization']);
 function inHeader(name: string, value: string, s: CompiledCredentialSettings): string | undefined {
   const lower = name.trim().toLowerCase();
   if (AUTH_HEADERS.has(lower)) {
-    if (isLiteralSecret(afterAuthScheme(value))) return 'credential in an HTTP header';
-  } else if (nameFacts(name, s).sensitive && isLiteralSecret(value)) {
+    if (isLiteralSecret(afterAuthScheme(value), 'kubelet')) return 'credential in an HTTP header';
+  } else if (nameFacts(name, s).sensitive && isLiteralSecret(value, 'kubelet')) {
     return 'credential in an HTTP header';
   }
   return undefined;

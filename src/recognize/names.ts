@@ -135,6 +135,8 @@ export interface NameFacts {
   connectionString: boolean;
   /** Its last word says it holds an authentication setting (AUTH, REDIS_AUTH): a mechanism word there is not a credential. */
   auth: boolean;
+  /** It names a GPG or PGP key (GPG_KEY, PGP_KEY): a fingerprint there names a public key. */
+  fingerprinted: boolean;
 }
 
 /**
@@ -160,6 +162,7 @@ export function nameFacts(name: string, s: NameSettings): NameFacts {
     sensitive: sensitiveWords(words, s),
     connectionString: CONNECTION_STRING_PAIRS.some((p) => joined.includes(`_${p}_`)),
     auth: last === 'auth' || last === 'authorization',
+    fingerprinted: joined.includes('_gpg_') || joined.includes('_pgp_') || joined.includes('_gnupg_'),
   };
   if (name.length <= NAME_MEMO_MAX_LENGTH) {
     if (memo.size >= NAME_MEMO_LIMIT) memo.clear();
