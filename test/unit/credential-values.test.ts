@@ -155,8 +155,9 @@ describe('credential values', () => {
     it('an OpenAI project key inside sh -c', () => {
       const key = 'sk-proj-' + fakeRandom(74, undefined, 63) + 'T3BlbkFJ' + fakeRandom(74, undefined, 64);
       expectFound('sk-proj', argv(['sh', '-c', `curl -s https://api.example.com -d "k=${key}"`]), key);
-      const key2 = 'sk-proj-' + fakeRandom(156, undefined, 65);
-      expectFound('sk-proj without marker', argv(['sh', '-c', `exec app --model gpt '${key2}'`]), key2);
+      // A project key's random part before the marker is not always 58 or 74 characters long.
+      const key2 = 'sk-proj-' + fakeRandom(48, undefined, 65) + 'T3BlbkFJ' + fakeRandom(48, undefined, 66);
+      expectFound('sk-proj quoted', argv(['sh', '-c', `exec app --model gpt '${key2}'`]), key2);
     });
     it('AWS unique-id prefixes name an entity: not credentials', () => {
       for (const p of ['AIDA', 'AROA', 'AGPA', 'ANPA', 'ANVA', 'APKA', 'AIPA']) expect(denied(env('APP_SETTING', p + 'JQABLZS4A3QDU576Q')), p).to.equal(false);
