@@ -113,6 +113,16 @@ function isVariableName(text: string, from: number, to: number): boolean {
   return true;
 }
 
+/** `{{…}}` holding only letters and digits (`{{hunter2}}`): not template code. */
+function isBareWord(text: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return false;
+  }
+  return true;
+}
+
 /** Longest `{{…}}` taken for template code: past it, or across a line, it is text. */
 const MAX_TEMPLATE_ACTION = 256;
 
@@ -125,8 +135,11 @@ export const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && 
  * - `${NAME}`, and the `${NAME` of `${NAME:-default}`: the default stays, since it is what the
  *   program gets when NAME is unset (a shell's, Spring's or envsubst's placeholder);
  * - `{{ … }}` on one line, up to MAX_TEMPLATE_ACTION characters: template code (Helm, Go,
- *   Jinja) that a tool renders later. A longer or multi-line span is judged as text, so a
- *   pair of braces cannot hide a script.
+ *   Jinja) left unrendered. A longer or multi-line span is judged as text, so a pair of braces
+ *   cannot hide a script. Nothing renders templates after admission (Helm and its kin render
+ *   before the API server sees the object), so `{{hunter2}}`, one bare word of letters and
+ *   digits, is what the container gets: text. Template code has a `.`, `$`, `_`, a space or a
+ *   pipe in it (`{{ .Values.x }}`, `{{API_TOKEN}}`, `{{ x | b64enc }}`).
  * One pass: the next `}}` and newline are searched once and reused while the scan is behind them.
  */
 const DOTTED_PATH = new Set([...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-[]']);
@@ -158,7 +171,7 @@ export function maskPlaceholders(text: string): string {
       if (close < 0) { close = -2; continue; }
       if (newline !== -2 && newline < i + 2) newline = text.indexOf('\n', i + 2);
       if (newline < 0) newline = -2;
-      if (close - (i + 2) > MAX_TEMPLATE_ACTION || (newline >= 0 && newline < close)) continue;
+      if (close - (i + 2) > MAX_TEMPLATE_ACTION || (newline >= 0 && newline < close) || isBareWord(text, i + 2, close)) continue;
       out += text.slice(checkpoint, i) + OPAQUE;
       checkpoint = close + 2;
       i = close + 1;

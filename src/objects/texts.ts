@@ -15,13 +15,20 @@ const NO_METADATA: PodMetadata = { annotations: {}, labels: {} };
  * annotations or labels (written in the object, so judged like a literal); undefined otherwise.
  */
 export function downwardText(fieldPath: unknown, meta: PodMetadata): string | undefined {
+  return downward(fieldPath, meta)?.text;
+}
+
+/** The annotation or label the downward API hands over, with the key it is written under. */
+function downward(fieldPath: unknown, meta: PodMetadata): { key: string; text: string } | undefined {
   if (typeof fieldPath !== 'string') return undefined;
   for (const [prefix, map] of [['metadata.annotations[', meta.annotations], ['metadata.labels[', meta.labels]] as const) {
     if (!fieldPath.startsWith(prefix) || !fieldPath.endsWith(']')) continue;
     const quotedKey = fieldPath.slice(prefix.length, -1);
     const q = quotedKey[0];
     if ((q !== "'" && q !== '"') || quotedKey.at(-1) !== q || quotedKey.length < 2) return undefined;
-    return map[quotedKey.slice(1, -1)];
+    const key = quotedKey.slice(1, -1);
+    const text = map[key];
+    return text === undefined ? undefined : { key, text };
   }
   return undefined;
 }
@@ -30,9 +37,10 @@ export function downwardText(fieldPath: unknown, meta: PodMetadata): string | un
 /**
  * `host`: a field that holds nothing but a host or an address (httpGet.host, nfs.server...);
  * `search`: a DNS search domain (dnsConfig.searches); `option`: a named setting of a volume
- * (CSI volumeAttributes, flexVolume options) or a downward-API file, judged by its name.
+ * (CSI volumeAttributes, flexVolume options) or a downward-API file, judged by its name;
+ * `probe-path`: the path and query of a probe's httpGet, which the kubelet requests as written.
  */
-export type ScannedField = 'env' | 'command' | 'args' | 'exec' | 'header' | 'host' | 'search' | 'option';
+export type ScannedField = 'env' | 'command' | 'args' | 'exec' | 'header' | 'host' | 'search' | 'option' | 'probe-path';
 
 /**
  * One string a rule may inspect. Values from valueFrom never become a ScannedText: what the
@@ -44,6 +52,11 @@ export interface ScannedText {
   index: number;
   /** The env variable's name, or the HTTP header's name. */
   envName?: string;
+  /**
+   * Names the value was written under before it landed here, which say what it is as much as
+   * envName does: the annotation or label key the downward API reads, the file it writes.
+   */
+  writtenAs?: readonly string[];
   /** As the container gets it: references expanded, unknown values and placeholders as OPAQUE. */
   value: string;
   /** Dotted field path, e.g. spec.containers[0].env[1].value or spec.containers[0].args[2]. */
@@ -118,13 +131,14 @@ export function containerTexts(c: ContainerView, budget: ExpansionBudget, meta: 
       const value = e['value'];
       const valueFrom = e['valueFrom'];
       const fieldRef = isObject(valueFrom) && isObject(valueFrom['fieldRef']) ? valueFrom['fieldRef'] : undefined;
-      const downward = fieldRef ? downwardText(fieldRef['fieldPath'], meta) : undefined;
-      if (downward !== undefined) {
+      const handed = fieldRef ? downward(fieldRef['fieldPath'], meta) : undefined;
+      if (handed !== undefined) {
         // The Pod's own annotation or label, handed over as this variable: a literal written in
-        // the object, judged in the place it lands (its variable's name), never expanded.
-        const value = maskPlaceholders(unforged(downward));
+        // the object, judged in the place it lands (its variable's name) and under the key it
+        // was written with (`db-password`), never expanded.
+        const value = maskPlaceholders(unforged(handed.text));
         vars.set(name, { value, index });
-        if (value !== '') texts.push({ field: 'env', index, envName: name, value, path: `${c.path}.env[${index}].valueFrom.fieldRef` });
+        if (value !== '') texts.push({ field: 'env', index, envName: name, writtenAs: [handed.key], value, path: `${c.path}.env[${index}].valueFrom.fieldRef` });
         return;
       }
       if (valueFrom != null) {
@@ -165,6 +179,9 @@ export function containerTexts(c: ContainerView, budget: ExpansionBudget, meta: 
   }
   for (const { at, handler } of hs) {
     const http = object(handler['httpGet'], `${c.path}.${at}.httpGet`);
+    // The path and its query are requested as written (`/healthz?access_token=…`).
+    const path = http?.['path'];
+    if (typeof path === 'string' && path !== '') texts.push({ field: 'probe-path', index: 0, value: maskPlaceholders(unforged(path)), path: `${c.path}.${at}.httpGet.path` });
     const headers = http?.['httpHeaders'];
     if (headers === undefined || headers === null) continue;
     if (!Array.isArray(headers)) throw new ShapeError(`${c.path}.${at}.httpGet.httpHeaders: expected a list`);
@@ -261,11 +278,13 @@ function volumeOptions(texts: ScannedText[], volume: Json | undefined, at: strin
     if (!Array.isArray(items)) return;
     items.forEach((item: unknown, j) => {
       if (!isObject(item) || !isObject(item['fieldRef']) || typeof item['path'] !== 'string') return;
-      const text = downwardText(item['fieldRef']['fieldPath'], meta);
-      if (text === undefined || text === '') return;
+      const handed = downward(item['fieldRef']['fieldPath'], meta);
+      if (handed === undefined || handed.text === '') return;
       // A file is a host only to a program that opens it, and nothing says which one does or
       // how (a variable's name is a convention programs read; a file's is not): judged by shape.
-      texts.push({ field: 'option', index: j, value: maskPlaceholders(unforged(text)), path: `${path}[${j}].fieldRef` });
+      // A credential is one whatever reads it: the file's name (`db/password`) and the key it
+      // was written under say so.
+      texts.push({ field: 'option', index: j, writtenAs: [item['path'], handed.key], value: maskPlaceholders(unforged(handed.text)), path: `${path}[${j}].fieldRef` });
     });
   };
   downwardItems(object(volume['downwardAPI'], `${at}.downwardAPI`)?.['items'], `${at}.downwardAPI.items`);

@@ -34,6 +34,8 @@ export interface CompiledCredentialSettings {
 // reads the value.
 const AUTH_KEY = /\bauthorization\s*[:=]\s*(?:(?:bearer|basic|token|digest)\s+)?/gi;
 const API_KEY_KEY = /\bx-api-key\s*:\s*/gi;
+/** A header given to curl or wget (`-H 'PRIVATE-TOKEN: x'`, `--header "X-Vault-Token: x"`): judged by its name. */
+const HEADER_FLAG = /(?:^|\s)(?:-H|--header)(?:\s{1,4}|=)["']?([A-Za-z][A-Za-z0-9_-]{0,63})[ \t]{0,4}:[ \t]{0,8}/g;
 /** A header value: a `<placeholder>` as one unit, or a run up to a separator. */
 const HEADER_VALUE = /<[^<>\n]{0,64}>|[^\s"',;]+/y;
 
@@ -59,7 +61,7 @@ const literalAfter = (text: string, key: RegExp, value: RegExp): boolean => some
  * Credential embedded in a free text (any field): formats, URLs, key=value pairs and
  * structured values, headers; then the same inside base64 runs that decode to text.
  */
-function inText(text: string, s: CompiledCredentialSettings, decode = true): string | undefined {
+function inText(text: string, s: CompiledCredentialSettings, decode = BASE64_DEPTH): string | undefined {
   const format = findFormat(text);
   if (format) return format;
   if (hasJwt(text)) return 'JWT';
@@ -67,21 +69,43 @@ function inText(text: string, s: CompiledCredentialSettings, decode = true): str
   if (text.includes('://') && text.includes('@')) {
     for (const u of urlSpans(text)) {
       if (u.password !== undefined && u.user !== undefined && !u.user.includes(':') && isLiteralSecret(u.password)) return 'password in URL';
+      if (u.password === undefined && u.user !== undefined && isTokenUser(u.user)) return 'token in URL';
     }
   }
+  if (literalAfter(text, AUTH_KEY, HEADER_VALUE) || literalAfter(text, API_KEY_KEY, HEADER_VALUE)) return 'credential in an HTTP header';
+  if ((text.includes('-H') || text.includes('--header')) && someKeyValue(text, HEADER_FLAG, HEADER_VALUE, (m, v) => namedHeader(m[1]!, v, s))) return 'credential in an HTTP header';
   const structured = inStructure(text, s);
   if (structured) return structured;
-  if (literalAfter(text, AUTH_KEY, HEADER_VALUE) || literalAfter(text, API_KEY_KEY, HEADER_VALUE)) return 'credential in an HTTP header';
   const scheme = SCHEME_VALUE.exec(text.trim());
   if (scheme && scheme[1]!.length >= 12 && isLiteralSecret(scheme[1]!)) return 'credential in an HTTP header';
-  if (decode) {
+  if (decode > 0) {
     for (const decoded of base64Texts(text)) {
-      const found = inText(decoded, s, false);
+      const found = inText(decoded, s, decode - 1);
       if (found) return `${found} (base64-encoded)`;
     }
   }
   return undefined;
 }
+
+/** A header named for a credential (`PRIVATE-TOKEN`, `X-Vault-Token`); Authorization is read by AUTH_KEY, after its scheme. */
+const namedHeader = (name: string, value: string, s: CompiledCredentialSettings): boolean =>
+  !AUTH_HEADERS.has(name.toLowerCase()) && nameFacts(name, s).sensitive && isLiteralSecret(value);
+
+/**
+ * Base64 decoded at most this deep (a value wrapped twice, as a Secret's data copied into a
+ * ConfigMap-style blob): each level is at most 3/4 of the one above, so the work is bounded.
+ */
+const BASE64_DEPTH = 2;
+
+/**
+ * The user part of a URL with no password holds a token (`https://ghp_…@github.com/`,
+ * `https://<token>@git.example/`) when it is a literal that reads as one: long, of token
+ * characters, mixing letters and digits. `git@`, `oauth2@`, `deploy@` name a user.
+ */
+function isTokenUser(user: string): boolean {
+  return user.length >= 20 && TOKEN_USER.test(user) && /[0-9]/.test(user) && /[A-Za-z]/.test(user) && isLiteralSecret(user);
+}
+const TOKEN_USER = /^[A-Za-z0-9_.~-]+$/;
 
 /** A value under a sensitive variable name: the whole value is the credential. */
 function underSensitiveName(name: string, value: string, s: CompiledCredentialSettings): string | undefined {
@@ -92,8 +116,15 @@ function underSensitiveName(name: string, value: string, s: CompiledCredentialSe
   const credential = afterAuthScheme(value);
   if (facts.auth && isAuthMechanism(credential)) return undefined;
   if (facts.words[facts.words.length - 1] === 'secret' && credential.length <= 253 && OBJECT_NAME.test(credential) && TLS_SUFFIX.test(credential)) return undefined;
-  return isLiteralSecret(credential) && !isSelfNamed(name, credential) ? 'sensitive variable name with a literal value' : undefined;
+  if (facts.fingerprinted && FINGERPRINTS.test(credential.trim())) return undefined;
+  return isLiteralSecret(credential, 'kubelet') && !isSelfNamed(name, credential) ? 'sensitive variable name with a literal value' : undefined;
 }
+
+/**
+ * A GPG or PGP key named by its fingerprints or long key ids (the official python image sets
+ * `GPG_KEY` to the release manager's fingerprint to verify the download): public, not the key.
+ */
+const FINGERPRINTS = /^(?:0x)?[0-9A-Fa-f]{16}(?:[0-9A-Fa-f]{24})?(?:[ ,]+(?:0x)?[0-9A-Fa-f]{16}(?:[0-9A-Fa-f]{24})?)*$/;
 
 /**
  * The name of a Kubernetes Secret that holds a certificate, under a `*_SECRET` variable
@@ -205,12 +236,32 @@ function inCommand(cmd: Command, s: CompiledCredentialSettings, found: (source: 
 /** Headers whose value is a credential after its scheme word: `Authorization: Bearer x`. */
 const AUTH_HEADERS = new Set(['authorization', 'proxy-authorization']);
 
+/**
+ * Cookies that carry a login: sessions by their frameworks' names (PHPSESSID, JSESSIONID,
+ * connect.sid, `_app_session`, sessionid), remember-me tokens, and any cookie with a
+ * credential's name.
+ */
+const SESSION_COOKIE = /^(?:phpsessid|jsessionid|aspsessionid\w*|asp\.net_sessionid|connect\.sid|sid|ssid|sess|session|sessionid|session_id|session-id|\w*_session|\w*_sess|remember_\w+|remember-me|laravel_session|_oauth2_proxy\w*|auth_session)$/i;
+
+/** A Cookie header: each cookie judged by its name. */
+function inCookies(value: string, s: CompiledCredentialSettings): boolean {
+  for (const pair of value.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    const name = pair.slice(0, eq).trim();
+    if ((SESSION_COOKIE.test(name) || nameFacts(name, s).sensitive) && isLiteralSecret(pair.slice(eq + 1).trim(), 'kubelet')) return true;
+  }
+  return false;
+}
+
 /** An HTTP header the kubelet sends: by its name, then by its value like any text. */
 function inHeader(name: string, value: string, s: CompiledCredentialSettings): string | undefined {
   const lower = name.trim().toLowerCase();
-  if (AUTH_HEADERS.has(lower)) {
-    if (isLiteralSecret(afterAuthScheme(value))) return 'credential in an HTTP header';
-  } else if (nameFacts(name, s).sensitive && isLiteralSecret(value)) {
+  if (lower === 'cookie') {
+    if (inCookies(value, s)) return 'credential in an HTTP header';
+  } else if (AUTH_HEADERS.has(lower)) {
+    if (isLiteralSecret(afterAuthScheme(value), 'kubelet')) return 'credential in an HTTP header';
+  } else if (nameFacts(name, s).sensitive && isLiteralSecret(value, 'kubelet')) {
     return 'credential in an HTTP header';
   }
   return undefined;
@@ -218,9 +269,10 @@ function inHeader(name: string, value: string, s: CompiledCredentialSettings): s
 
 /** The text is a credential by its name alone (a sensitive variable or header): its hosts are not shown either. */
 export function hasSensitiveName(t: ScannedText, s: CompiledCredentialSettings): boolean {
+  if (t.writtenAs?.some((name) => nameFacts(name, s).sensitive)) return true;
   if (t.envName === undefined) return false;
   if (t.field === 'header' && AUTH_HEADERS.has(t.envName.trim().toLowerCase())) return true;
-  return (t.field === 'env' || t.field === 'header') && nameFacts(t.envName, s).sensitive;
+  return (t.field === 'env' || t.field === 'header' || t.field === 'option') && nameFacts(t.envName, s).sensitive;
 }
 
 /** The credential rule's reader of commands: what each command line passes, into `found`. */
@@ -239,11 +291,13 @@ export function findCredentials(texts: readonly ScannedText[], s: CompiledCreden
   const found = new Map<ScannedText, string>();
   for (const t of texts) {
     let what: string | undefined;
-    if (t.field === 'env' && t.envName !== undefined) {
+    if ((t.field === 'env' || t.field === 'option') && t.envName !== undefined) {
       what = underSensitiveName(t.envName, t.value, s);
     } else if (t.field === 'header' && t.envName !== undefined) {
       what = inHeader(t.envName, t.value, s);
     }
+    // The name it was written under before it landed here: an annotation's key, a file's name.
+    for (const name of t.writtenAs ?? []) what ??= underSensitiveName(name, t.value, s);
     what ??= inText(t.value, s);
     if (what) found.set(t, what);
   }

@@ -87,6 +87,9 @@ export const FORMATS: readonly Format[] = [
   { what: 'Discord webhook URL', hints: ['/api/webhooks/'], regex: /discord(?:app)?\.com\/api\/webhooks\/[0-9]{6,20}\/[A-Za-z0-9_-]{40}/g },
   { what: 'Microsoft Teams webhook URL', hints: ['webhook.office.com', 'outlook.office.com'], regex: /(?:webhook|outlook)\.office\.com\/webhook(?:b2)?\/[A-Za-z0-9-]{8,40}@[A-Za-z0-9-]{8,40}\/IncomingWebhook\/[A-Za-z0-9]{32}\/[A-Za-z0-9-]{8}/g },
   { what: 'Telegram bot token', hints: [':AA'], regex: /\b[0-9]{8,10}:AA[A-Za-z0-9_-]{33}/g },
+  { what: 'Typeform token', hints: ['tfp_'], regex: /\btfp_[A-Za-z0-9_.=-]{59}/g },
+  { what: 'Defined Networking API key', hints: ['dnkey-'], regex: /\bdnkey-[A-Za-z0-9=_-]{26}-[A-Za-z0-9=_-]{52}/g },
+  { what: 'Plaid access token', hints: ['access-'], regex: /\baccess-(?:sandbox|development|production)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g },
   { what: 'Stripe secret key', hints: ['_live_', '_test_', '_prod_'], regex: /\b(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{20}/g },
   { what: 'Square token', hints: ['EAAA', 'sq0'], regex: /\b(?:EAAA[A-Za-z0-9_-]{40}|sq0atp-[A-Za-z0-9_-]{22}|sq0csp-[A-Za-z0-9_-]{43})/g },
   { what: 'Twilio API key', hints: ['SK'], regex: /\bSK[0-9a-fA-F]{32}\b/g },
@@ -102,7 +105,7 @@ export const FORMATS: readonly Format[] = [
   { what: 'Google OAuth token', hints: ['ya29.', 'GOCSPX-'], regex: /\b(?:ya29\.[0-9A-Za-z_-]{30}|GOCSPX-[0-9A-Za-z_-]{28})/g },
   // Legacy keys are sk-<20>T3BlbkFJ<20>; project, service-account and admin keys put 58 or 74
   // characters before the marker.
-  { what: 'OpenAI API key', hints: ['T3BlbkFJ'], regex: /\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{58,74}|[A-Za-z0-9]{20})T3BlbkFJ/g },
+  { what: 'OpenAI API key', hints: ['T3BlbkFJ'], regex: /\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,100}|[A-Za-z0-9]{20})T3BlbkFJ/g },
   { what: 'Anthropic API key', hints: ['sk-ant-'], regex: /\bsk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{80}/g },
   { what: 'Hugging Face token', hints: ['hf_', 'api_org_'], regex: /\b(?:hf_|api_org_)[A-Za-z]{34}\b/g },
   { what: 'Groq API key', hints: ['gsk_'], regex: /\bgsk_[A-Za-z0-9]{52}\b/g },
@@ -116,7 +119,8 @@ export const FORMATS: readonly Format[] = [
   { what: 'Grafana token', hints: ['glc_', 'glsa_', 'eyJrIjoi'], regex: /\b(?:glc_[A-Za-z0-9+/]{32}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|eyJrIjoi[A-Za-z0-9]{70})/g },
   { what: 'HashiCorp token', hints: ['.atlasv1.', 'hvs.', 'hvb.'], regex: /(?:\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60}|\bhvs\.[A-Za-z0-9_-]{90}|\bhvb\.[A-Za-z0-9_-]{138})/g },
   { what: 'Linear API key', hints: ['lin_api_'], regex: /\blin_api_[A-Za-z0-9]{40}\b/g },
-  { what: 'New Relic key', hints: ['NRAK-', 'NRII-', 'NRJS-'], regex: /\bNR(?:AK|II|JS)-[A-Za-z0-9]{27}/g },
+  // User keys NRAK- and 27 characters, insert keys NRII- and 32, browser keys NRJS- and 19 hex.
+  { what: 'New Relic key', hints: ['NRAK-', 'NRII-', 'NRJS-'], regex: /\bNR(?:AK-[A-Za-z0-9]{27}|II-[A-Za-z0-9_-]{32}|JS-[a-f0-9]{19})/g },
   { what: 'Postman API key', hints: ['PMAK-'], regex: /\bPMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}\b/g },
   { what: 'Prefect or Pulumi token', hints: ['pnu_', 'pul-'], regex: /\b(?:pnu_[A-Za-z0-9]{36}|pul-[a-f0-9]{40})\b/g },
   { what: 'Shopify token', hints: ['shp'], regex: /\bshp(?:ss|at|ca|pa)_[a-fA-F0-9]{32}\b/g },
@@ -154,7 +158,8 @@ export const FORMATS: readonly Format[] = [
   { what: 'SettleMint token', hints: ['sm_'], regex: /\bsm_(?:aat|pat|sat)_[A-Za-z0-9]{16}\b/g },
   { what: 'Shippo token', hints: ['shippo_'], regex: /\bshippo_(?:live|test)_[a-fA-F0-9]{40}\b/g },
   { what: 'Sourcegraph token', hints: ['sgp_'], regex: /\bsgp_(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}\b/g },
-  { what: 'Twitter bearer token', hints: ['AAAAAAAAAAAAAAAAAAAAA'], regex: /\bA{22}[A-Za-z0-9%]{80}/g },
+  // App-only bearer tokens open with 21 or 22 A's (zero bytes in base64), then the app id and the secret.
+  { what: 'Twitter bearer token', hints: ['AAAAAAAAAAAAAAAAAAAAA'], regex: /\bA{21}[A-Za-z0-9%]{80}/g },
   // Legacy service tokens: s. and 24 random characters, which mix cases and digits.
   { what: 'Vault token', hints: ['s.'], regex: /(?:^|[^A-Za-z0-9_./-])s\.[A-Za-z0-9]{24}\b/g, verify: (t, s, e) => mixed(t.slice(s, e)) },
 ];
@@ -190,6 +195,8 @@ function fillerShape(token: string): boolean {
     // A run of A is base64 for zero bytes, common in real keys and tokens.
     if ((run >= 8 && c !== 65) || (run >= 5 && (c === 120 || c === 88 || c === 48 || c === 42 || c === 46))) return true;
     if (ascending >= 8) return true;
+    // A run of one character is a run, judged above (a run of A is no pattern).
+    if (c === prev) continue;
     for (let p = 2; p <= 4; p++) {
       periodic[p] = i >= p && c === token.charCodeAt(i - p) ? periodic[p]! + 1 : 0;
       if (periodic[p]! >= 12) return true;

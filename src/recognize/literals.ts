@@ -12,9 +12,10 @@ import { isEmptyArmour, isFiller } from './formats.ts';
  * substitution with arguments (`$(cat /run/pw)`, `` `etcdctl get k` ``; `$(x)` left by the kubelet
  * is literal text), a Terraform reference (`var.db_password`), a
  * single-brace template (`{token}`, `{SumoAccessKey}`), a CloudFormation function (`!Ref Param`),
- * ciphertext (SOPS `ENC[AES256_GCM,…]`, `$ANSIBLE_VAULT;…`).
+ * ciphertext (SOPS `ENC[AES256_GCM,…]`, `$ANSIBLE_VAULT;…`), Grafana's `$__env{NAME}`,
+ * `$__file{path}` and `$__vault{path}` (Grafana expands them in its own settings).
  */
-const REFERENCE = /^(?:\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?!$-]|%[A-Za-z_]+%|\$\([^)\s]*\s[^)]*\)|`[^`\s]*\s[^`]*`|(?:var|local|data|module|each|self)\.[A-Za-z_][\w.[\]"-]*|\{[^{}]*\}|ENC\[.*|\$ANSIBLE_VAULT;.*|!(?:Ref|GetAtt|Sub|ImportValue|Join|Select|If|Not|Equals|And|Or|Condition|FindInMap|Base64|Split|GetAZs|Cidr) .*)$/s;
+const REFERENCE = /^(?:\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?!$-]|\$__(?:env|file|vault)\{[^{}]*\}|%[A-Za-z_]+%|\$\([^)\s]*\s[^)]*\)|`[^`\s]*\s[^`]*`|(?:var|local|data|module|each|self)\.[A-Za-z_][\w.[\]"-]*|\{[^{}]*\}|ENC\[.*|\$ANSIBLE_VAULT;.*|!(?:Ref|GetAtt|Sub|ImportValue|Join|Select|If|Not|Equals|And|Or|Condition|FindInMap|Base64|Split|GetAZs|Cidr) .*)$/s;
 /**
  * Where a secret manager keeps the value: bank-vaults `vault:secret/data/app#key`, AWS
  * Secrets Manager and SSM ARNs (any ARN names a resource, never holds a secret), GCP
@@ -38,13 +39,50 @@ const ALNUM = /[A-Za-z0-9]/;
 /** Text cut short for the reader: `ops_eyJzaWdu...`, `sk-…`. */
 const TRUNCATED = /(?:\.\.\.|…)$/;
 /** Masks, empty markers and fillers: `<password>`, `***`, `xxxx`, `REDACTED`, `none`. */
-const PLACEHOLDER = /^(?:<[^>]*>|\[[^\]]*\]|\*+|#+|•+|x{3,}|X{3,}|\.{3,}|…|-+|_+|0{4,}|redacted|\[redacted\]|none|null|nil|undefined|n\/a|na|todo|tbd|fixme|empty|placeholder|dummy|example|sample|unset|notset|not-set|not_set)$/i;
-/** An instruction to the reader instead of a value: REPLACE_ME, your-api-key-here, INSERT_TOKEN_HERE, CHANGE_ME. */
-const INSTRUCTION = /^(?:(?:replace|change|insert|enter|put|add|set|fill|update|provide|your)[-_ .][-_ .A-Za-z0-9]*|[-_ .A-Za-z0-9]*[-_ .]here)$/i;
+const PLACEHOLDER = /^(?:<[^>]*>|\[[^\]]*\]|\*+|#+|•+|x{3,}|X{3,}|\.{3,}|…|-+|_+|0{4,}|redacted|\[redacted\]|none|null|nil|undefined|n\/a|na|todo|tbd|fixme|empty|placeholder|dummy|sample|unset|notset|not-set|not_set)$/i;
+/**
+ * An instruction to the reader instead of a value, as a whole phrase: REPLACE_ME, CHANGE_ME,
+ * enter-your-password, your-api-key-here, INSERT_TOKEN_HERE. A verb starts it and every word
+ * after it is one an instruction is made of, so `enter-the-dragon-1973` is a password.
+ * `changeme`, written as one word, is a real (weak) password and is judged as one.
+ */
+const INSTRUCTION_CHARS = /^[-_ .A-Za-z0-9]+$/;
+const INSTRUCTION_VERBS = new Set(['replace', 'change', 'insert', 'enter', 'put', 'add', 'set', 'fill', 'update', 'provide', 'paste', 'type', 'use', 'supply', 'specify', 'please']);
+const INSTRUCTION_WORDS = new Set([
+  'me', 'this', 'it', 'in', 'out', 'with', 'your', 'you', 'the', 'a', 'an', 'my', 'our', 'own', 'real', 'actual', 'valid', 'correct', 'here', 'value', 'values', 'to',
+  'be', 'something', 'secure', 'strong', 'random', 'later', 'before', 'deploy', 'deploying', 'use', 'using', 'prod', 'production', 'please', 'of', 'for', 'and',
+  'key', 'keys', 'api', 'apikey', 'token', 'tokens', 'password', 'passwd', 'pass', 'pw', 'pwd', 'passphrase', 'secret', 'secrets', 'credential', 'credentials',
+  'creds', 'access', 'client', 'private', 'auth', 'personal', 'service', 'account', 'app', 'application', 'user', 'username', 'name', 'id', 'db', 'database',
+  'admin', 'root', 'bot', 'webhook', 'url', 'string', 'connection', 'license', 'new', 'string', 'one', 'that',
+]);
+const INSTRUCTION_HERE = /[-_ .]here$/i;
+
+function isInstruction(v: string): boolean {
+  if (v.length > 96 || !INSTRUCTION_CHARS.test(v)) return false;
+  if (INSTRUCTION_HERE.test(v)) return true;
+  const words = v.toLowerCase().split(/[-_ .]/).filter((w) => w !== '');
+  if (words.length < 2) return false;
+  // `your-...`: the reader's own value goes there (your_password, your-openai-key).
+  if (words[0] === 'your') return true;
+  return INSTRUCTION_VERBS.has(words[0]!) && words.slice(1).every((w) => INSTRUCTION_WORDS.has(w) || INSTRUCTION_VERBS.has(w));
+}
+
+/**
+ * A vendor's prefix followed by a capitalised placeholder word: `nvapi-NVKEY`, `sk-YOURKEY`,
+ * `ghp_TOKEN`, `xoxb-BOT-TOKEN`. A real token's random part mixes cases or digits; a word in
+ * capitals after the prefix is the documentation's name for it.
+ */
+const VENDOR_PLACEHOLDER = /^[a-z][a-z0-9]{0,9}(?:[-_][a-z0-9]{1,10}){0,2}[-_][A-Z]+(?:[-_][A-Z]+){0,4}$/;
+
 /** Characters typed over a value to hide or stand for it: `ghp_xxxxx…`, `xoxb-xxxx-…`, `sk_****`. */
 const MASKED = /[xX]{5}|[*•]{3}/;
-/** AWS and others publish example credentials marked EXAMPLE (AKIAIOSFODNN7EXAMPLE). */
-const DOCUMENTATION = /EXAMPLE|[Ff]ake|FAKE|(?:^|[^A-Za-z])(?:example|sample|dummy|placeholder)(?:$|[^A-Za-z])/;
+/**
+ * AWS and others publish example credentials marked EXAMPLE (AKIAIOSFODNN7EXAMPLE); documents
+ * write `sample`, `dummy` or `placeholder` into a value that stands for one. `example` alone
+ * (Docker Hub's postgres password) and anything holding `fake` (`fake_password`) are values a
+ * container receives, judged like any other.
+ */
+const DOCUMENTATION = /EXAMPLE|(?:^|[^A-Za-z])(?:sample|dummy|placeholder)(?:$|[^A-Za-z])/;
 /** Numbers that read as settings rather than a PIN: one digit, signed or decimal. */
 const SETTING_NUMBER = /^(?:[-+]?\d(?:\.\d+)?|[-+]?\d+\.\d+|[-+]\d+)$/;
 const BOOLEAN = /^(?:true|false|yes|no|on|off|enabled|disabled)$/i;
@@ -52,6 +90,8 @@ const BOOLEAN = /^(?:true|false|yes|no|on|off|enabled|disabled)$/i;
 const MODE_WORD = /^(?:always|never|on_create|on_change|on_update|auto|automatic|prompt|inherit|ignore|manual)$/i;
 const DURATION = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|w|y|sec|secs|min|mins|hours?|days?)$/i;
 const PATHLIKE = /^(?:\/|\.\.?\/|~\/|[A-Za-z]:\\)\S*$/;
+/** A path's segments: names of files and directories, not base64 (`+`, `=`) or random runs. */
+const PATH_SEGMENT = /^[\w.@:~-]*$/;
 const HEADER_NAME = /^(?:x-[a-z0-9-]+|authorization|proxy-authorization|cookie)$/i;
 const URL_ONLY = /^[a-z][a-z0-9+.-]*:\/\/\S+$/i;
 /** Public halves of key pairs and certificates: shared by design. */
@@ -64,26 +104,36 @@ export function unquote(v: string): string {
   return v.length >= 2 && (q === '"' || q === "'") && v.endsWith(q) ? v.slice(1, -1) : v;
 }
 
+/**
+ * Who reads the value: `shell` (the default: a script or a program's own expansion may
+ * replace `$NAME`) or `kubelet` (an env value or a probe header: only `$(NAME)` is expanded,
+ * and the kubelet has done that already).
+ */
+export type Reader = 'shell' | 'kubelet';
+const SHELL_VARIABLE = /^\$[A-Za-z_][A-Za-z0-9_]*$/;
+/** `$NAME` written as an environment variable's name, in the convention's capitals. */
+const ENV_VARIABLE = /^\$[A-Z_][A-Z0-9_]*$/;
+
 /** The value is a literal that could be a credential (not a reference, path, placeholder...). */
-export function isLiteralSecret(value: string): boolean {
+export function isLiteralSecret(value: string, reader: Reader = 'shell'): boolean {
   // A substitution marker stands where run-time text goes, as a $(VAR) the object does not hold.
   const raw = /__|[@%]|#\{/.test(value) ? value.replace(SUBSTITUTION, (marker, ...names: (string | undefined)[]) => (NAME_STYLE.test(names[0] ?? names[1] ?? names[2] ?? '') ? OPAQUE : marker)) : value;
-  if (!raw.includes(OPAQUE)) return isWholeLiteral(raw);
+  if (!raw.includes(OPAQUE)) return isWholeLiteral(raw, reader);
   // A reference assembled from run-time parts (`arn:aws:kms:{{ region }}:…`, a URL or a
   // path with a variable in it) is still a reference.
   const whole = unquote(raw.trim()).replaceAll(OPAQUE, '0');
-  if (SECRET_MANAGER.test(whole) || URL_ONLY.test(whole) || PATHLIKE.test(whole)) return false;
+  if (SECRET_MANAGER.test(whole) || URL_ONLY.test(whole) || isPath(whole)) return false;
   // Literal parts next to a value the object does not hold are judged on their own: the
   // kubelet delivers them, and `$(EMPTY)hunter2` must not pass as a reference.
   for (const part of raw.split(OPAQUE)) {
     // What follows `${NAME` is its default (`:-x}`, `:=x}`): judged without the operator and brace.
     const p = trimEndChars(trimStartChars(part.trim(), ':-=?+'), '}').trim();
-    if (ALNUM.test(p) && !AUTH_SCHEME.test(p) && isWholeLiteral(p)) return true;
+    if (ALNUM.test(p) && !AUTH_SCHEME.test(schemeWord(p)) && isWholeLiteral(p, reader)) return true;
   }
   return false;
 }
 
-function isWholeLiteral(raw: string): boolean {
+function isWholeLiteral(raw: string, reader: Reader): boolean {
   // No length limit: padding must not hide a password, and a long literal under a sensitive
   // name (a private key in SSH_KEY_PASSPHRASE...) is still a credential. A weak real password
   // (`changeme`, `password`, `12345678`) is a credential too: it opens the same door.
@@ -94,9 +144,30 @@ function isWholeLiteral(raw: string): boolean {
   if ((v.startsWith('$(') && !v.includes(')')) || (v.startsWith('`') && v.indexOf('`', 1) < 0)) return false;
   // A token-length value that reads as filler (`aaaa…`, `1234567890abcdef…`, `123123…`).
   if (v.length >= 16 && isFiller(v)) return false;
-  return !(REFERENCE.test(v) || TRUNCATED.test(v) || SECRET_MANAGER.test(v) || PLACEHOLDER.test(v) || INSTRUCTION.test(v) || MASKED.test(v) || DOCUMENTATION.test(v)
-    || SETTING_NUMBER.test(v) || BOOLEAN.test(v) || MODE_WORD.test(v) || DURATION.test(v) || PATHLIKE.test(v) || HEADER_NAME.test(v) || URL_ONLY.test(v)
+  // The kubelet expands only $(NAME): `$uperS3cret` in an env value reaches the program as
+  // written. `$DB_PASSWORD`, a variable's name in capitals, is a reference its author meant
+  // (and holds no secret either way).
+  const literalToKubelet = reader === 'kubelet' && SHELL_VARIABLE.test(v) && !ENV_VARIABLE.test(v);
+  if (!literalToKubelet && REFERENCE.test(v)) return false;
+  return !(TRUNCATED.test(v) || SECRET_MANAGER.test(v) || PLACEHOLDER.test(v) || isInstruction(v) || VENDOR_PLACEHOLDER.test(v) || MASKED.test(v) || DOCUMENTATION.test(v)
+    || SETTING_NUMBER.test(v) || BOOLEAN.test(v) || MODE_WORD.test(v) || DURATION.test(v) || isPath(v) || HEADER_NAME.test(v) || URL_ONLY.test(v)
     || PUBLIC_KEY.test(v) || isEmptyArmour(v));
+}
+
+/**
+ * A value that reads as a path: `./x`, `~/x`, `C:\x`, or `/` followed by segments that name
+ * files (`/etc/secrets/db`). A base64 secret may start with `/` (`/k3Jx+9aQ…=`): one that holds
+ * `+` or `=`, or a long run mixing cases and digits, names no file.
+ */
+function isPath(v: string): boolean {
+  if (!PATHLIKE.test(v)) return false;
+  if (v[0] !== '/') return true;
+  return v.split('/').every((seg) => PATH_SEGMENT.test(seg) && !randomRun(seg));
+}
+
+/** 16 or more letters and digits mixing upper case, lower case and digits, with no separator. */
+function randomRun(seg: string): boolean {
+  return seg.length >= 16 && /^[A-Za-z0-9]+$/.test(seg) && /[a-z]/.test(seg) && /[A-Z]/.test(seg) && /[0-9]/.test(seg);
 }
 
 /** `xxx`, `yyy`, `000`: one character typed over and over. */
@@ -119,12 +190,20 @@ export function isSelfNamed(name: string, value: string): boolean {
 }
 const SELF_MARKERS = new Set(['val', 'value', 'here', 'placeholder']);
 
-/** `Bearer abc` -> `abc`: the scheme word is not the credential. */
+/**
+ * `Bearer abc` -> `abc`: the scheme word is not the credential. A header written URL-encoded
+ * (OpenTelemetry's `OTEL_EXPORTER_OTLP_HEADERS=Authorization=Basic%20…`) separates it by `%20`.
+ */
 export function afterAuthScheme(value: string): string {
   const v = value.trim();
   const space = v.indexOf(' ');
-  return space > 0 && AUTH_SCHEME.test(v.slice(0, space)) ? v.slice(space + 1) : v;
+  if (space > 0 && AUTH_SCHEME.test(v.slice(0, space))) return v.slice(space + 1);
+  const encoded = v.indexOf('%20');
+  return encoded > 0 && AUTH_SCHEME.test(v.slice(0, encoded)) ? v.slice(encoded + 3) : v;
 }
+
+/** The scheme word of `Basic%20` (an encoded header cut where a reference starts): `Basic`. */
+const schemeWord = (part: string): string => (part.endsWith('%20') ? part.slice(0, -3) : part);
 
 /** The value of an AUTH-named setting is an authentication mechanism (AUTH=oauth2), not a credential. */
 export function isAuthMechanism(value: string): boolean {

@@ -12,7 +12,9 @@ import { someKeyValue, trimStartChars } from './scan.ts';
 // The key is bounded, so a failed attempt reads at most 64 characters.
 // A `\n` or `\t` escape separates too: properties text inside a JSON string.
 const PAIR_KEY = /(?:^|[\s?&;,{("']|\\[nt])(?:-D)?([A-Za-z_][\w.-]{0,63})=/g;
-const PAIR_VALUE = /'[^']*'|"[^"]*"|`[^`]*`|\$\([^)]*\)|[^;&\s"'\\]+/y;
+// A bare value stops at a comma: `x-scope-orgid=t1,api-key=…` (OpenTelemetry headers) and
+// `username=svc,password=…` are lists of pairs, each judged.
+const PAIR_VALUE = /'[^']*'|"[^"]*"|`[^`]*`|\$\([^)]*\)|[^;&,\s"'\\]+/y;
 // XML: <add key="ClearTextPassword" value="…"/> (NuGet, .NET appSettings), <password>…</password>.
 const XML_KEY_VALUE = /\bkey\s{0,8}=\s{0,8}"([A-Za-z_][\w.:-]{0,63})"\s{1,8}value\s{0,8}=\s{0,8}/g;
 const XML_ELEMENT = /<([A-Za-z_][\w.:-]{0,63})>/g;
@@ -32,11 +34,19 @@ const QUOTED = /"(?:[^"\\\n]|\\.)*"|'[^'\n]*'/y;
 // The literal is found by looking back from its closing quote (at most 256 characters, never
 // past a newline), so repeated quotes cost a bounded amount each.
 const CODE_REVERSED = /(["'])[ \t]{0,8}[=!]==?[ \t]{0,8}([A-Za-z_][\w]{0,63})/g;
+// YAML flow mappings: `{db: {host: db, password: x}}`; a plain value runs to `,`, `}` or `]`.
+// Keys are plain (a quoted key is JSON's, read by JSON_KEY), and a plain value holding `(`,
+// `[` or `.` followed by a name is code (`{password: userPass[2]}`), refused in flowPairs.
+const FLOW_KEY = /[{,][ \t]{0,16}([A-Za-z_][\w.-]{0,63})[ \t]{0,16}:[ \t]{1,16}/g;
+const FLOW_VALUE = /"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^,{}\n]+/y;
+const FLOW_CODE = /[([]/;
 // One line of YAML, INI or properties: `key: value`, `key = value`, `- key: value`.
 const LINE_PAIR = /^[ \t-]{0,64}["']?([A-Za-z_][\w.-]{0,63})["']?[ \t]{0,16}[:=][ \t]*/;
 // user:password@host without a scheme (a scheme's URL is read by urlSpans). The host must
 // follow: tcp(…)/unix(…) as Go's MySQL driver writes it, or a name with an optional port.
 const USERINFO = /(?:^|[\s'"=,;])([A-Za-z0-9_.-]{1,64}):([^\s@/'":]{1,256})@(?:tcp\(|unix\(|\[|[A-Za-z0-9][A-Za-z0-9.-]{0,252}(?::[0-9]{1,5})?(?=[/\s'"?,;]|$))/g;
+// A whole one-line value `key: value` (YAML, properties), the colon followed by a blank.
+const ONE_LINE_PAIR = /^[ \t]{0,16}["']?[A-Za-z_][\w.-]{0,63}["']?:[ \t]/;
 const NOT_USERINFO = new Set(['mailto', 'sip', 'sips', 'tel', 'xmpp', 'urn']);
 
 const credentialPair = (key: string, value: string, s: NameSettings): boolean =>
@@ -55,6 +65,13 @@ const isCodeAfterDigits = (v: string): boolean => {
   const last = v.charCodeAt(v.length - 1);
   return first >= 48 && first <= 57 && !(last >= 48 && last <= 57);
 };
+
+/** A whole value written as a YAML flow mapping: its pairs, plain values that read as code refused. */
+function flowPairs(text: string, s: NameSettings): boolean {
+  const t = text.trim();
+  if (!t.startsWith('{') || !t.endsWith('}')) return false;
+  return someKeyValue(t, FLOW_KEY, FLOW_VALUE, (m, v) => (v[0] === '"' || v[0] === "'" || !FLOW_CODE.test(v)) && credentialPair(m[1]!, unquote(v.trim()), s), true);
+}
 
 /** Each line read as `key: value` or `key = value` (YAML, INI, properties, dotenv). */
 function linePairs(text: string, s: NameSettings): boolean {
@@ -101,6 +118,16 @@ function schemelessUserinfo(text: string): boolean {
 
 /** A credential in the structure of the text: its key=value pairs, JSON/YAML keys, or userinfo. */
 export function inStructure(text: string, s: NameSettings): string | undefined {
+  const found = inStructureAsWritten(text, s);
+  if (found || !text.includes('\\u')) return found;
+  // JSON may spell a key with escapes (`"pass\u0077ord"`): its parser reads the letters.
+  return inStructureAsWritten(jsonUnescaped(text), s);
+}
+
+const UNICODE_ESCAPE = /\\u([0-9A-Fa-f]{4})/g;
+const jsonUnescaped = (text: string): string => text.replace(UNICODE_ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+
+function inStructureAsWritten(text: string, s: NameSettings): string | undefined {
   if (text.includes('=') && pairs(text, PAIR_KEY, PAIR_VALUE, s)) return 'credential in a key=value pair';
   if (text.includes('"') || text.includes("'")) {
     if (pairs(text, CODE_KEY, QUOTED, s)) return 'credential in a structured value';
@@ -112,7 +139,9 @@ export function inStructure(text: string, s: NameSettings): string | undefined {
   }
   if (text.includes(':')) {
     if ((text.includes('"') || text.includes("'")) && jsonPairs(text, JSON_KEY, s)) return 'credential in a structured value';
-    if (text.includes('\n') && linePairs(text, s)) return 'credential in a structured value';
+    if (text.includes('{') && flowPairs(text, s)) return 'credential in a structured value';
+    // One line is a file of one line: `spring.datasource.password: x` as a whole value.
+    if ((text.includes('\n') || ONE_LINE_PAIR.test(text)) && linePairs(text, s)) return 'credential in a structured value';
     if (schemelessUserinfo(text)) return 'password in a connection string';
   } else if (text.includes('\n') && text.includes('=') && linePairs(text, s)) {
     return 'credential in a structured value';
