@@ -21,6 +21,7 @@ import { nameFacts } from '../recognize/names.ts';
 import { identifierWords, someKeyValue, urlSpans } from '../recognize/scan.ts';
 import { readCommandLines, type CommandReader } from '../objects/commands.ts';
 import { inCommand } from '../recognize/command-credentials.ts';
+import { sqlCredential } from '../recognize/sql.ts';
 import { base64Texts, inStructure } from '../recognize/structured.ts';
 import type { CredentialFinding, CredentialSettings, ScannedText } from './types.ts';
 
@@ -147,6 +148,8 @@ export function findCredentials(texts: readonly ScannedText[], s: CompiledCreden
       what = inHeader(t.envName, t.value, s);
     }
     what ??= inText(t.value, s);
+    // A SQL or mongosh statement that sets a password is one wherever it is written.
+    what ??= sqlCredential(t.value);
     if (what) found.set(t, what);
   }
   let commands = inCommands;
