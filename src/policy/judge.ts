@@ -189,7 +189,7 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     const hosts = hostFinder(policy.hosts, ctx);
     hostCandidates(texts, hosts.add, false);
     const inCommands = new Map<ScannedText, string>();
-    readCommandLines(texts, [credentialsInCommands(policy.credentials, inCommands), hostsInCommands(hosts.add)]);
+    readCommandLines(texts, [credentialsInCommands(policy.credentials, inCommands), hostsInCommands(hosts.add, policy.credentials)]);
     const credentials = [...findCredentials(texts, policy.credentials, inCommands), ...findConfigMapCredentials(fromConfigMap, policy.credentials)];
     for (const f of credentials) record('plaintext-credential', () => credentialViolation(workload, holder, f));
     if (texts.length === 0) return;

@@ -607,7 +607,7 @@ function programWords(program: string, words: readonly CommandWord[], cmd: Comma
       if (!v) continue;
       handled = true;
       // keytool -storepass:env VAR, -storepass:file path: a reference, handled by the name not matching.
-      if (v.value !== '') readValue(v.value, f.read ?? 'plain', s, (secret) => emit(v.word, secret));
+      if (v.value !== '' && !(program === 'keytool' && jdkTruststoreDefault(words, v.value))) readValue(v.value, f.read ?? 'plain', s, (secret) => emit(v.word, secret));
       i += v.taken - 1;
       break;
     }
@@ -654,6 +654,15 @@ function programWords(program: string, words: readonly CommandWord[], cmd: Comma
   }
 }
 
+/**
+ * `keytool -importcert -cacerts -storepass changeit`: the JDK's truststore ships with this
+ * published password, which guards no secret (the truststore holds public certificates).
+ */
+function jdkTruststoreDefault(words: readonly CommandWord[], value: string): boolean {
+  if (value !== 'changeit') return false;
+  return words.some((w, i) => w.text === '-cacerts' || (w.text === '-keystore' && /(?:^|\/)cacerts$/.test(words[i + 1]?.text ?? '')));
+}
+
 /** `gpg --passphrase-fd 0` (or `=0`): the passphrase is on standard input. */
 function passphraseFd0(words: readonly CommandWord[]): boolean {
   return words.some((w, i) => w.text === '--passphrase-fd=0' || (w.text === '--passphrase-fd' && words[i + 1]?.text === '0'));
@@ -696,4 +705,42 @@ function sqlIn(text: string, words: readonly CommandWord[], emit: Emit): void {
  */
 export function inCommand(cmd: Command, s: NameSettings, found: (source: number, what: string) => void): void {
   credentialPositions(cmd, s, (p) => { if (p.literal) found(p.word.source, p.what); });
+}
+
+/** Shorter values cannot spell a host (a name needs a dot and a suffix): they are left in place. */
+const MASKED_MIN = 4;
+
+/**
+ * The command with every credential position's text taken out of its words (literal or not):
+ * what the host rule reads, so a password never becomes a host it shows (`keytool -storepass
+ * summer2024.io`, `mount -o password=x.io`, SQL `PASSWORD 'x.io'`). A word without positions is
+ * the same object; the command is returned as is when it has none.
+ */
+export function withoutCredentials(cmd: Command, s: NameSettings): Command {
+  const byWord = new Map<CommandWord, string[]>();
+  credentialPositions(cmd, s, (p) => {
+    if (p.value.length < MASKED_MIN) return;
+    const values = byWord.get(p.word);
+    if (!values) byWord.set(p.word, [p.value]);
+    else if (values.length < 64) values.push(p.value);
+  });
+  if (byWord.size === 0) return cmd;
+  const maskText = (text: string, values: readonly string[]): string => values.reduce((t, v) => t.split(v).join(''), text);
+  const mask = <W extends CommandWord>(w: W): W => {
+    const values = byWord.get(w);
+    return values ? { ...w, text: maskText(w.text, values) } : w;
+  };
+  const stdin = cmd.stdin ? mask(cmd.stdin) : undefined;
+  const stdinValues = cmd.stdin ? byWord.get(cmd.stdin) : undefined;
+  return {
+    ...cmd,
+    args: cmd.args.map(mask),
+    assignments: cmd.assignments.map((a) => {
+      const values = byWord.get(a.word);
+      return values ? { ...a, value: maskText(a.value, values), word: mask(a.word) } : a;
+    }),
+    // A here-string is both a redirection and the standard input.
+    redirects: cmd.redirects.map((r) => (stdinValues && r.op.endsWith('<<<') ? { ...r, text: maskText(r.text, stdinValues) } : r)),
+    ...(stdin ? { stdin } : {}),
+  };
 }
