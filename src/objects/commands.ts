@@ -51,6 +51,11 @@ export interface Command {
   stdin?: CommandWord;
   /** Wrappers looked through, outermost first (`timeout 30`, `sshpass -p x`), with their own words. */
   wrappers?: WrapperWords[];
+  /**
+   * A line of a here-document handed to a program other than a shell (`cat > run.sh <<EOF`):
+   * text that may run later, where it is written. Read for what it stores; it reaches nothing now.
+   */
+  embedded?: true;
   /** The words of a `# comment` in a script (only when asked for). */
   comment?: true;
 }
@@ -194,6 +199,8 @@ class Reader {
    */
   private readonly vars = new Map<string, string>();
   private substitutionLeft = SUBSTITUTION_ALLOWANCE;
+  /** Inside a here-document read as lines of a script (`embedded`): how many levels deep. */
+  private embedded = 0;
   constructor(visit: Visit, options: CommandOptions) {
     this.visit = visit;
     this.options = options;
@@ -261,6 +268,7 @@ class Reader {
         ...(feed.pipedFrom ? { pipedFrom: feed.pipedFrom } : {}),
         ...(stdin ? { stdin } : {}),
         ...(wrappers.length ? { wrappers } : {}),
+        ...(this.embedded > 0 ? { embedded: true as const } : {}),
       };
       this.visit(delivered);
     };
@@ -313,6 +321,12 @@ class Reader {
       }
     }
     say(program, args);
+    // A here-document for another program (`cat > run.sh <<EOF`, `ssh h <<EOF`) is often a
+    // script or a configuration that runs later: its lines are read as commands too, marked.
+    if (feed.stdin && stdin === feed.stdin) {
+      this.embedded++;
+      try { this.script(feed.stdin, depth + 1); } finally { this.embedded--; }
+    }
     return delivered;
   }
 

