@@ -163,6 +163,7 @@ const PROGRAMS: ReadonlyMap<string, Entry> = new Map<string, Entry>([
   ['wget', { headers: [{ names: ['--header'], forms: ['next', 'eq'] }] }],
   ...['http', 'https', 'xh', 'xhs', 'httpie'].map((p): [string, Entry] => [p, HTTPIE]),
   ...['docker', 'podman', 'buildah', 'skopeo', 'nerdctl', 'oras', 'crane', 'regctl'].map((p): [string, Entry] => [p, {
+    valued: ['--config', '-H', '--host', '-c', '--context', '-l', '--log-level', '--root', '--runroot', '--storage-driver', '--url', '--namespace', '-n'],
     sub: { login: REGISTRY_LOGIN, 'auth login': REGISTRY_LOGIN, 'registry login': REGISTRY_LOGIN, 'secret create': { stdin: { when: ['-'], read: 'line' } } },
   }]),
   ['helm', { sub: { 'registry login': REGISTRY_LOGIN } }],
@@ -338,8 +339,12 @@ function inputOf(cmd: Command): { text: string; words: readonly CommandWord[] } 
 
 /** The word of `words` that holds `value` (the first when none does alone). */
 function holder(words: readonly CommandWord[], value: string): CommandWord | undefined {
+  if (words.length <= 1) return words[0];
   return words.find((w) => w.text.includes(value)) ?? words[0];
 }
+
+/** Secrets read per file content or standard input: a bounded answer whatever the content. */
+const MAX_SECRETS = 64;
 
 /** A secret read from standard input: the first line, or each `user:password` line's password. */
 function fromStdin(input: { text: string; words: readonly CommandWord[] }, read: Stdin['read'], emit: Emit, what: string): void {
@@ -351,7 +356,7 @@ function fromStdin(input: { text: string; words: readonly CommandWord[] }, read:
   }
   let lines = 0;
   for (const line of input.text.split('\n')) {
-    if (++lines > 256) break;
+    if (++lines > MAX_SECRETS) break;
     const p = afterSeparator(line.trim(), ':');
     const w = p !== undefined ? holder(input.words, p) : undefined;
     if (p !== undefined && w) emit(w, p, what);
@@ -555,7 +560,11 @@ export function credentialPositions(cmd: Command, s: NameSettings, visit: (p: Cr
     if (content) {
       for (const f of files) {
         const format = credentialFileFormat(f);
-        if (format) fileSecrets(format, content.text, s, (secret) => { const w = holder(content.words, secret); if (w) emit(w, secret, 'password written to a credential file'); });
+        let n = 0;
+        if (format) fileSecrets(format, content.text, s, (secret) => {
+          const w = ++n <= MAX_SECRETS ? holder(content.words, secret) : undefined;
+          if (w) emit(w, secret, 'password written to a credential file');
+        });
       }
     }
   }
@@ -564,17 +573,10 @@ export function credentialPositions(cmd: Command, s: NameSettings, visit: (p: Cr
 /** One program's words (the command's, or a wrapper's own) against its table entry and the generic rules. */
 function programWords(program: string, words: readonly CommandWord[], cmd: Command, s: NameSettings, emit: Emit): void {
   const base = PROGRAMS.get(program);
-  // Positional words (flags and their values left out), for subcommands and positional secrets.
-  const valued = new Set(base?.valued ?? []);
-  const positionals: CommandWord[] = [];
-  for (let i = 0; i < words.length; i++) {
-    const t = words[i]!.text;
-    if (t.startsWith('-') && t !== '-') { if (valued.has(t)) i++; continue; }
-    positionals.push(words[i]!);
-  }
-  const sub = base ? subcommand(base, positionals) : undefined;
+  const sub = base ? subcommand(base, positionalsOf(words, base.valued)) : undefined;
   const entry: Entry = sub ? { ...base, ...sub.entry, flags: [...(base?.flags ?? []), ...(sub.entry.flags ?? [])] } : base ?? {};
-  const after = positionals.slice(sub?.words ?? 0);
+  // The subcommand's own valued flags (`openssl passwd -salt s`) are known once it is.
+  const after = positionalsOf(words, [...(base?.valued ?? []), ...(sub?.entry.valued ?? [])]).slice(sub?.words ?? 0);
   for (const n of entry.positional ?? []) {
     const w = after[n];
     // vault login -method=userpass username=u password=x: key=value pairs, not a token.
@@ -661,6 +663,17 @@ function programWords(program: string, words: readonly CommandWord[], cmd: Comma
 function jdkTruststoreDefault(words: readonly CommandWord[], value: string): boolean {
   if (value !== 'changeit') return false;
   return words.some((w, i) => w.text === '-cacerts' || (w.text === '-keystore' && /(?:^|\/)cacerts$/.test(words[i + 1]?.text ?? '')));
+}
+
+/** Positional words: flags and the values of `valued` flags left out (a lone `-` is stdin, kept). */
+function positionalsOf(words: readonly CommandWord[], valued: readonly string[] = []): CommandWord[] {
+  const out: CommandWord[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const t = words[i]!.text;
+    if (t.startsWith('-') && t !== '-') { if (valued.includes(t)) i++; continue; }
+    out.push(words[i]!);
+  }
+  return out;
 }
 
 /** `gpg --passphrase-fd 0` (or `=0`): the passphrase is on standard input. */

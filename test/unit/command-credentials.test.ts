@@ -91,6 +91,7 @@ const positives: [string, (pw: string) => string][] = [
   ['7z -pX', (pw) => `7z x -p${pw} bundle.7z`],
   ['gpg --passphrase', (pw) => `gpg --batch --passphrase ${pw} -d f.gpg`],
   ['docker login -p', (pw) => `docker login -u ci -p ${pw} registry.internal`],
+  ['docker --config DIR login -p', (pw) => `docker --config /tmp/cfg login -u ci -p ${pw} registry.internal`],
   ['htpasswd -b', (pw) => `htpasswd -bc /etc/nginx/.htpasswd admin ${pw}`],
   ['PGPASSWORD=x psql', (pw) => `PGPASSWORD=${pw} psql -h db -U app`],
   ['the generic rule: a flag named as a credential', (pw) => `app --db-password ${pw}`],
@@ -153,6 +154,7 @@ const negatives: [string, string][] = [
   ["keytool -cacerts with the JDK's published default", 'keytool -importcert -noprompt -cacerts -storepass changeit -alias ca -file /ca.pem'],
   ['openssl -passout env:', 'openssl pkcs12 -export -in c.pem -passout env:PW -out c.p12'],
   ['openssl -passin file:, -passout stdin, fd:', 'openssl rsa -passin file:/run/pw -passout stdin -in k.pem && openssl rsa -passin fd:3 -in k.pem'],
+  ['openssl passwd: the salt is not the password', 'openssl passwd -6 -salt saltsalt "$PW"'],
   ['openssl enc -kfile', 'openssl enc -d -aes-256-cbc -kfile /run/k -in a -out b'],
   ['redis-server --requirepass "$REDIS_PASSWORD"', 'redis-server --requirepass "$REDIS_PASSWORD"'],
   ['redis-cli config set of a setting', 'redis-cli -h redis config set maxmemory 100mb'],
@@ -251,6 +253,13 @@ describe('credentials on command lines, read as each program reads them', () => 
         expect(p!.literal).to.equal(literal);
       });
     }
+    it('is bounded on a large credential file', () => {
+      const body = `machine h login u password ${PW}\n`.repeat(50_000);
+      const t = Date.now();
+      const p = positions(`cat > ~/.netrc <<'EOF'\n${body}EOF`);
+      expect(Date.now() - t).to.be.below(3000);
+      expect(p.length).to.be.below(200);
+    });
     it('says nothing of ordinary words', () => {
       expect(positions('curl -fsS https://api.internal/health && nginx -g "daemon off;"')).to.deep.equal([]);
     });
