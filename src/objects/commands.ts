@@ -49,6 +49,8 @@ export interface Command {
   pipedFrom?: Command;
   /** Text the script hands to its standard input: a here-document's body or a here-string. */
   stdin?: CommandWord;
+  /** Its output is piped into the next command, which reads it (and sees this one as `pipedFrom`). */
+  pipesOut?: true;
   /** Wrappers looked through, outermost first (`timeout 30`, `sshpass -p x`), with their own words. */
   wrappers?: WrapperWords[];
   /**
@@ -71,7 +73,7 @@ export interface CommandOptions {
 type Visit = (command: Command) => void;
 
 /** What a script hands a command besides its words: a here-document, the command piped into it. */
-interface Feed { stdin?: CommandWord; pipedFrom?: Command }
+interface Feed { stdin?: CommandWord; pipedFrom?: Command; pipesOut?: boolean }
 
 /** Shells whose `-c` argument is a script. */
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'yash', 'posh']);
@@ -269,6 +271,7 @@ class Reader {
         ...(stdin ? { stdin } : {}),
         ...(wrappers.length ? { wrappers } : {}),
         ...(this.embedded > 0 ? { embedded: true as const } : {}),
+        ...(feed.pipesOut ? { pipesOut: true as const } : {}),
       };
       this.visit(delivered);
     };
@@ -418,7 +421,7 @@ class Reader {
       endWord();
       let delivered: Command | undefined;
       if (words.length > 0 || stdin) {
-        delivered = this.command(words, depth, piped, { ...(stdin ? { stdin } : {}), ...(piped && prev ? { pipedFrom: prev } : {}) });
+        delivered = this.command(words, depth, piped, { ...(stdin ? { stdin } : {}), ...(piped && prev ? { pipedFrom: prev } : {}), ...(nextPiped ? { pipesOut: true } : {}) });
       }
       words = [];
       stdin = undefined;

@@ -745,8 +745,11 @@ export function withoutCredentials(cmd: Command, s: NameSettings): Command {
   };
   const stdin = cmd.stdin ? mask(cmd.stdin) : undefined;
   const stdinValues = cmd.stdin ? byWord.get(cmd.stdin) : undefined;
+  // `cat <<EOF | docker login --password-stdin`: the feeding command's here-document is read here.
+  const fed = cmd.pipedFrom?.stdin;
   return {
     ...cmd,
+    ...(cmd.pipedFrom && fed && byWord.has(fed) ? { pipedFrom: { ...cmd.pipedFrom, stdin: mask(fed) } } : {}),
     args: cmd.args.map(mask),
     assignments: cmd.assignments.map((a) => {
       const values = byWord.get(a.word);

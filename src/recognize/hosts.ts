@@ -335,8 +335,11 @@ function commandHosts(cmd: Command, reached: (w: CommandWord, c: HostCandidate) 
   const add = cmd.embedded ? (w: CommandWord, c: HostCandidate): void => reached(w, { ...c, certainty: 'shape' }) : reached;
   for (const a of cmd.assignments) named(a.value, hostRole(a.name), (c) => add(a.word, c));
   for (const w of cmd.redirects) devTcp(w, add);
-  // A here-document or here-string is text like an argument's: URLs and host keys in it are read.
-  if (cmd.stdin) structured(cmd.stdin.text, (c) => add(cmd.stdin!, c));
+  // A here-document or here-string is text like an argument's: URLs and host keys in it are
+  // read, by the command that reads it (`cat <<EOF | psql`: psql's reader knows which of it is a
+  // password, and has taken that out).
+  const input = cmd.stdin && !cmd.pipesOut ? cmd.stdin : cmd.pipedFrom?.stdin;
+  if (input) structured(input.text, (c) => add(input, c));
   // A URL where a program was expected (`args` alone, starting with one) is still a URL.
   if (cmd.programWord && cmd.programWord.text.includes('://')) structured(cmd.programWord.text, (c) => add(cmd.programWord!, c), 'none');
   const p = cmd.program;

