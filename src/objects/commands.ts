@@ -18,6 +18,17 @@ export interface CommandWord {
   source: number;
 }
 
+/** A redirection: its operator (`>`, `>>`, `2>`, `<`, `<<<`...) and its target (or a here-string's text). */
+export interface Redirect extends CommandWord {
+  op: string;
+}
+
+/** A program looked through on the way to the one that runs (`sshpass -p x`, `sudo -S`), with its own words. */
+export interface WrapperWords {
+  program: string;
+  args: CommandWord[];
+}
+
 export interface Command {
   /** Base name of the program after wrappers (`/usr/bin/curl` -> `curl`); '' when unknown. */
   program: string;
@@ -28,9 +39,25 @@ export interface Command {
   /** `NAME=value` before the program (shell assignments, `env NAME=value`, `export NAME=value`). */
   assignments: { name: string; value: string; word: CommandWord }[];
   /** Redirection targets and here-strings: `> file`, `3<>/dev/tcp/host/443`, `<<< text`. */
-  redirects: CommandWord[];
+  redirects: Redirect[];
   /** Its standard input is the previous command's output (`echo x | program`). */
   piped: boolean;
+  /**
+   * The command whose output feeds this one's standard input (`echo x` in `echo x | program`),
+   * without its own `pipedFrom`: one command back, so a long pipeline holds two at a time.
+   */
+  pipedFrom?: Command;
+  /** Text the script hands to its standard input: a here-document's body or a here-string. */
+  stdin?: CommandWord;
+  /** Its output is piped into the next command, which reads it (and sees this one as `pipedFrom`). */
+  pipesOut?: true;
+  /** Wrappers looked through, outermost first (`timeout 30`, `sshpass -p x`), with their own words. */
+  wrappers?: WrapperWords[];
+  /**
+   * A line of a here-document handed to a program other than a shell (`cat > run.sh <<EOF`):
+   * text that may run later, where it is written. Read for what it stores; it reaches nothing now.
+   */
+  embedded?: true;
   /** The words of a `# comment` in a script (only when asked for). */
   comment?: true;
 }
@@ -44,6 +71,9 @@ export interface CommandOptions {
 }
 
 type Visit = (command: Command) => void;
+
+/** What a script hands a command besides its words: a here-document, the command piped into it. */
+interface Feed { stdin?: CommandWord; pipedFrom?: Command; pipesOut?: boolean }
 
 /** Shells whose `-c` argument is a script. */
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'yash', 'posh']);
@@ -171,6 +201,8 @@ class Reader {
    */
   private readonly vars = new Map<string, string>();
   private substitutionLeft = SUBSTITUTION_ALLOWANCE;
+  /** Inside a here-document read as lines of a script (`embedded`): how many levels deep. */
+  private embedded = 0;
   constructor(visit: Visit, options: CommandOptions) {
     this.visit = visit;
     this.options = options;
@@ -191,10 +223,14 @@ class Reader {
     return value;
   }
 
-  /** One command's words: assignments, wrappers, then the program and what it runs. */
-  command(words: CommandWord[], depth: number, piped: boolean): void {
+  /**
+   * One command's words: assignments, wrappers, then the program and what it runs. Returns the
+   * command it delivered for these words (the one a pipe's next command reads from).
+   */
+  command(words: CommandWord[], depth: number, piped: boolean, feed: Feed = {}): Command | undefined {
     const assignments: Command['assignments'] = [];
-    const redirects: CommandWord[] = [];
+    const redirects: Redirect[] = [];
+    let stdin = feed.stdin;
     // The container's own argv has no redirections (no shell reads it); a script's words are
     // copied only when one has.
     let plain = words;
@@ -205,8 +241,12 @@ class Reader {
         const op = redirection(w.text);
         if (op > 0) {
           // `> file` or `>file`: the target is not an argument.
-          if (op === w.text.length) { const target = words[++i]; if (target) redirects.push(target); }
-          else redirects.push({ text: w.text.slice(op), source: w.source });
+          const target = op === w.text.length ? words[++i] : { text: w.text.slice(op), source: w.source };
+          if (!target) continue;
+          const operator = w.text.slice(0, op);
+          redirects.push({ ...target, op: operator });
+          // `<<< text`: the text (and a newline) is the command's standard input.
+          if (operator.endsWith('<<<')) stdin = target;
           continue;
         }
         plain.push(w);
@@ -220,17 +260,29 @@ class Reader {
         assignments.push({ ...a, word: plain[i]! });
       }
     }
-    i = this.unwrap(plain, i, assignments);
-    const emit = (program: string, args: CommandWord[], programWord?: CommandWord): void =>
-      this.visit({ program, args, assignments, redirects, piped, ...(programWord ? { programWord } : {}) });
+    const wrappers: WrapperWords[] = [];
+    i = this.unwrap(plain, i, assignments, wrappers);
+    let delivered: Command | undefined;
+    const emit = (program: string, args: CommandWord[], programWord?: CommandWord): void => {
+      delivered = {
+        program, args, assignments, redirects, piped,
+        ...(programWord ? { programWord } : {}),
+        ...(feed.pipedFrom ? { pipedFrom: feed.pipedFrom } : {}),
+        ...(stdin ? { stdin } : {}),
+        ...(wrappers.length ? { wrappers } : {}),
+        ...(this.embedded > 0 ? { embedded: true as const } : {}),
+        ...(feed.pipesOut ? { pipesOut: true as const } : {}),
+      };
+      this.visit(delivered);
+    };
     if (i >= plain.length) {
       // `H=value` alone sets a shell variable for the rest of the script.
       if (depth > 0) this.remember(assignments);
-      if (assignments.length || redirects.length) emit('', []);
-      return;
+      if (assignments.length || redirects.length || stdin) emit('', []);
+      return delivered;
     }
     const first = plain[i]!;
-    if (depth === 0 && i === 0 && first.text.startsWith('-')) { emit('', plain); return; }
+    if (depth === 0 && i === 0 && first.text.startsWith('-')) { emit('', plain); return delivered; }
     const program = programName(first.text);
     const args = plain.slice(i + 1);
     const say = (name: string, rest: CommandWord[]): void => emit(name, rest, first);
@@ -242,46 +294,61 @@ class Reader {
       }
       this.remember(assignments);
       say(program, rest);
-      return;
+      return delivered;
     }
     // Past MAX_DEPTH a script is one more word: still read by the rules, as plain text.
-    if (depth >= MAX_DEPTH) { say(program, args); return; }
+    if (depth >= MAX_DEPTH) { say(program, args); return delivered; }
     if (SHELLS.has(program)) {
       const script = shellScript(args);
       if (script !== undefined) {
         say(program, args.slice(script + 1));
         this.script(args[script]!, depth + 1);
-        return;
+        return delivered;
+      }
+      // `sh <<EOF … EOF`, `bash -s <<< '…'`: a shell with no script argument reads its script from stdin.
+      if (stdin && !args.some((a) => !a.text.startsWith('-') && !a.text.startsWith('+'))) {
+        say(program, args);
+        this.script(stdin, depth + 1);
+        return delivered;
       }
     } else if (program === 'eval' && args.length > 0) {
       say(program, []);
       this.script({ text: args.map((a) => a.text).join(' '), source: args[0]!.source }, depth + 1);
-      return;
+      return delivered;
     } else if ((program === 'su' || program === 'runuser') && args.length > 0) {
       const c = args.findIndex((a) => a.text === '-c' || a.text === '--command');
       if (c >= 0 && c + 1 < args.length) {
         say(program, [...args.slice(0, c), ...args.slice(c + 2)]);
         this.script(args[c + 1]!, depth + 1);
-        return;
+        return delivered;
       }
     }
     say(program, args);
+    // A here-document for another program (`cat > run.sh <<EOF`, `ssh h <<EOF`) is often a
+    // script or a configuration that runs later: its lines are read as commands too, marked.
+    if (feed.stdin && stdin === feed.stdin) {
+      this.embedded++;
+      try { this.script(feed.stdin, depth + 1); } finally { this.embedded--; }
+    }
+    return delivered;
   }
 
   /** Skips wrappers from `i`; returns the index of the program that really runs. */
-  private unwrap(words: CommandWord[], i: number, assignments: Command['assignments']): number {
+  private unwrap(words: CommandWord[], i: number, assignments: Command['assignments'], seen: WrapperWords[]): number {
     for (let guard = 0; i < words.length && guard < 32; guard++) {
-      const wrapper = WRAPPERS.get(programName(words[i]!.text));
+      const name = programName(words[i]!.text);
+      const wrapper = WRAPPERS.get(name);
       if (!wrapper) return i;
       i++;
+      const own = i;
       let positional = wrapper.positional ?? 0;
       while (i < words.length) {
         const t = words[i]!.text;
         if (t === '--') { i++; break; }
         if (t.length > 1 && t.startsWith('-')) {
           const eq = t.indexOf('=');
-          const name = eq > 0 ? t.slice(0, eq) : t;
-          i += wrapper.valued?.includes(name) && eq < 0 ? 2 : 1;
+          const flag = eq > 0 ? t.slice(0, eq) : t;
+          i += wrapper.valued?.includes(flag) && eq < 0 ? 2 : 1;
           continue;
         }
         if (wrapper.assignments) {
@@ -291,8 +358,37 @@ class Reader {
         if (positional > 0) { positional--; i++; continue; }
         break;
       }
+      // The wrapper's own words: `sshpass -p x` and `sudo -S` say how the password arrives.
+      seen.push({ program: name, args: words.slice(own, Math.min(i, words.length)) });
     }
     return i;
+  }
+
+  /**
+   * A here-document body under an unquoted delimiter, expanded as the shell does: `$NAME` and
+   * `${NAME}` are the script's own literal values (or stay as written), `$(…)` and backticks
+   * are run-time output (OPAQUE), `\\$` is a dollar.
+   */
+  private expandBody(body: string): string {
+    if (!body.includes('$') && !body.includes('`') && !body.includes('\\')) return body;
+    let out = '';
+    for (let i = 0; i < body.length; i++) {
+      const ch = body[i]!;
+      if (ch === '\\' && '$`\\'.includes(body[i + 1] ?? '')) { out += body[++i]; continue; }
+      if (ch === '`') { const end = body.indexOf('`', i + 1); out += OPAQUE; i = end < 0 ? body.length : end; continue; }
+      if (ch !== '$') { out += ch; continue; }
+      if (body[i + 1] === '(') { const end = matchingParen(body, i + 2); out += OPAQUE; i = end < 0 ? body.length : end; continue; }
+      const braced = body[i + 1] === '{';
+      let j = braced ? i + 2 : i + 1;
+      const start = j;
+      if (!isNameStart(body.charCodeAt(j))) { out += ch; continue; }
+      while (j < body.length && isNameChar(body.charCodeAt(j))) j++;
+      if (braced && body[j] !== '}') { out += ch; continue; }
+      const value = this.substitute(body.slice(start, j));
+      out += value.startsWith('$') ? body.slice(i, braced ? j + 1 : j) : value;
+      i = braced ? j : j - 1;
+    }
+    return out;
   }
 
   /**
@@ -308,6 +404,14 @@ class Reader {
     let cur = '';
     let inWord = false;
     let piped = false;
+    /** The command a pipe's next command reads from. */
+    let prev: Command | undefined;
+    /** The here-document body of the command being read. */
+    let stdin: CommandWord | undefined;
+    /** Past the last here-document body that starts after this line; -1 when none is pending. */
+    let bodiesEnd = -1;
+    /** Once a here-document has no terminator, no more are looked for (one scan to the end, not one per `<<`). */
+    let heredocs = true;
     const endWord = (): void => {
       if (inWord) words.push({ text: cur, source: from.source });
       cur = '';
@@ -315,8 +419,17 @@ class Reader {
     };
     const endCommand = (nextPiped: boolean): void => {
       endWord();
-      if (words.length > 0) this.command(words, depth, piped);
+      let delivered: Command | undefined;
+      if (words.length > 0 || stdin) {
+        delivered = this.command(words, depth, piped, { ...(stdin ? { stdin } : {}), ...(piped && prev ? { pipedFrom: prev } : {}), ...(nextPiped ? { pipesOut: true } : {}) });
+      }
       words = [];
+      stdin = undefined;
+      prev = undefined;
+      if (nextPiped && delivered) {
+        const { pipedFrom: _, ...alone } = delivered;
+        prev = alone;
+      }
       piped = nextPiped;
     };
     /** Reads a substitution starting at `open` (after its opener); returns the index just past its end. */
@@ -342,6 +455,24 @@ class Reader {
         continue;
       }
       const ch = text[i]!;
+      if (ch === '\n' && quote === undefined && bodiesEnd > i) {
+        // The line that opened here-documents ends: their bodies were read, the script goes on after them.
+        endCommand(false);
+        i = bodiesEnd - 1;
+        bodiesEnd = -1;
+        continue;
+      }
+      if (heredocs && quote === undefined && ch === '<' && text[i + 1] === '<' && text[i + 2] !== '<' && text[i - 1] !== '<') {
+        const doc = hereDocument(text, i + 2, bodiesEnd);
+        if (doc === undefined) heredocs = false;
+        else if (doc !== null) {
+          endWord();
+          stdin = { text: doc.quoted ? doc.body : this.expandBody(doc.body), source: from.source };
+          bodiesEnd = doc.bodyEnd;
+          i = doc.opEnd - 1;
+          continue;
+        }
+      }
       if (quote === "'") {
         if (ch === "'") quote = undefined; else cur += ch;
         continue;
@@ -414,6 +545,54 @@ function matchingParen(text: string, start: number): number {
   }
   return -1;
 }
+
+/** A here-document delimiter as scripts write them: `EOF`, `EOSQL`, `END_OF_CONFIG`. */
+const DELIMITER = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * The here-document whose operator `<<` ends just before `at`: `<<EOF`, `<<-EOF` (leading tabs
+ * stripped), `<<'EOF'`/`<<"EOF"`/`<<\EOF` (quoted: not expanded). Its body starts on the line
+ * after the operator, or after the body of an earlier here-document on the same line
+ * (`after`), and ends at the line that is the delimiter. `null` when this is no here-document
+ * (`$((1<<2))`), `undefined` when the delimiter line never comes (each scan reads on to the end,
+ * so the caller stops looking).
+ */
+function hereDocument(text: string, at: number, after: number): { body: string; bodyEnd: number; opEnd: number; quoted: boolean } | null | undefined {
+  let i = at;
+  const strip = text[i] === '-';
+  if (strip) i++;
+  while (text[i] === ' ' || text[i] === '\t') i++;
+  let delimiter = '';
+  let quoted = false;
+  for (; i < text.length && i - at < 80; i++) {
+    const c = text[i]!;
+    if (c === '"' || c === "'") {
+      const close = text.indexOf(c, i + 1);
+      if (close < 0 || close - i > 66) return null;
+      delimiter += text.slice(i + 1, close);
+      quoted = true;
+      i = close;
+    } else if (c === '\\') { quoted = true; }
+    else if (' \t\r\n;|&<>()'.includes(c)) break;
+    else delimiter += c;
+  }
+  if (!DELIMITER.test(delimiter)) return null;
+  const nl = text.indexOf('\n', i);
+  if (nl < 0) return undefined;
+  const start = after > nl ? after : nl + 1;
+  const lines: string[] = [];
+  for (let p = start; p < text.length;) {
+    const e = text.indexOf('\n', p);
+    const end = e < 0 ? text.length : e;
+    let line = text.slice(p, text[end - 1] === '\r' ? end - 1 : end);
+    if (strip) line = line.replace(LEADING_TABS, '');
+    if (line === delimiter) return { body: lines.join('\n') + (lines.length ? '\n' : ''), bodyEnd: e < 0 ? text.length : e + 1, opEnd: i, quoted };
+    lines.push(line);
+    p = end + 1;
+  }
+  return undefined;
+}
+const LEADING_TABS = /^\t+/;
 
 /** `$'…'` as bash decodes it: `\n`, `\t`, `\xHH`, `\NNN` octal, `\uHHHH`... Returns the index past the closing quote. */
 function ansiC(text: string, start: number, out: (s: string) => void): number {

@@ -12,6 +12,7 @@
 // is one set lookup.
 
 import type { Command, CommandReader } from '../objects/commands.ts';
+import { credentialPositions } from '../recognize/command-credentials.ts';
 import { forEachPair } from '../recognize/hosts.ts';
 import { isSensitiveKey, isSensitiveName, type NameSettings } from '../recognize/names.ts';
 import { urlHosts } from '../recognize/url.ts';
@@ -26,18 +27,6 @@ export function wholeValueIsCredential(t: ScannedText, names: NameSettings): boo
   if (t.field === 'header' && AUTH_HEADERS.has(t.envName.trim().toLowerCase())) return true;
   return (t.field === 'env' || t.field === 'header' || t.field === 'option') && isSensitiveName(t.envName, names);
 }
-
-/** Password flags whose names do not say so, per program (openssl's value is `pass:X`, read as words). */
-const PROGRAM_PASSWORD_FLAGS = new Map<string, ReadonlySet<string>>([
-  ['keytool', new Set(['-storepass', '-keypass', '-srcstorepass', '-deststorepass', '-srckeypass', '-destkeypass', '-new'])],
-  ['openssl', new Set(['-passin', '-passout', '-pass', '-password', '-k'])],
-  ['redis-cli', new Set(['-a', '--pass'])], ['valkey-cli', new Set(['-a', '--pass'])], ['keydb-cli', new Set(['-a', '--pass'])],
-  ['redis-benchmark', new Set(['-a'])], ['sshpass', new Set(['-p'])], ['smbclient', new Set(['-U'])],
-]);
-/** Clients whose password is glued to its flag (`mysql -pX`). */
-const GLUED_PASSWORD = new Map<string, string>(
-  ['mysql', 'mysqldump', 'mysqladmin', 'mysqlimport', 'mysqlshow', 'mysqlcheck', 'mysqlpump', 'mysqlbinlog', 'mariadb', 'mariadb-dump', 'mariadb-admin'].map((p) => [p, '-p']),
-);
 
 /** Dotted tails kept per word: `x.summer.io` also hides `summer.io` (a host under a run-time prefix). */
 const MAX_TAILS = 8;
@@ -72,22 +61,10 @@ export class CredentialWords {
   }
 
   private addCommand(cmd: Command, names: NameSettings): void {
-    for (const a of cmd.assignments) if (isSensitiveName(a.name, names)) this.addPlace(a.value);
-    const own = PROGRAM_PASSWORD_FLAGS.get(cmd.program);
-    const glued = GLUED_PASSWORD.get(cmd.program);
-    const args = cmd.args;
-    for (let i = 0; i < args.length; i++) {
-      const text = args[i]!.text;
-      this.afterPasswordWord(text);
-      if (!text.startsWith('-')) continue;
-      const eq = text.indexOf('=');
-      const flag = eq < 0 ? text : text.slice(0, eq);
-      const name = flag.replace(/^-+/, '');
-      const sensitive = own?.has(flag) === true || (name.length > 1 && isSensitiveName(name, names));
-      if (sensitive && eq >= 0) this.addPlace(text.slice(eq + 1));
-      else if (sensitive && i + 1 < args.length) this.addPlace(args[i + 1]!.text);
-      else if (glued !== undefined && text.startsWith(glued) && text.length > glued.length) this.addPlace(text.slice(glued.length));
-    }
+    // The credential rule's own table of programs and forms, so the two cannot drift; every
+    // position counts here, literal or not.
+    credentialPositions(cmd, names, (p) => this.addPlace(p.value));
+    for (const a of cmd.args) this.afterPasswordWord(a.text);
     for (const r of cmd.redirects) this.afterPasswordWord(r.text);
   }
 

