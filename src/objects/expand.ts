@@ -144,6 +144,9 @@ export const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && 
  */
 const DOTTED_PATH = new Set([...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-[]']);
 
+/** Config providers named before `:` inside `${…}` (OpenTelemetry, Kafka, Strimzi, Spring Cloud, Quarkus). */
+const PROVIDERS = new Set(['env', 'file', 'directory', 'secrets', 'strimzienv', 'strimzisecrets', 'strimzifile', 'vault', 'aws', 'gcp', 'azure', 'sm', 'yaml', 'http', 'https', 'k8s', 'secret', 'configmap', 'sys', 'system']);
+
 export function maskPlaceholders(text: string): string {
   if (!text.includes('${') && !text.includes('{{')) return text;
   let out = '';
@@ -162,6 +165,14 @@ export function maskPlaceholders(text: string): string {
       let k = j;
       while (k < text.length && k - j < 256 && DOTTED_PATH.has(text[k]!)) k++;
       if (k > j && text[k] === '}') j = k;
+      // A config provider's reference (OpenTelemetry `${env:API_KEY}`, Kafka
+      // `${file:/etc/kafka/pw.properties:password}`, Strimzi `${secrets:ns/name:key}`): the
+      // program resolves it, so the whole of it is run-time text, not a default value.
+      else if (text[j] === ':' && PROVIDERS.has(text.slice(i + 2, j))) {
+        let e = j + 1;
+        while (e < text.length && e - j < 256 && text[e] !== '}' && text[e] !== '\n' && text[e] !== '$') e++;
+        if (text[e] === '}') j = e;
+      }
       if (text[j] === '}') j++;
       out += text.slice(checkpoint, i) + OPAQUE;
       checkpoint = j;

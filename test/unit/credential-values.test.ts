@@ -175,8 +175,16 @@ describe('credential values', () => {
       ['OPENAI_API_KEY=sk-YOURKEY', env('OPENAI_API_KEY', 'sk-YOURKEY')],
       ['GITHUB_TOKEN=ghp_TOKEN', env('GITHUB_TOKEN', 'ghp_TOKEN')],
       ['SLACK_TOKEN=xoxb-TOKEN', env('SLACK_TOKEN', 'xoxb-BOT-TOKEN')],
+      // Config providers resolve these at run time (OpenTelemetry, Kafka, Strimzi).
+      ['OpenTelemetry ${env:NAME}', env('API_KEY', '${env:DD_API_KEY}')],
+      ['Kafka ${file:path:key}', env('KAFKA_PASSWORD', '${file:/opt/kafka/creds.properties:password}')],
+      ['Strimzi ${secrets:ns/name:key}', env('SASL_PASSWORD', '${secrets:kafka/user:password}')],
     ];
     for (const [what, texts] of ok) it(what, () => expect(findCredentials(texts, settings)).to.deep.equal([]));
+    it('a literal default after a variable is still denied (the program uses it when the variable is unset)', () => {
+      expectFound('${PW:-x}', env('DB_PASSWORD', '${PW:-' + PW + '}'), PW);
+      expectFound('${env:PW}x', env('DB_PASSWORD', '${env:PW}' + PW), PW);
+    });
     it('a vendor prefix with a real random tail is still denied', () => expectFound('nvapi', env('NGC_API_KEY', 'nvapi-' + fakeRandom(64, undefined, 66))));
   });
 
