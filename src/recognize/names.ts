@@ -99,9 +99,15 @@ function sensitiveWords(t: readonly string[], s: NameSettings): boolean {
   // An ID token is an identity assertion, a JWT its format finds; `id-token: write` is a
   // GitHub Actions permission.
   if (t[head] === 'token' && t[head - 1] === 'id') return false;
+  // A token that names an operation, not a caller: a page of results (`next_token`,
+  // `continuation_token`), an idempotent request (AWS `creation_token`), an
+  // Auto Scaling `LifecycleActionToken`. They are handed out by the API and authenticate nothing.
+  if (t[head] === 'token' && head > 0 && OPERATION_TOKENS.has(t[head - 1]!)) return false;
   for (let i = head + 1; i < t.length; i++) if (SETTING_TOKENS.has(t[i]!)) return false;
   return true;
 }
+
+const OPERATION_TOKENS = new Set(['next', 'page', 'pagination', 'continuation', 'resume', 'creation', 'idempotency', 'idempotent', 'action', 'result', 'cancellation']);
 
 /** Index of the last word that ends a credential term in the name, or -1. */
 function credentialHead(t: readonly string[], s: NameSettings): number {
