@@ -6,17 +6,18 @@ import type { CatalogSnapshot } from '../catalog/snapshot.ts';
 import type { Config } from '../config/config.ts';
 import { newBudget } from '../objects/expand.ts';
 import { quoted } from '../objects/quote.ts';
-import { viewNamespace, viewService } from '../objects/subjects.ts';
+import { viewConfigMap, viewNamespace, viewService, type ConfigMapView } from '../objects/subjects.ts';
 import { containerTexts, podTexts, type ContainerTexts, type ScannedText } from '../objects/texts.ts';
 import { describeObject, viewWorkload, type ContainerView, type WorkloadView } from '../objects/workload.ts';
 import { MODE_LABEL } from './annotations.ts';
+import { configMapCredentials } from './configmaps.ts';
 import { compileCredentialSettings, credentialsInCommands, findConfigMapCredentials, findCredentials, hasSensitiveName, type CompiledCredentialSettings } from './credentials.ts';
 import { invalidTarget, judgeDeclaration, judgeNamespace, type Requester } from './governance.ts';
 import { compileHostSettings, hostFinder, hostMatches, type CompiledHostSettings, type HostContext } from './hosts.ts';
 import { hostCandidates, hostsInCommands } from '../recognize/hosts.ts';
 import { readCommandLines } from '../objects/commands.ts';
 import { planInjection } from './injection.ts';
-import { credentialViolation, hiddenHostViolation, hostViolation, shapeWarning, type Judged } from './messages.ts';
+import { configMapViolation, credentialViolation, hiddenHostViolation, unlistedConfigMapViolations, hostViolation, shapeWarning, type Judged } from './messages.ts';
 import { MODES, type CredentialFinding, type JsonPatchOperation, type Mode, type Verdict } from './types.ts';
 import { fitWarnings } from './warnings.ts';
 
@@ -58,7 +59,7 @@ export interface AdmissionInput {
   injectionOnly?: boolean;
 }
 
-/** The object a verdict is about: a workload, a declaration (ExternalName Service) or a Namespace. */
+/** The object a verdict is about: a workload, a declaration (ExternalName Service), a ConfigMap or a Namespace. */
 export interface Subject {
   apiVersion: string;
   kind: string;
@@ -120,7 +121,26 @@ export function judge(input: AdmissionInput, catalog: CatalogSnapshot, policy: P
     const judged = judgeDeclaration(svc, old, input.requester, policy.config, policy.hosts, contextFor(catalog, svc.namespace));
     return { subject, exempt, verdict: verdictOf(mode, judged, labelProblem ? [labelProblem] : [], []) };
   }
+  const cm = input.subResource ? undefined : viewConfigMap(input.object, input.namespace);
+  if (cm) return judgeConfigMap(input, cm, update ? viewConfigMap(input.oldObject, input.namespace) : undefined, catalog, policy);
   return judgeWorkload(input, update, catalog, policy);
+}
+
+/**
+ * A ConfigMap: plaintext credentials in its data, judged as the files its keys name. On UPDATE
+ * only the keys whose value changed: a controller rewriting one key must not be stopped by a
+ * credential another key held before extguard was installed (\`check\` and the audit report
+ * still list it). No host rule: a host written in a ConfigMap reaches nothing by being there.
+ */
+function judgeConfigMap(input: AdmissionInput, cm: ConfigMapView, old: ConfigMapView | undefined, catalog: CatalogSnapshot, policy: Policy): Judgement {
+  const subject = { apiVersion: 'v1', kind: 'ConfigMap', namespace: cm.namespace, name: cm.name };
+  const { mode, exempt, labelProblem } = modeFor(cm.namespace, catalog, policy.config);
+  if (mode === 'off' || cm.deleting || input.injectionOnly) return { subject, exempt, verdict: ALLOW_ALL(mode) };
+  const unchanged = old ? (key: string, value: string): boolean => Object.hasOwn(old.data, key) && old.data[key] === value : undefined;
+  const { findings, more } = configMapCredentials(cm, policy.credentials, unchanged);
+  const judged = findings.map((f) => configMapViolation(cm, f));
+  if (more > 0) judged.push(unlistedConfigMapViolations(cm, more));
+  return { subject, exempt, verdict: verdictOf(mode, judged, labelProblem ? [labelProblem] : [], []) };
 }
 
 function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogSnapshot, policy: Policy): Judgement {
