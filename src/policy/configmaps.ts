@@ -148,6 +148,16 @@ const CIPHERTEXT = /^(?:\{cipher\}|ENC\()/;
  */
 const UNIT_WORDS = new Set(['seconds', 'second', 'secs', 'sec', 'ms', 'millis', 'milliseconds', 'minutes', 'mins', 'hours', 'days', 'weeks', 'validity', 'bytes', 'kb', 'mb', 'bits', 'percent', 'percentage', 'ratio', 'attempts', 'tries']);
 
+/**
+ * The name ends in a unit, or in the plural of a setting word (`queue-sidecar-token-audiences`
+ * is a list of audiences, as `…-token-audience` is one): a setting, whatever it is about.
+ */
+function measuresOrLists(words: readonly string[], s: CompiledCredentialSettings): boolean {
+  const last = words[words.length - 1]!;
+  if (UNIT_WORDS.has(last)) return true;
+  return words.length > 1 && last.length > 3 && last.endsWith('s') && !nameFacts([...words.slice(0, -1), last.slice(0, -1)].join('_'), s).sensitive;
+}
+
 /** Headers whose value is a credential after its scheme word. */
 const AUTH_HEADERS = new Set(['authorization', 'proxy-authorization']);
 
@@ -161,7 +171,7 @@ function entryCredential(e: ConfigEntry, s: CompiledCredentialSettings): string 
     return nameFacts(e.name, s).sensitive && isLiteralSecret(value) ? 'credential in an HTTP header' : undefined;
   }
   const facts = nameFacts(e.name, s);
-  if (facts.sensitive && !UNIT_WORDS.has(facts.words[facts.words.length - 1]!)) {
+  if (facts.sensitive && !measuresOrLists(facts.words, s)) {
     // A connection string is a list of settings; only its credential keys make it one.
     if (facts.connectionString && /[=;]/.test(value)) return inStructure(value, s) ? 'credential in a connection string' : undefined;
     const credential = afterAuthScheme(value);

@@ -186,26 +186,28 @@ function scalar(raw: string): string {
  * from the value.
  */
 function readProperties(text: string, visit: Visit): void {
-  let logical = '';
+  // The parts of one logical line, joined once at its end (slicing a growing string would
+  // copy it at every continuation).
+  let parts: string[] = [];
   let startLine = 0;
-  let continuing = false;
   forEachLine(text, (raw, n) => {
-    const line = continuing ? raw.slice(leading(raw)) : raw;
-    if (!continuing) {
-      const lead = leading(line);
-      if (lead === line.length || line[lead] === '#' || line[lead] === '!') return;
-      startLine = n;
-      logical = line.slice(lead);
+    let line: string;
+    if (parts.length > 0) {
+      line = raw.slice(leading(raw));
     } else {
-      logical += line;
+      const lead = leading(raw);
+      if (lead === raw.length || raw[lead] === '#' || raw[lead] === '!') return;
+      startLine = n;
+      line = raw.slice(lead);
     }
     let slashes = 0;
-    for (let i = logical.length - 1; i >= 0 && logical[i] === '\\'; i--) slashes++;
-    continuing = slashes % 2 === 1;
-    if (continuing) { logical = logical.slice(0, -1); return; }
-    propertyEntry(logical, startLine, visit);
+    for (let i = line.length - 1; i >= 0 && line[i] === '\\'; i--) slashes++;
+    if (slashes % 2 === 1) { parts.push(line.slice(0, -1)); return; }
+    parts.push(line);
+    propertyEntry(parts.join(''), startLine, visit);
+    parts = [];
   });
-  if (continuing) propertyEntry(logical, startLine, visit);
+  if (parts.length > 0) propertyEntry(parts.join(''), startLine, visit);
 }
 
 function propertyEntry(line: string, number: number, visit: Visit): void {
