@@ -57,6 +57,11 @@ export interface AdmissionInput {
    * once, from /validate, which runs every rule on the object after all mutations.
    */
   injectionOnly?: boolean;
+  /**
+   * ConfigMaps the caller holds, by namespace and name (`check` with them among its inputs):
+   * a workload's envFrom and configMapKeyRef then read their values. The webhook holds none.
+   */
+  configMaps?: (namespace: string, name: string) => Readonly<Record<string, string>> | undefined;
 }
 
 /** The object a verdict is about: a workload, a declaration (ExternalName Service), a ConfigMap or a Namespace. */
@@ -210,7 +215,7 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     hostCandidates(texts, hosts.add, false);
     const inCommands = new Map<ScannedText, string>();
     readCommandLines(texts, [credentialsInCommands(policy.credentials, inCommands), hostsInCommands(hosts.add)]);
-    const credentials = [...findCredentials(texts, policy.credentials, inCommands), ...findConfigMapCredentials(fromConfigMap, policy.credentials)];
+    const credentials = [...withSources(texts, findCredentials(texts, policy.credentials, inCommands)), ...findConfigMapCredentials(fromConfigMap, policy.credentials)];
     for (const f of credentials) record('plaintext-credential', () => credentialViolation(workload, holder, f));
     if (texts.length === 0) return;
     const hidden = credentialBearing(texts, credentials, policy.credentials);
@@ -239,7 +244,9 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
   // Pod-level fields first (hostAliases, dnsConfig, network volumes); an ephemeral-containers
   // request cannot change them.
   if (!ephemeral) judgeTexts('', { texts: podTexts(workload, budget), fromConfigMap: [] });
-  for (const c of containers) judgeTexts(c.name, containerTexts(c, budget, workload.podMetadata));
+  const held = input.configMaps;
+  const configMaps = held ? (name: string) => held(workload.namespace, name) : undefined;
+  for (const c of containers) judgeTexts(c.name, containerTexts(c, budget, workload.podMetadata, configMaps));
   if (unlisted > 0) judged.push(unlistedViolations(workload, unlisted, unlistedRule!));
   return { subject, workload, exempt, verdict: verdictOf(mode, judged, notes, injection.patch) };
 }
@@ -262,6 +269,17 @@ function credentialBearing(texts: readonly ScannedText[], found: readonly Creden
     }
   }
   return new Set([...seen].map((t) => t.path));
+}
+
+/** Findings in values read from a ConfigMap at hand say where the value is kept, and that the fix is a Secret. */
+function withSources(texts: readonly ScannedText[], found: CredentialFinding[]): CredentialFinding[] {
+  if (!texts.some((t) => t.from !== undefined)) return found;
+  const from = new Map<string, string>();
+  for (const t of texts) if (t.from !== undefined) from.set(t.path, t.from);
+  return found.map((f) => {
+    const where = from.get(f.path);
+    return where === undefined ? f : { ...f, what: `${f.what}; the value is ${where}`, fromConfigMap: true };
+  });
 }
 
 /** An UPDATE that leaves every container exactly as it was. */

@@ -164,3 +164,54 @@ describe('ConfigMaps: ordinary configuration stays allowed', () => {
     });
   }
 });
+
+describe('check: workloads that read a ConfigMap among the inputs', () => {
+  const deployment = (container: Record<string, unknown>, namespace = 'shop'): Record<string, unknown> => ({
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace },
+    spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'x', ...container }] } } },
+  });
+  const docs = (...objects: Record<string, unknown>[]) => objects.map((object, i) => ({ source: `test#${i}`, object }));
+  // A ConfigMap whose key is no credential name, so only the workload's variable name makes it one.
+  const settings = configMap({ LOG_LEVEL: 'info', PASS: PW, mode: 'fast' });
+
+  it('envFrom: each key is a variable, prefix applied; the finding is at the workload\'s envFrom and names the key', async () => {
+    const { checkManifests } = await import('../../src/cli/report.ts');
+    const run = checkManifests(docs(configMap({ LOG_LEVEL: 'info', DB_PASSWORD: PW }), deployment({ envFrom: [{ configMapRef: { name: 'app-config' } }] })), [], policyOf());
+    const web = run.report.results.find((r) => r.kind === 'Deployment')!;
+    expect(web.allowed).to.equal(false);
+    const v = web.violations.find((x) => x.path.includes('envFrom'))!;
+    expect(v.path).to.equal('spec.template.spec.containers[0].envFrom[0].configMapRef["DB_PASSWORD"]');
+    expect(v.message).to.contain('ConfigMap app-config').and.contain('"DB_PASSWORD"').and.contain('Secret').and.not.contain(PW);
+    // The ConfigMap itself is judged and listed too.
+    expect(run.report.results.find((r) => r.kind === 'ConfigMap')?.allowed).to.equal(false);
+  });
+
+  it('envFrom with a prefix: the variable name is the prefix and the key', async () => {
+    const { checkManifests } = await import('../../src/cli/report.ts');
+    const run = checkManifests(docs(settings, deployment({ envFrom: [{ configMapRef: { name: 'app-config' }, prefix: 'DB_' }] })), [], policyOf());
+    // DB_PASS is a credential's name; PASS alone in the ConfigMap is judged as a variable too.
+    const web = run.report.results.find((r) => r.kind === 'Deployment')!;
+    expect(web.violations.map((x) => x.path)).to.include('spec.template.spec.containers[0].envFrom[0].configMapRef["PASS"]');
+  });
+
+  it('configMapKeyRef: the value is judged under the env name', async () => {
+    const { checkManifests } = await import('../../src/cli/report.ts');
+    const cm = configMap({ value1: PW, level: 'info' });
+    const run = checkManifests(docs(cm, deployment({ env: [{ name: 'API_TOKEN', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'value1' } } }, { name: 'LOG', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'level' } } }] })), [], policyOf());
+    const web = run.report.results.find((r) => r.kind === 'Deployment')!;
+    expect(web.violations.map((x) => x.path)).to.deep.equal(['spec.template.spec.containers[0].env[0].valueFrom.configMapKeyRef']);
+    expect(web.violations[0]!.message).to.contain('key "value1" of ConfigMap app-config').and.not.contain(PW);
+    // The ConfigMap alone holds nothing that says credential: it is not listed.
+    expect(run.report.results.map((r) => r.kind)).to.deep.equal(['Deployment']);
+  });
+
+  it('a reference in the ConfigMap is no credential, and a ConfigMap of another namespace is not read', async () => {
+    const { checkManifests } = await import('../../src/cli/report.ts');
+    const refs = checkManifests(docs(configMap({ DB_PASSWORD: '${DB_PASSWORD}' }), deployment({ envFrom: [{ configMapRef: { name: 'app-config' } }] })), [], policyOf());
+    expect(refs.report.summary.denied).to.equal(0);
+    const other = checkManifests(docs(configMap({ v: PW }, 'other'), deployment({ env: [{ name: 'API_TOKEN', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'v' } } }] })), [], policyOf());
+    // Not at hand: judged by the name alone, as the webhook does.
+    const web = other.report.results.find((r) => r.kind === 'Deployment')!;
+    expect(web.violations[0]!.message).to.contain('sensitive variable read from a ConfigMap');
+  });
+});
