@@ -1,9 +1,11 @@
 // Types for bench/shapes.js, so the TypeScript tests can import its generators.
 export declare const MAX_OBJECT_BYTES: number;
+/** The API server's limit on a ConfigMap's data and binaryData together. */
+export declare const MAX_CONFIGMAP_DATA_BYTES: number;
 export interface Shape {
   name: string;
   what: string;
-  /** The Deployment as JSON text (some are nested too deep for JSON.stringify). */
+  /** The Deployment (a ConfigMap for configmap-*) as JSON text (some are nested too deep for JSON.stringify). */
   text(): string;
 }
 export declare function shapes(): Shape[];

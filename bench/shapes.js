@@ -126,7 +126,29 @@ export function ordinaryPod(name = 'web') {
   };
 }
 
-/** Every shape: name, what it is, and a function producing the Deployment's JSON text. */
+/** The API server refuses a ConfigMap whose data and binaryData exceed 1 MiB together. */
+export const MAX_CONFIGMAP_DATA_BYTES = 1024 * KiB;
+const CONFIGMAP_FILL = MAX_CONFIGMAP_DATA_BYTES - 4 * KiB;
+const configMap = (data) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'worst', namespace: 'shop' }, data });
+const cmFill = (unit) => unit.repeat(Math.floor(CONFIGMAP_FILL / Buffer.byteLength(unit)));
+
+/** ConfigMaps of the largest size, one per grammar, aimed at each reader's loops. */
+const CONFIGMAP_SHAPES = [
+  ['properties-continuations', 'a.properties', 'k\\\n'],
+  ['properties-passwords', 'a.properties', 'k.password=s3cr3tQx9\n'],
+  ['yaml-dashes', 'a.yaml', '- '],
+  ['yaml-flow', 'a.yaml', null],
+  ['json-nesting', 'a.json', '{"a":'],
+  ['toml-open-strings', 'a.toml', 'k = """\n'],
+  ['ini-sections', 'my.cnf', '[s]\npassword = s3cr3tQx9\n'],
+  ['nginx-headers', 'nginx.conf', 'proxy_set_header Authorization "Bearer s3cr3tQx9";\n'],
+  ['conf-quotes', 'redis.conf', '"'],
+  ['pgpass-colons', '.pgpass', ':'],
+  ['text-provider-refs', 'run.sh', '${env:'],
+  ['text-erb-opens', 'run.sh', '<%'],
+];
+
+/** Every shape: name, what it is, and a function producing the object's JSON text (a Deployment, or a ConfigMap for configmap-*). */
 export function shapes() {
   return [
     ...[128 * KiB, FILL].map((n) => ({ name: `args-flag-${size(n)}`, what: `one args entry "--AAAA…" of ${size(n)}`, text: () => withContainer({ args: [`--${'A'.repeat(n)}`] }) })),
@@ -174,5 +196,15 @@ export function shapes() {
     { name: 'template-braces', what: `env value: ${size(FILL)} of "{{x}}${'$'}{Y}"`, text: () => withContainer({ env: [{ name: 'DB_PASSWORD', value: fill('{{x}}${Y}') }] }) },
     ...[['percent', '%41'], ['idna', 'é.']].map(([name, unit]) => ({ name: `url-host-${name}`, what: `one URL whose host is ${size(FILL)} of "${unit}"`, text: () => withContainer({ env: [{ name: 'API_URL', value: `https://${fill(unit)}/x` }] }) })),
     { name: 'probe-script-100k-words', what: 'livenessProbe exec sh -c script of 100k words', text: () => withContainer({ livenessProbe: { exec: { command: ['sh', '-c', script(100_000)] } } }) },
+    ...CONFIGMAP_SHAPES.map(([name, key, unit]) => ({
+      name: `configmap-${name}`,
+      what: unit === null ? `ConfigMap ${key}: one flow map of ${size(CONFIGMAP_FILL)}` : `ConfigMap ${key}: ${size(CONFIGMAP_FILL)} of ${JSON.stringify(unit)}`,
+      text: () => configMap({ [key]: unit === null ? `k: {${cmFill('a: b, ')}}` : cmFill(unit) }),
+    })),
+    {
+      name: 'configmap-30k-keys',
+      what: 'ConfigMap of 30k keys K<i>_PASSWORD with literal values',
+      text: () => configMap(Object.fromEntries(Array.from({ length: 30_000 }, (_, i) => [`K${i}_PASSWORD`, `s3cr3t${i}Qx`]))),
+    },
   ];
 }

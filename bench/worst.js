@@ -124,6 +124,9 @@ function call(port, ca, agent, method, path, body, timeoutMs) {
 
 const DEPLOYMENTS = { kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, resource: { group: 'apps', version: 'v1', resource: 'deployments' } };
 const PODS = { kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' } };
+const CONFIGMAPS = { kind: { group: '', version: 'v1', kind: 'ConfigMap' }, resource: { group: '', version: 'v1', resource: 'configmaps' } };
+/** The review type of a shape's text: configmap-* shapes are ConfigMaps, the rest Deployments. */
+const typeOf = (objectText) => (objectText.startsWith('{"apiVersion":"v1","kind":"ConfigMap"') ? CONFIGMAPS : DEPLOYMENTS);
 
 /**
  * The AdmissionReview around an object given as JSON text (it may be too deep to re-stringify),
@@ -196,7 +199,7 @@ async function throughServer(root, certs, ca, objectText, capMs) {
   try {
     const { port, agent, health } = await warmUp(server, root, ca);
     const uid = `worst-${Date.now()}`;
-    const body = reviewText(uid, objectText);
+    const body = reviewText(uid, objectText, { type: typeOf(objectText) });
     let answer;
     try {
       const r = await call(port, ca, agent, 'POST', '/validate?timeout=10s', body, capMs);

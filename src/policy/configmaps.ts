@@ -86,6 +86,23 @@ const REFERENCE_SPAN = 512;
 
 function configReferences(text: string): string {
   if (!text.includes('$__') && !text.includes('${') && !text.includes('%(') && !text.includes('<%')) return text;
+  // The next `}`, `)`, `%>` and newline are searched once and reused while the scan is behind
+  // them, so a text of unclosed openers is read a bounded number of times.
+  const next = new Map<string, number>();
+  const after = (what: string, from: number): number => {
+    const known = next.get(what);
+    if (known !== undefined && (known < 0 || known >= from)) return known;
+    const found = text.indexOf(what, from);
+    next.set(what, found);
+    return found;
+  };
+  /** Just past the first `close` at or after `from`, on the same line and within REFERENCE_SPAN; else -1. */
+  const closing = (from: number, close: string): number => {
+    const at = after(close, from);
+    if (at < 0 || at - from > REFERENCE_SPAN) return -1;
+    const newline = after('\n', from);
+    return newline >= 0 && newline < at ? -1 : at + close.length;
+  };
   let out = '';
   let from = 0;
   for (let i = 0; i < text.length; i++) {
@@ -93,16 +110,15 @@ function configReferences(text: string): string {
     let end = -1;
     if (c === '$' && text.startsWith('$__', i)) {
       const brace = wordThen(text, i + 3, '{');
-      if (brace > 0) end = closing(text, brace, '}');
+      if (brace > 0) end = closing(brace, '}');
     } else if (c === '$' && text[i + 1] === '{') {
       const colon = wordThen(text, i + 2, ':');
-      if (colon > 0 && PROVIDERS.has(text.slice(i + 2, colon).toLowerCase())) end = closing(text, colon, '}');
+      if (colon > 0 && PROVIDERS.has(text.slice(i + 2, colon).toLowerCase())) end = closing(colon, '}');
     } else if (c === '%' && text[i + 1] === '(') {
-      const paren = closing(text, i + 2, ')');
+      const paren = closing(i + 2, ')');
       if (paren > 0 && text[paren] === 's') end = paren + 1;
     } else if (c === '<' && text[i + 1] === '%') {
-      const close = text.indexOf('%>', i + 2);
-      if (close > 0 && close - i < REFERENCE_SPAN && !text.slice(i, close).includes('\n')) end = close + 2;
+      end = closing(i + 2, '%>');
     }
     if (end > 0) {
       out += text.slice(from, i) + OPAQUE;
@@ -116,18 +132,11 @@ function configReferences(text: string): string {
 /** The index of `then` right after a run of word characters starting at `i`, or -1. */
 function wordThen(text: string, i: number, then: string): number {
   let j = i;
-  while (j < text.length && j - i < 64 && /[A-Za-z0-9_]/.test(text[j]!)) j++;
+  while (j < text.length && j - i < 64 && isWordChar(text.charCodeAt(j))) j++;
   return j > i && text[j] === then ? j : -1;
 }
 
-/** Just past the first `close` after `from` on the same line, within REFERENCE_SPAN; else -1. */
-function closing(text: string, from: number, close: string): number {
-  for (let j = from; j < text.length && j - from < REFERENCE_SPAN; j++) {
-    if (text[j] === '\n') return -1;
-    if (text[j] === close) return j + 1;
-  }
-  return -1;
-}
+const isWordChar = (c: number): boolean => c === 95 || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
 /** A value as the rules read it: no forged OPAQUE, program references and placeholders opaque. */
 function prepared(value: string): string {

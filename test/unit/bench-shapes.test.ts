@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { viewWorkload } from '../../src/objects/workload.ts';
-import { FLOOD, floodText, MAX_OBJECT_BYTES, ordinaryPod, shapes } from '../../bench/shapes.js';
+import { viewConfigMap } from '../../src/objects/subjects.ts';
+import { FLOOD, floodText, MAX_CONFIGMAP_DATA_BYTES, MAX_OBJECT_BYTES, ordinaryPod, shapes } from '../../bench/shapes.js';
 
 // The worst-case bench only means something if the API server would have let each shape through.
 describe('bench worst-case shapes', () => {
@@ -10,7 +11,17 @@ describe('bench worst-case shapes', () => {
     expect(new Set(all.map((s) => s.name)).size).to.equal(all.length);
   });
 
-  for (const s of all) {
+  for (const s of all.filter((x) => x.name.startsWith('configmap-'))) {
+    it(`${s.name} is a ConfigMap in shop under the API server's 1 MiB data limit`, () => {
+      const object = JSON.parse(s.text()) as { apiVersion: string; kind: string; metadata: { namespace: string }; data: Record<string, string> };
+      expect([object.apiVersion, object.kind, object.metadata.namespace]).to.deep.equal(['v1', 'ConfigMap', 'shop']);
+      const bytes = Object.entries(object.data).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+      expect(bytes, 'data bytes').to.be.at.most(MAX_CONFIGMAP_DATA_BYTES);
+      expect(viewConfigMap(object, 'shop')?.kind).to.equal('ConfigMap');
+    });
+  }
+
+  for (const s of all.filter((x) => !x.name.startsWith('configmap-'))) {
     it(`${s.name} is a Deployment in shop under the API server's 3 MiB limit`, () => {
       const text = s.text();
       expect(Buffer.byteLength(text), 'bytes').to.be.below(MAX_OBJECT_BYTES);

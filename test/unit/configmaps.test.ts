@@ -215,3 +215,18 @@ describe('check: workloads that read a ConfigMap among the inputs', () => {
     expect(web.violations[0]!.message).to.contain('sensitive variable read from a ConfigMap');
   });
 });
+
+describe('ConfigMaps: bounded', () => {
+  it('judges every bench ConfigMap shape of the largest size in linear time', async function () {
+    this.timeout(60_000);
+    const { shapes } = await import('../../bench/shapes.js');
+    for (const s of shapes().filter((x) => x.name.startsWith('configmap-'))) {
+      const object = JSON.parse(s.text());
+      const start = process.hrtime.bigint();
+      judgeCreate(object, catalogOf([]));
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      // Well under the judge's 2 s deadline even on a loaded CI machine.
+      expect(ms, s.name).to.be.below(1500);
+    }
+  });
+});
