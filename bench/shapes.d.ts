@@ -1,5 +1,7 @@
 // Types for bench/shapes.js, so the TypeScript tests can import its generators.
 export declare const MAX_OBJECT_BYTES: number;
+/** The API server's limit on a ConfigMap's data and binaryData together. */
+export declare const MAX_CONFIGMAP_DATA_BYTES: number;
 export interface Shape {
   name: string;
   what: string;

@@ -163,6 +163,25 @@ function configMapShapes() {
   ];
 }
 
+const CONFIGMAP_FILL = MAX_CONFIGMAP_DATA_BYTES - 4 * KiB;
+const cmFill = (unit) => unit.repeat(Math.floor(CONFIGMAP_FILL / Buffer.byteLength(unit)));
+
+/** ConfigMaps of the largest size, one per grammar, aimed at each reader's loops. */
+const CONFIGMAP_SHAPES = [
+  ['properties-continuations', 'a.properties', 'k\\\n'],
+  ['properties-passwords', 'a.properties', 'k.password=s3cr3tQx9\n'],
+  ['yaml-dashes', 'a.yaml', '- '],
+  ['yaml-flow', 'a.yaml', null],
+  ['json-nesting', 'a.json', '{"a":'],
+  ['toml-open-strings', 'a.toml', 'k = """\n'],
+  ['ini-sections', 'my.cnf', '[s]\npassword = s3cr3tQx9\n'],
+  ['nginx-headers', 'nginx.conf', 'proxy_set_header Authorization "Bearer s3cr3tQx9";\n'],
+  ['conf-quotes', 'redis.conf', '"'],
+  ['pgpass-colons', '.pgpass', ':'],
+  ['text-provider-refs', 'run.sh', '${env:'],
+  ['text-erb-opens', 'run.sh', '<%'],
+];
+
 /** Every shape: name, what it is, its kind when not a Deployment, and a function producing the object's JSON text. */
 export function shapes() {
   return [
@@ -216,5 +235,17 @@ export function shapes() {
     { name: 'args-yaml-lines-1.4MB', what: `args entry: ${size(SEMICOLONS_BYTES)} of "a: b\\n"`, text: () => withContainer({ args: [fill(YAML_LINES, SEMICOLONS_BYTES)] }) },
     ...configMapShapes(),
     { name: 'probe-script-100k-words', what: 'livenessProbe exec sh -c script of 100k words', text: () => withContainer({ livenessProbe: { exec: { command: ['sh', '-c', script(100_000)] } } }) },
+    ...CONFIGMAP_SHAPES.map(([name, key, unit]) => ({
+      name: `configmap-${name}`,
+      kind: 'ConfigMap',
+      what: unit === null ? `ConfigMap ${key}: one flow map of ${size(CONFIGMAP_FILL)}` : `ConfigMap ${key}: ${size(CONFIGMAP_FILL)} of ${JSON.stringify(unit)}`,
+      text: () => JSON.stringify(configMap({ [key]: unit === null ? `k: {${cmFill('a: b, ')}}` : cmFill(unit) })),
+    })),
+    {
+      name: 'configmap-25k-password-keys',
+      kind: 'ConfigMap',
+      what: 'ConfigMap of 25k keys K<i>_PASSWORD, each a distinct literal, filling the data allowance',
+      text: () => JSON.stringify(configMap(Object.fromEntries(Array.from({ length: 25_000 }, (_, i) => [`K${i}_PASSWORD`, `s3cr3tQx9-${String(i).padStart(6, '0')}-Zq8w7e6r5`])))),
+    },
   ];
 }

@@ -88,6 +88,7 @@ export const UNREADABLE_OBJECT = 'UNREADABLE_OBJECT';
  */
 export function checkManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs = false, read: ReadNotes = {}): CheckRun {
   const catalog = catalogFor(inputs, declarations, policy, trustInputs);
+  const configMaps = configMapsIn([...declarations, ...inputs]);
   const results: CheckResult[] = [];
   const locations: (string | undefined)[] = [];
   const documents: ManifestDocument[] = [];
@@ -96,7 +97,7 @@ export function checkManifests(inputs: readonly ManifestDocument[], declarations
     const { object, source, file, line } = document;
     let j;
     try {
-      j = judge({ operation: 'CREATE', object, dryRun: true }, catalog, policy);
+      j = judge({ operation: 'CREATE', object, dryRun: true, configMaps }, catalog, policy);
     } catch (err) {
       if (!(err instanceof ShapeError || err instanceof ExpansionLimitError)) throw err;
       errors.push({ file: file ?? source, ...(line ? { line } : {}), reason: `cannot be judged: ${err.message}`, code: err instanceof ShapeError ? UNREADABLE_OBJECT : TOO_COMPLEX });
@@ -105,6 +106,9 @@ export function checkManifests(inputs: readonly ManifestDocument[], declarations
     const w = j.subject;
     if (!w || (w.kind === 'Service' && !isExternalName(object))) continue;
     const v = j.verdict;
+    // A ConfigMap is listed when it has something to say: most of a repository's ConfigMaps
+    // are plain settings, and listing each would bury the workloads.
+    if (w.kind === 'ConfigMap' && v.violations.length === 0 && v.warnings.length === 0) continue;
     results.push({
       apiVersion: w.apiVersion, kind: w.kind, namespace: w.namespace, name: w.name,
       mode: v.mode, allowed: v.allowed, violations: v.violations, warnings: v.warnings, patch: v.patch,
@@ -125,6 +129,26 @@ export function checkManifests(inputs: readonly ManifestDocument[], declarations
     },
   };
   return { report, locations, documents, files: read.files ?? 0 };
+}
+
+/**
+ * The data of the ConfigMaps among the documents, by namespace and name (the last of a name
+ * wins, as the last apply would), for workloads that read them through envFrom or
+ * configMapKeyRef. binaryData is no text and is left out.
+ */
+export function configMapsIn(documents: readonly ManifestDocument[]): (namespace: string, name: string) => Readonly<Record<string, string>> | undefined {
+  const byName = new Map<string, Record<string, string>>();
+  for (const { object } of documents) {
+    if (typeof object !== 'object' || object === null) continue;
+    const o = object as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown }; data?: unknown };
+    if (o.apiVersion !== 'v1' || o.kind !== 'ConfigMap' || typeof o.metadata?.name !== 'string') continue;
+    if (typeof o.data !== 'object' || o.data === null || Array.isArray(o.data)) continue;
+    const data: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o.data)) if (typeof v === 'string') data[k] = v;
+    const namespace = typeof o.metadata.namespace === 'string' && o.metadata.namespace !== '' ? o.metadata.namespace : 'default';
+    byName.set(`${namespace}/${o.metadata.name}`, data);
+  }
+  return (namespace, name) => byName.get(`${namespace}/${name}`);
 }
 
 function isExternalName(object: unknown): boolean {

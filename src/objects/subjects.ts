@@ -55,3 +55,26 @@ export function viewService(object: unknown, requestNamespace?: string): Declara
   const namespace = requestNamespace || (typeof metadata['namespace'] === 'string' && metadata['namespace']) || 'default';
   return { kind: 'Service', name: nameOf(metadata), namespace, type, ...(typeof externalName === 'string' ? { externalName } : {}) };
 }
+
+export interface ConfigMapView {
+  kind: 'ConfigMap';
+  name: string;
+  namespace: string;
+  /** `data`: file names (or variable names) and their text. `binaryData` is not read: bytes are no config text. */
+  data: Readonly<Record<string, string>>;
+  /** metadata.deletionTimestamp is set: an update only lets it go. */
+  deleting: boolean;
+}
+
+/** A core/v1 ConfigMap, or undefined for anything else. */
+export function viewConfigMap(object: unknown, requestNamespace?: string): ConfigMapView | undefined {
+  if (!isObject(object) || object['apiVersion'] !== 'v1' || object['kind'] !== 'ConfigMap') return undefined;
+  const metadata = metadataOf(object);
+  const data = object['data'] ?? {};
+  if (!isObject(data)) throw new ShapeError('data: expected a map of strings');
+  for (const [key, value] of Object.entries(data)) {
+    if (typeof value !== 'string') throw new ShapeError(`data[${JSON.stringify(key.slice(0, 253))}]: expected a string`);
+  }
+  const namespace = requestNamespace || (typeof metadata['namespace'] === 'string' && metadata['namespace']) || 'default';
+  return { kind: 'ConfigMap', name: nameOf(metadata), namespace, data: data as Record<string, string>, deleting: metadata['deletionTimestamp'] != null };
+}

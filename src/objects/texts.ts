@@ -65,7 +65,16 @@ export interface ScannedText {
   argv?: string;
   /** env indices of the variables whose values this text took through $(VAR). */
   refs?: number[];
+  /** Where the value is kept when not in the object: `key "K" of ConfigMap ns/name` (only `check` knows the ConfigMap). */
+  from?: string;
 }
+
+/**
+ * The data of a ConfigMap in the workload's namespace, when the caller holds it (`check` with
+ * the ConfigMap among its inputs); the webhook holds none, and judges each ConfigMap at its
+ * own admission instead.
+ */
+export type ConfigMapData = (name: string) => Readonly<Record<string, string>> | undefined;
 
 /** A sensitive-looking variable sourced from a ConfigMap: judged by name, since no value is here. */
 export interface ConfigMapSourced {
@@ -120,10 +129,32 @@ function handlers(c: ContainerView): Handler[] {
  * not at all; they are expanded here like command and args anyway, a superset: the literal
  * parts are judged either way, and a value assembled through $(VAR) is judged whole.
  */
-export function containerTexts(c: ContainerView, budget: ExpansionBudget, meta: PodMetadata = NO_METADATA): ContainerTexts {
+export function containerTexts(c: ContainerView, budget: ExpansionBudget, meta: PodMetadata = NO_METADATA, configMaps?: ConfigMapData): ContainerTexts {
   const texts: ScannedText[] = [];
   const fromConfigMap: ConfigMapSourced[] = [];
   const vars = new Map<string, Known>();
+  // envFrom comes first: the kubelet sets those variables, then env overrides them. Each key of
+  // a ConfigMap at hand becomes a variable (prefix applied) holding its value; they take
+  // negative indices so that they never stand for an env entry.
+  const envFrom = c.container['envFrom'];
+  if (configMaps && Array.isArray(envFrom)) {
+    let fromIndex = -1;
+    envFrom.forEach((source: unknown, i) => {
+      if (!isObject(source) || !isObject(source['configMapRef']) || typeof source['configMapRef']['name'] !== 'string') return;
+      const name = source['configMapRef']['name'];
+      const data = configMaps(name);
+      if (!data) return;
+      const prefix = typeof source['prefix'] === 'string' ? source['prefix'] : '';
+      for (const [key, raw] of Object.entries(data)) {
+        if (typeof raw !== 'string' || key.includes('=')) continue;
+        const envName = prefix + key;
+        const value = maskPlaceholders(unforged(raw));
+        const index = fromIndex--;
+        vars.set(envName, { value, index });
+        if (value !== '') texts.push({ field: 'env', index, envName, value, path: `${c.path}.envFrom[${i}].configMapRef[${JSON.stringify(key)}]`, from: `key ${JSON.stringify(key)} of ConfigMap ${name}` });
+      }
+    });
+  }
   const env = c.container['env'];
   if (Array.isArray(env)) {
     env.forEach((e: Json, index) => {
@@ -139,6 +170,15 @@ export function containerTexts(c: ContainerView, budget: ExpansionBudget, meta: 
         const value = maskPlaceholders(unforged(handed.text));
         vars.set(name, { value, index });
         if (value !== '') texts.push({ field: 'env', index, envName: name, writtenAs: [handed.key], value, path: `${c.path}.env[${index}].valueFrom.fieldRef` });
+        return;
+      }
+      const keyRef = isObject(valueFrom) && isObject(valueFrom['configMapKeyRef']) ? valueFrom['configMapKeyRef'] : undefined;
+      const held = keyRef && typeof keyRef['name'] === 'string' && typeof keyRef['key'] === 'string' ? configMaps?.(keyRef['name']) : undefined;
+      if (keyRef && held && Object.hasOwn(held, keyRef['key'] as string) && typeof held[keyRef['key'] as string] === 'string') {
+        // The ConfigMap is at hand: its value is judged under this variable's name, like a literal.
+        const value = maskPlaceholders(unforged(held[keyRef['key'] as string]!));
+        vars.set(name, { value, index });
+        if (value !== '') texts.push({ field: 'env', index, envName: name, value, path: `${c.path}.env[${index}].valueFrom.configMapKeyRef`, from: `key ${JSON.stringify(keyRef['key'])} of ConfigMap ${keyRef['name'] as string}` });
         return;
       }
       if (valueFrom != null) {

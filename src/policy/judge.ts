@@ -6,10 +6,11 @@ import type { CatalogSnapshot } from '../catalog/snapshot.ts';
 import type { Config } from '../config/config.ts';
 import { newBudget } from '../objects/expand.ts';
 import { quoted } from '../objects/quote.ts';
-import { viewNamespace, viewService } from '../objects/subjects.ts';
+import { viewConfigMap, viewNamespace, viewService, type ConfigMapView } from '../objects/subjects.ts';
 import { containerTexts, podTexts, type ContainerTexts, type ScannedText } from '../objects/texts.ts';
 import { describeObject, viewWorkload, type ContainerView, type WorkloadView } from '../objects/workload.ts';
 import { MODE_LABEL } from './annotations.ts';
+import { configMapCredentials } from './configmaps.ts';
 import { compileCredentialSettings, credentialsInCommands, findConfigMapCredentials, findCredentials, hasSensitiveName, type CompiledCredentialSettings } from './credentials.ts';
 import { invalidTarget, judgeDeclaration, judgeNamespace, type Requester } from './governance.ts';
 import { compileHostSettings, hostFinder, hostMatches, shownHost, type CompiledHostSettings, type HostContext } from './hosts.ts';
@@ -17,7 +18,7 @@ import { CredentialWords, wholeValueIsCredential } from './credential-places.ts'
 import { hostCandidates, hostsInCommands } from '../recognize/hosts.ts';
 import { readCommandLines } from '../objects/commands.ts';
 import { planInjection } from './injection.ts';
-import { credentialViolation, hiddenHostViolation, hostViolation, shapeWarning, type Judged } from './messages.ts';
+import { configMapViolation, credentialViolation, hiddenHostViolation, unlistedConfigMapViolations, hostViolation, shapeWarning, type Judged } from './messages.ts';
 import { MODES, type CredentialFinding, type JsonPatchOperation, type Mode, type Verdict } from './types.ts';
 import { fitWarnings } from './warnings.ts';
 
@@ -57,9 +58,14 @@ export interface AdmissionInput {
    * once, from /validate, which runs every rule on the object after all mutations.
    */
   injectionOnly?: boolean;
+  /**
+   * ConfigMaps the caller holds, by namespace and name (`check` with them among its inputs):
+   * a workload's envFrom and configMapKeyRef then read their values. The webhook holds none.
+   */
+  configMaps?: (namespace: string, name: string) => Readonly<Record<string, string>> | undefined;
 }
 
-/** The object a verdict is about: a workload, a declaration (ExternalName Service) or a Namespace. */
+/** The object a verdict is about: a workload, a declaration (ExternalName Service), a ConfigMap or a Namespace. */
 export interface Subject {
   apiVersion: string;
   kind: string;
@@ -121,7 +127,26 @@ export function judge(input: AdmissionInput, catalog: CatalogSnapshot, policy: P
     const judged = judgeDeclaration(svc, old, input.requester, policy.config, policy.hosts, contextFor(catalog, svc.namespace));
     return { subject, exempt, verdict: verdictOf(mode, judged, labelProblem ? [labelProblem] : [], []) };
   }
+  const cm = input.subResource ? undefined : viewConfigMap(input.object, input.namespace);
+  if (cm) return judgeConfigMap(input, cm, update ? viewConfigMap(input.oldObject, input.namespace) : undefined, catalog, policy);
   return judgeWorkload(input, update, catalog, policy);
+}
+
+/**
+ * A ConfigMap: plaintext credentials in its data, judged as the files its keys name. On UPDATE
+ * only the keys whose value changed: a controller rewriting one key must not be stopped by a
+ * credential another key held before extguard was installed (\`check\` and the audit report
+ * still list it). No host rule: a host written in a ConfigMap reaches nothing by being there.
+ */
+function judgeConfigMap(input: AdmissionInput, cm: ConfigMapView, old: ConfigMapView | undefined, catalog: CatalogSnapshot, policy: Policy): Judgement {
+  const subject = { apiVersion: 'v1', kind: 'ConfigMap', namespace: cm.namespace, name: cm.name };
+  const { mode, exempt, labelProblem } = modeFor(cm.namespace, catalog, policy.config);
+  if (mode === 'off' || cm.deleting || input.injectionOnly) return { subject, exempt, verdict: ALLOW_ALL(mode) };
+  const unchanged = old ? (key: string, value: string): boolean => Object.hasOwn(old.data, key) && old.data[key] === value : undefined;
+  const { findings, more } = configMapCredentials(cm, policy.credentials, unchanged);
+  const judged = findings.map((f) => configMapViolation(cm, f));
+  if (more > 0) judged.push(unlistedConfigMapViolations(cm, more));
+  return { subject, exempt, verdict: verdictOf(mode, judged, labelProblem ? [labelProblem] : [], []) };
 }
 
 function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogSnapshot, policy: Policy): Judgement {
@@ -192,7 +217,7 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
     const inCommands = new Map<ScannedText, string>();
     const secretWords = new CredentialWords(texts, policy.credentials);
     readCommandLines(texts, [credentialsInCommands(policy.credentials, inCommands), hostsInCommands(hosts.add, policy.credentials), secretWords.reader(policy.credentials)]);
-    const credentials = [...findCredentials(texts, policy.credentials, inCommands), ...findConfigMapCredentials(fromConfigMap, policy.credentials)];
+    const credentials = [...withSources(texts, findCredentials(texts, policy.credentials, inCommands)), ...findConfigMapCredentials(fromConfigMap, policy.credentials)];
     for (const f of credentials) record('plaintext-credential', () => credentialViolation(workload, holder, f));
     if (texts.length === 0) return;
     const hidden = credentialBearing(texts, credentials, policy.credentials);
@@ -222,7 +247,9 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
   // Pod-level fields first (hostAliases, dnsConfig, network volumes); an ephemeral-containers
   // request cannot change them.
   if (!ephemeral) judgeTexts('', { texts: podTexts(workload, budget), fromConfigMap: [] });
-  for (const c of containers) judgeTexts(c.name, containerTexts(c, budget, workload.podMetadata));
+  const held = input.configMaps;
+  const configMaps = held ? (name: string) => held(workload.namespace, name) : undefined;
+  for (const c of containers) judgeTexts(c.name, containerTexts(c, budget, workload.podMetadata, configMaps));
   if (unlisted > 0) judged.push(unlistedViolations(workload, unlisted, unlistedRule!));
   return { subject, workload, exempt, verdict: verdictOf(mode, judged, notes, injection.patch) };
 }
@@ -245,6 +272,17 @@ function credentialBearing(texts: readonly ScannedText[], found: readonly Creden
     }
   }
   return new Set([...seen].map((t) => t.path));
+}
+
+/** Findings in values read from a ConfigMap at hand say where the value is kept, and that the fix is a Secret. */
+function withSources(texts: readonly ScannedText[], found: CredentialFinding[]): CredentialFinding[] {
+  if (!texts.some((t) => t.from !== undefined)) return found;
+  const from = new Map<string, string>();
+  for (const t of texts) if (t.from !== undefined) from.set(t.path, t.from);
+  return found.map((f) => {
+    const where = from.get(f.path);
+    return where === undefined ? f : { ...f, what: `${f.what}; the value is ${where}`, fromConfigMap: true };
+  });
 }
 
 /** An UPDATE that leaves every container exactly as it was. */

@@ -4,6 +4,7 @@
 import { describeObject, type WorkloadView } from '../objects/workload.ts';
 import { trimEndChars } from '../recognize/scan.ts';
 import { METADATA_HOSTS, type ShownHost } from './hosts.ts';
+import { CONFIGMAP_LISTED, describeFinding, type ConfigMapFinding } from './configmaps.ts';
 import type { CredentialFinding, HostFinding, Violation } from './types.ts';
 
 type ObjectRef = Pick<WorkloadView, 'kind' | 'namespace' | 'name'>;
@@ -48,6 +49,33 @@ export function credentialViolation(obj: ObjectRef, container: string, f: Creden
         'or declare the endpoint as an ExternalName Service with extguard.io/secret and annotate the workload with extguard.io/inject.',
   };
   return { violation, warning: warningLine(violation, `plaintext credential (${f.what}); move it to a Secret and use secretKeyRef`) };
+}
+
+/**
+ * A credential kept in a ConfigMap's data: which key, which grammar and line, never the value.
+ * The fix keeps the file whole: a Secret mounts the same way (volumes[].secret), and a single
+ * value is read with secretKeyRef.
+ */
+export function configMapViolation(obj: ObjectRef, f: ConfigMapFinding): Judged {
+  const where = describeFinding(f);
+  const violation: Violation = {
+    rule: 'plaintext-credential',
+    container: '',
+    path: f.path,
+    message: `${describeObject(obj)}: ${where} holds a plaintext credential (${f.what}); anyone who may read ConfigMaps in the namespace can read it. ` +
+      'Fix: move it into a Secret and mount that Secret where the ConfigMap was mounted (volumes[].secret), or read the value with env[].valueFrom.secretKeyRef; ' +
+      'in the file, refer to it the way its program reads the environment or a file (e.g. ${env:NAME}).',
+  };
+  return { violation, warning: warningLine(violation, `plaintext credential (${f.what}) in ${where}; move it to a Secret`) };
+}
+
+/** The last violation of a ConfigMap with more than CONFIGMAP_LISTED credentials: how many more. */
+export function unlistedConfigMapViolations(obj: ObjectRef, count: number): Judged {
+  const violation: Violation = {
+    rule: 'plaintext-credential', container: '', path: 'data',
+    message: `${describeObject(obj)}: ${count} more plaintext credential(s) not listed (a ConfigMap is listed up to ${CONFIGMAP_LISTED}). Fix those, then check again.`,
+  };
+  return { violation, warning: `[plaintext-credential] ${count} more credential(s) in the ConfigMap's data not listed` };
 }
 
 /** A DNS-1035 label for a Service named after a host: api.stripe.com -> api-stripe-com. */

@@ -28,8 +28,8 @@ describe('manifests/ against a real API server', function () {
     expect(certs.status, certs.stderr).to.equal(0);
     const bundle = /caBundle: (\S+)/.exec(certs.stdout)![1]!;
     const patch = readFileSync(join(dir, 'manifests/self-signed/cabundle-patch.yaml'), 'utf8');
-    // One per webhook entry: validate, declarations, namespaces and mutate.
-    expect(patch.match(/caBundle: (\S+)/g)).to.deep.equal(Array(4).fill(`caBundle: ${bundle}`));
+    // One per webhook entry: validate, declarations, configmaps, namespaces and mutate.
+    expect(patch.match(/caBundle: (\S+)/g)).to.deep.equal(Array(5).fill(`caBundle: ${bundle}`));
     // Namespaced objects can only be dry-run into a namespace that exists: the shipped one,
     // with its Pod Security label.
     const ns = await cp.kubectl(['apply', '-f', join(root, 'manifests/base/namespace.yaml')]);

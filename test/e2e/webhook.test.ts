@@ -187,6 +187,32 @@ describe('extguard through a real kube-apiserver', function () {
       expect(r.stderr).not.to.contain(SECRET);
     });
 
+    it('denies a ConfigMap holding a plaintext password in enforce: the error names the key and its format, never the value', async () => {
+      const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'leaky-config', namespace: 'e2e-enforce' }, data: { LOG_LEVEL: 'info', 'application.properties': `spring.datasource.password=${SECRET}\n` } };
+      const r = await apply(cm);
+      expect(r.code).to.not.equal(0);
+      expect(r.stderr).to.contain('denied the request').and.contain('ConfigMap e2e-enforce/leaky-config').and.contain('"application.properties"').and.contain('Java properties');
+      expect(r.stdout + r.stderr).not.to.contain(SECRET);
+      expect(hook.logs()).not.to.contain(SECRET);
+      const gone = await cp.kubectl(['get', 'configmap', 'leaky-config', '-n', 'e2e-enforce']);
+      expect(gone.stderr).to.match(/NotFound/);
+    });
+
+    it('admits a ConfigMap holding a plaintext password in a warn namespace, and kubectl prints the warning', async () => {
+      const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'warned-config', namespace: 'e2e-warn' }, data: { DB_PASSWORD: SECRET } };
+      const r = await apply(cm);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stderr).to.match(/Warning: \[plaintext-credential\] data\.DB_PASSWORD/);
+      expect(r.stdout + r.stderr).not.to.contain(SECRET);
+    });
+
+    it('admits ordinary ConfigMaps in enforce, hosts included', async () => {
+      const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'e2e-enforce' }, data: { API_URL: 'https://undeclared.example.net', 'app.properties': 'db.password=${DB_PASSWORD}\n' } };
+      const r = await apply(cm);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stderr).not.to.contain('Warning');
+    });
+
     it('kubectl apply --dry-run=server prints the same warnings, reaches the webhook with dryRun and stores nothing', async () => {
       const r = await apply(podManifest('dry', 'e2e-warn', { env: leakyEnv() }), '--dry-run=server');
       expect(r.code, r.stderr).to.equal(0);
@@ -318,8 +344,17 @@ describe('extguard through a real kube-apiserver', function () {
     });
 
     it('kinds the webhook does not cover are never blocked', async () => {
+      const r = await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'while-down', namespace: 'e2e-enforce' }, stringData: { a: 'b' } });
+      expect(r.code, r.stderr).to.equal(0);
+    });
+
+    it('ConfigMap writes are not blocked (failurePolicy Ignore): controllers keep working while extguard is down', async () => {
+      const cfg = await getJson('validatingwebhookconfiguration', 'extguard', NAMESPACE);
+      expect(cfg.webhooks.find((w: any) => w.name === 'configmaps.extguard.io')?.failurePolicy).to.equal('Ignore');
       const r = await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'while-down', namespace: 'e2e-enforce' }, data: { a: 'b' } });
       expect(r.code, r.stderr).to.equal(0);
+      const u = await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'while-down', namespace: 'e2e-enforce' }, data: { a: 'c' } });
+      expect(u.code, u.stderr).to.equal(0);
     });
 
     it('Namespaces and Services that do not touch what extguard guards are never blocked (matchConditions)', async () => {

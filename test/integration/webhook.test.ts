@@ -102,9 +102,40 @@ describe('webhook over HTTPS', function () {
     });
 
     it('allows kinds it does not cover and exempt namespaces', async () => {
-      const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'shop' }, data: { password: 'x' } };
-      expect((await hook.post('/validate', review(cm))).json().response.allowed).to.equal(true);
+      // A Secret is where a credential belongs.
+      const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'c', namespace: 'shop' }, stringData: { password: FAKE_PASSWORD } };
+      expect((await hook.post('/validate', review(secret))).json().response.allowed).to.equal(true);
       expect((await hook.post('/validate', review(leaky('kube-system')))).json().response.allowed).to.equal(true);
+    });
+
+    describe('ConfigMaps', () => {
+      const cm = (namespace: string) => ({
+        apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config', namespace },
+        data: { LOG_LEVEL: 'info', 'application.properties': `spring.datasource.url=jdbc:postgresql://db/shop\nspring.datasource.password=${FAKE_PASSWORD}\n` },
+      });
+      it('denies a plaintext credential in a ConfigMap in enforce: key and file format named, value never echoed', async () => {
+        const res = await hook.post('/validate', review(cm('shop')));
+        const r = res.json().response;
+        expect(r.allowed).to.equal(false);
+        expect(r.status.message).to.contain('ConfigMap shop/app-config').and.contain('"application.properties"').and.contain('Java properties').and.contain('Secret');
+        expect(r.warnings.join('\n')).to.contain('[plaintext-credential] data["application.properties"]');
+        expect(res.text).not.to.contain(FAKE_PASSWORD);
+      });
+      it('warns in a warn namespace and annotates in an audit one', async () => {
+        const warn = await hook.post('/validate', review(cm('staging')));
+        expect(warn.json().response.allowed).to.equal(true);
+        expect(warn.json().response.warnings.join('\n')).to.contain('[plaintext-credential]');
+        expect(warn.text).not.to.contain(FAKE_PASSWORD);
+        const audit = await hook.post('/validate', review(cm('legacy')));
+        expect(audit.json().response.allowed).to.equal(true);
+        expect(audit.json().response.auditAnnotations.mode).to.equal('audit');
+        expect(audit.text).not.to.contain(FAKE_PASSWORD);
+      });
+      it('allows ordinary settings and judges no hosts in a ConfigMap', async () => {
+        const plain = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'plain', namespace: 'shop' }, data: { API_URL: 'https://undeclared.example.net/v1', 'nginx.conf': 'proxy_pass https://undeclared.example.net;' } };
+        const r = (await hook.post('/validate', review(plain))).json().response;
+        expect(r).to.deep.equal({ uid: r.uid, allowed: true });
+      });
     });
 
     it('answers an object of an unknown shape with a well-formed AdmissionReview error', async () => {
