@@ -14,7 +14,7 @@
 import type { Command, CommandReader } from '../objects/commands.ts';
 import { credentialPositions } from '../recognize/command-credentials.ts';
 import { forEachPair } from '../recognize/hosts.ts';
-import { isSensitiveKey, isSensitiveName, type NameSettings } from '../recognize/names.ts';
+import { isSensitiveKey, nameFacts, type NameSettings } from '../recognize/names.ts';
 import { urlHosts } from '../recognize/url.ts';
 import type { ScannedText } from '../objects/texts.ts';
 
@@ -23,9 +23,12 @@ const AUTH_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 
 
 /** The whole value is a credential place: its name says it holds one. */
 export function wholeValueIsCredential(t: ScannedText, names: NameSettings): boolean {
+  // A value handed over by the downward API is named where it lands (the variable) and where
+  // it is written (the annotation's key, the file's path): any of them may say credential.
+  if (t.writtenAs?.some((name) => nameFacts(name, names).sensitive)) return true;
   if (t.envName === undefined) return false;
   if (t.field === 'header' && AUTH_HEADERS.has(t.envName.trim().toLowerCase())) return true;
-  return (t.field === 'env' || t.field === 'header' || t.field === 'option') && isSensitiveName(t.envName, names);
+  return (t.field === 'env' || t.field === 'header' || t.field === 'option') && nameFacts(t.envName, names).sensitive;
 }
 
 /** Dotted tails kept per word: `x.summer.io` also hides `summer.io` (a host under a run-time prefix). */

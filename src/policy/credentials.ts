@@ -170,14 +170,6 @@ function inHeader(name: string, value: string, s: CompiledCredentialSettings): s
   return undefined;
 }
 
-/** The text is a credential by its name alone (a sensitive variable or header): its hosts are not shown either. */
-export function hasSensitiveName(t: ScannedText, s: CompiledCredentialSettings): boolean {
-  if (t.writtenAs?.some((name) => nameFacts(name, s).sensitive)) return true;
-  if (t.envName === undefined) return false;
-  if (t.field === 'header' && AUTH_HEADERS.has(t.envName.trim().toLowerCase())) return true;
-  return (t.field === 'env' || t.field === 'header' || t.field === 'option') && nameFacts(t.envName, s).sensitive;
-}
-
 /** The credential rule's reader of commands: what each command line passes, into `found`. */
 export function credentialsInCommands(s: CompiledCredentialSettings, found: Map<ScannedText, string>): CommandReader<ScannedText> {
   return (cmd, textOf) => inCommand(cmd, s, (k, what) => {

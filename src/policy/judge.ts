@@ -11,7 +11,7 @@ import { containerTexts, podTexts, type ContainerTexts, type ScannedText } from 
 import { describeObject, viewWorkload, type ContainerView, type WorkloadView } from '../objects/workload.ts';
 import { MODE_LABEL } from './annotations.ts';
 import { configMapCredentials } from './configmaps.ts';
-import { compileCredentialSettings, credentialsInCommands, findConfigMapCredentials, findCredentials, hasSensitiveName, type CompiledCredentialSettings } from './credentials.ts';
+import { compileCredentialSettings, credentialsInCommands, findConfigMapCredentials, findCredentials, type CompiledCredentialSettings } from './credentials.ts';
 import { invalidTarget, judgeDeclaration, judgeNamespace, type Requester } from './governance.ts';
 import { compileHostSettings, hostFinder, hostMatches, shownHost, type CompiledHostSettings, type HostContext } from './hosts.ts';
 import { CredentialWords, wholeValueIsCredential } from './credential-places.ts';
@@ -263,7 +263,7 @@ function credentialBearing(texts: readonly ScannedText[], found: readonly Creden
   const withCredential = new Set(found.map((f) => f.path));
   const envByIndex = new Map<number, ScannedText>();
   for (const t of texts) if (t.field === 'env') envByIndex.set(t.index, t);
-  const queue = texts.filter((t) => withCredential.has(t.path) || hasSensitiveName(t, s) || wholeValueIsCredential(t, s));
+  const queue = texts.filter((t) => withCredential.has(t.path) || wholeValueIsCredential(t, s));
   const seen = new Set(queue);
   for (let t = queue.pop(); t; t = queue.pop()) {
     for (const i of t.refs ?? []) {

@@ -98,10 +98,6 @@ export const PLACES: readonly Place[] = [
   {
     name: 'downward API volume file',
     objects: (s) => [pod({}, { annotations: { 'db-pass': s }, spec: { volumes: [{ name: 'pw', downwardAPI: { items: [{ path: 'password', fieldRef: { fieldPath: "metadata.annotations['db-pass']" } }] } }] } })],
-    knownEcho: {
-      shapes: ['url'],
-      why: "the file's name (`path: password`) does not reach the judge: src/objects/texts.ts hands downward-API files over without it",
-    },
   },
   {
     name: 'CSI volumeAttributes password',
