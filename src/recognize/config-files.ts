@@ -41,7 +41,7 @@ export const FORMAT_NAMES: Readonly<Record<ConfigFormat, string>> = {
 /** Extensions whose programs read `key value` directives, or `key = value` lines, with `#` comments. */
 const DIRECTIVE_FILES = new Set(['conf']);
 /** Files without an extension that name a program's config, read as text. */
-const TEXT_FILES = new Set(['corefile', 'dockerfile', 'makefile', 'caddyfile', 'procfile', 'jenkinsfile', 'gemfile', 'vagrantfile', 'htpasswd', '.htpasswd', 'known_hosts', 'authorized_keys', 'hosts', 'resolv', 'crontab', 'nsswitch', 'license', 'readme', 'notice']);
+const TEXT_FILES = new Set(['nsswitch.conf', 'passwd', 'group', 'resolv.conf', 'host.conf', 'corefile', 'dockerfile', 'makefile', 'caddyfile', 'procfile', 'jenkinsfile', 'gemfile', 'vagrantfile', 'htpasswd', '.htpasswd', 'known_hosts', 'authorized_keys', 'hosts', 'resolv', 'crontab', 'nsswitch', 'license', 'readme', 'notice']);
 /** Extensions of scripts, documents and key material: text, whatever their key is called. */
 const TEXT_EXTENSIONS = new Set([
   'sh', 'bash', 'zsh', 'ps1', 'py', 'rb', 'js', 'mjs', 'ts', 'lua', 'pl', 'php', 'go', 'java', 'groovy', 'tpl', 'tmpl', 'j2', 'jinja', 'jinja2',
@@ -95,12 +95,50 @@ export function readConfigFile(key: string, text: string, visit: Visit): ConfigF
     case 'dotenv': readDotenv(text, visit); break;
     case 'directives': readDirectives(text, visit); break;
     case 'pgpass': readPgpass(text, visit); break;
-    case 'variable': visit({ name: key, value: text, line: 1 }); break;
+    // A document kept under a bare key (KServe's `credentials: {"s3": {"s3AccessKeyIDName": …}}`,
+    // Argo CD's `dex.config`): its program parses it, so its own keys say what each value is.
+    case 'variable': {
+      const document = documentFormat(text);
+      if (document === 'json') readJson(text, visit);
+      else if (document === 'yaml') readYaml(text, visit);
+      else visit({ name: key, value: text, line: 1 });
+      break;
+    }
     // An init script (`docker-entrypoint-initdb.d/*.sql`, `*.sh`, mongo `*.js`) creating users:
     // the statement's grammar says where the password is.
     case 'sql': case 'text': readSqlPasswords(text, visit); break;
   }
   return format;
+}
+
+/**
+ * The value of a bare key is a whole document when it spans lines as JSON (`{`/`[` first) or
+ * as YAML mappings (`name: value` lines); a one-line value is the variable's value.
+ */
+function documentFormat(text: string): 'json' | 'yaml' | undefined {
+  const t = text.trimStart();
+  if (t.startsWith('{') || t.startsWith('[')) return 'json';
+  if (!text.includes('\n')) return undefined;
+  let lines = 0;
+  let mappings = 0;
+  forEachLineUntil(text, 64, (line) => {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) return;
+    lines++;
+    if (YAML_MAPPING_LINE.test(line)) mappings++;
+  });
+  return lines > 0 && mappings * 2 >= lines ? 'yaml' : undefined;
+}
+const YAML_MAPPING_LINE = /^[ \t]{0,64}(?:- )?[A-Za-z_][\w.-]{0,63}:(?:[ \t]|$)/;
+
+/** Calls `each` on the first `max` lines only. */
+function forEachLineUntil(text: string, max: number, each: (line: string) => void): void {
+  let start = 0;
+  for (let n = 0; n < max && start <= text.length; n++) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    each(text.slice(start, end));
+    start = end + 1;
+  }
 }
 
 /** Literal passwords of SQL and mongosh statements, as `password` entries on their lines. */

@@ -53,7 +53,7 @@ const INSTRUCTION_WORDS = new Set([
   'be', 'something', 'secure', 'strong', 'random', 'later', 'before', 'deploy', 'deploying', 'use', 'using', 'prod', 'production', 'please', 'of', 'for', 'and',
   'key', 'keys', 'api', 'apikey', 'token', 'tokens', 'password', 'passwd', 'pass', 'pw', 'pwd', 'passphrase', 'secret', 'secrets', 'credential', 'credentials',
   'creds', 'access', 'client', 'private', 'auth', 'personal', 'service', 'account', 'app', 'application', 'user', 'username', 'name', 'id', 'db', 'database',
-  'admin', 'root', 'bot', 'webhook', 'url', 'string', 'connection', 'license', 'new', 'string', 'one', 'that',
+  'admin', 'root', 'bot', 'webhook', 'url', 'string', 'connection', 'license', 'new', 'string', 'one', 'that', 'default',
 ]);
 const INSTRUCTION_HERE = /[-_ .]here$/i;
 
@@ -96,6 +96,12 @@ const HEADER_NAME = /^(?:x-[a-z0-9-]+|authorization|proxy-authorization|cookie)$
 const URL_ONLY = /^[a-z][a-z0-9+.-]*:\/\/\S+$/i;
 /** Public halves of key pairs and certificates: shared by design. */
 const PUBLIC_KEY = /^(?:(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-[a-z0-9]+|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) AAAA|-----BEGIN (?:PUBLIC KEY|RSA PUBLIC KEY|CERTIFICATE|PGP PUBLIC KEY BLOCK)-----)/;
+/**
+ * Keys their vendors publish for browsers and mobile apps to embed: Stripe's publishable
+ * `pk_live_`/`pk_test_`, PostHog's project key `phc_` (write-only event ingestion). They
+ * identify an account and authorise nothing secret.
+ */
+const PUBLISHABLE_KEY = /^(?:pk_(?:live|test)_[A-Za-z0-9]{10}|phc_[A-Za-z0-9]{20})[A-Za-z0-9]*$/;
 /** What an AUTH setting names when it is not a credential: a mechanism. */
 const AUTH_MECHANISM = /^(?:basic|bearer|digest|token|tokens|oauth|oauth2|oidc|jwt|ldap|saml|kerberos|gssapi|ntlm|mtls|tls|x509|cert|certificate|apikey|api-key|api_key|password|md5|scram-sha-256|scram-sha-1|trust|peer|plain|anonymous|internal|external|local|iam|sso|keycloak|dex|header|cookie|session|optional|required)$/i;
 
@@ -151,7 +157,7 @@ function isWholeLiteral(raw: string, reader: Reader): boolean {
   if (!literalToKubelet && REFERENCE.test(v)) return false;
   return !(TRUNCATED.test(v) || SECRET_MANAGER.test(v) || PLACEHOLDER.test(v) || isInstruction(v) || VENDOR_PLACEHOLDER.test(v) || MASKED.test(v) || DOCUMENTATION.test(v)
     || SETTING_NUMBER.test(v) || BOOLEAN.test(v) || MODE_WORD.test(v) || DURATION.test(v) || isPath(v) || HEADER_NAME.test(v) || URL_ONLY.test(v)
-    || PUBLIC_KEY.test(v) || isEmptyArmour(v));
+    || PUBLIC_KEY.test(v) || PUBLISHABLE_KEY.test(v) || isEmptyArmour(v));
 }
 
 /**

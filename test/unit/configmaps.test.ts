@@ -55,6 +55,8 @@ const positives: Row[] = [
   { what: 'CREATE USER … WITH PASSWORD in an init.sql (postgres docker-entrypoint-initdb.d)', data: { 'init.sql': `CREATE DATABASE shop;\nCREATE USER shop WITH ENCRYPTED PASSWORD '${PW}';\n` }, secret: PW },
   { what: 'IDENTIFIED BY in a shell init script', data: { 'init.sh': `#!/bin/sh\nmysql -uroot <<SQL\nCREATE USER 'app'@'%' IDENTIFIED BY '${PW}';\nSQL\n` }, secret: PW },
   { what: 'db.createUser pwd in a mongo init script', data: { 'init-mongo.js': `db.createUser({user: 'app', pwd: '${PW}', roles: ['readWrite']})` }, secret: PW },
+  { what: 'a JSON document under a bare key with a literal password in it', data: { credentials: `{"s3": {"accessKey": "AKIA", "secretAccessKey": "${PW}"}}` }, secret: PW },
+  { what: 'a one-line value under a bare sensitive key is the variable', data: { credentials: PW }, secret: PW },
   { what: 'a Spring default after the placeholder is what the program gets', data: { 'application.properties': `spring.datasource.password=\${DB_PASSWORD:${PW}}` }, secret: PW },
 ];
 
@@ -156,6 +158,12 @@ describe('ConfigMaps: ordinary configuration stays allowed', () => {
     ['a commented-out directive', { 'redis.conf': '# requirepass foobared\nport 6379\n' }],
     ['empty values', { DB_PASSWORD: '', 'a.properties': 'password=\n', 'my.cnf': '[client]\npassword=\n' }],
     ['a .sql file with no credential', { 'init.sql': 'CREATE TABLE t (password_hash text);' }],
+    // Found by reading real repositories' findings (issue 21's after-run).
+    ['nsswitch.conf names sources, not passwords', { 'nsswitch.conf': 'passwd:         compat\ngroup:          compat\nshadow:         compat\nhosts:          files dns\n' }],
+    ['redis-ha placeholders an init script replaces', { 'redis.conf': 'requirepass replace-default-auth\nmasterauth replace-default-auth\n', 'sentinel.conf': 'sentinel auth-pass mymaster replace-default-auth\n' }],
+    ['a JSON document under a bare key holds settings (KServe credentials)', { credentials: '{\n  "storageSpecSecretName": "storage-config",\n  "s3": {\n    "s3AccessKeyIDName": "AWS_ACCESS_KEY_ID",\n    "s3SecretAccessKeyName": "AWS_SECRET_ACCESS_KEY",\n    "s3Endpoint": ""\n  }\n}' }],
+    ['a YAML document under a bare key holds settings', { credentials: 'secretName: storage-config\nkeyName: password\n' }],
+    ['keys vendors publish for browsers (PostHog project key, Stripe publishable key)', { 'cassette.yaml': 'interactions:\n- request:\n    body: \'{"api_key": "phc_' + 'Q7mZk2Wd9Lx4Rt8Vb3Nc6Hf1Jp5Sy0Ga", "batch": []}\'\n', STRIPE_KEY: 'pk_live_' + '51HxQ2mZk2Wd9Lx4Rt8Vb3Nc' }],
     ['SQL passwords from psql variables and the environment', { 'init.sql': "CREATE USER app WITH PASSWORD :'app_password';\nALTER ROLE r PASSWORD NULL;\n", 'init.sh': 'psql -c "CREATE USER app WITH PASSWORD \'$APP_PASSWORD\'"\n' }],
     ['nginx basic auth realm and user file', { 'nginx.conf': 'auth_basic "Restricted";\nauth_basic_user_file /etc/nginx/.htpasswd;\nproxy_set_header Authorization $http_authorization;\n' }],
     ['an OpenTelemetry attribute', { 'collector.yaml': 'processors:\n  attributes:\n    actions:\n      - key: http.request.header.authorization\n        action: delete\n      - key: db.user\n        value: app\n        action: upsert\n' }],
