@@ -12,7 +12,7 @@ import { OPAQUE, maskPlaceholders, unforged } from '../objects/expand.ts';
 import type { ConfigMapView } from '../objects/subjects.ts';
 import { FORMAT_NAMES, readConfigFile, type ConfigEntry, type ConfigFormat } from '../recognize/config-files.ts';
 import { findFormat, hasJwt } from '../recognize/formats.ts';
-import { afterAuthScheme, isAuthMechanism, isLiteralSecret, isSelfNamed, unquote } from '../recognize/literals.ts';
+import { afterAuthScheme, isAuthMechanism, isLiteralSecret, isSelfNamed, namesSecretObject, unquote } from '../recognize/literals.ts';
 import { nameFacts } from '../recognize/names.ts';
 import { urlSpans } from '../recognize/scan.ts';
 import { inStructure } from '../recognize/structured.ts';
@@ -185,6 +185,7 @@ function entryCredential(e: ConfigEntry, s: CompiledCredentialSettings): string 
     if (facts.connectionString && /[=;]/.test(value)) return inStructure(value, s) ? 'credential in a connection string' : undefined;
     const credential = afterAuthScheme(value);
     if (facts.auth && isAuthMechanism(credential)) return undefined;
+    if (namesSecretObject(facts.words, credential)) return undefined;
     if (isLiteralSecret(credential) && !isSelfNamed(e.name, credential)) return 'sensitive key with a literal value';
     return undefined;
   }

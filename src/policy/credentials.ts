@@ -16,7 +16,7 @@
 import { RE2JS } from 're2js';
 import type { ConfigMapSourced } from '../objects/texts.ts';
 import { findFormat, hasJwt } from '../recognize/formats.ts';
-import { afterAuthScheme, isAuthMechanism, isLiteralSecret, isSelfNamed } from '../recognize/literals.ts';
+import { afterAuthScheme, isAuthMechanism, namesSecretObject, isLiteralSecret, isSelfNamed } from '../recognize/literals.ts';
 import { nameFacts } from '../recognize/names.ts';
 import { identifierWords, someKeyValue, urlSpans } from '../recognize/scan.ts';
 import { readCommandLines, type CommandReader } from '../objects/commands.ts';
@@ -118,7 +118,7 @@ function underSensitiveName(name: string, value: string, s: CompiledCredentialSe
   if (!facts.sensitive) return undefined;
   const credential = afterAuthScheme(value);
   if (facts.auth && isAuthMechanism(credential)) return undefined;
-  if (facts.words[facts.words.length - 1] === 'secret' && credential.length <= 253 && OBJECT_NAME.test(credential) && TLS_SUFFIX.test(credential)) return undefined;
+  if (namesSecretObject(facts.words, credential)) return undefined;
   if (facts.fingerprinted && FINGERPRINTS.test(credential.trim())) return undefined;
   return isLiteralSecret(credential, 'kubelet') && !isSelfNamed(name, credential) ? 'sensitive variable name with a literal value' : undefined;
 }
@@ -129,12 +129,6 @@ function underSensitiveName(name: string, value: string, s: CompiledCredentialSe
  */
 const FINGERPRINTS = /^(?:0x)?[0-9A-Fa-f]{16}(?:[0-9A-Fa-f]{24})?(?:[ ,]+(?:0x)?[0-9A-Fa-f]{16}(?:[0-9A-Fa-f]{24})?)*$/;
 
-/**
- * The name of a Kubernetes Secret that holds a certificate, under a `*_SECRET` variable
- * (ECK's `WEBHOOK_SECRET=elastic-webhook-server-cert`): a reference to where the key lives.
- */
-const OBJECT_NAME = /^[a-z0-9][a-z0-9-]*$/;
-const TLS_SUFFIX = /-(?:cert|certs|tls|ca|certificate|certificates)$/;
 
 /** Headers whose value is a credential after its scheme word: `Authorization: Bearer x`. */
 const AUTH_HEADERS = new Set(['authorization', 'proxy-authorization']);

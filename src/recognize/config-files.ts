@@ -55,6 +55,9 @@ const YAML_KEYS = new Set(['dex.config', 'oidc.config', 'resource.customizations
 export function formatOf(key: string): ConfigFormat {
   const lower = key.toLowerCase();
   const base = lower.slice(lower.lastIndexOf('/') + 1);
+  // Knative's `_example`: documentation its controllers never read (every config-* ConfigMap
+  // has one); only forms that are credentials wherever they are written count there.
+  if (base === '_example') return 'text';
   if (YAML_KEYS.has(base)) return 'yaml';
   if (TEXT_FILES.has(base)) return 'text';
   if (base === '.env' || base.endsWith('.env') || base === '.envrc' || base.startsWith('.env.')) return 'dotenv';
@@ -542,14 +545,15 @@ function readJson(text: string, visit: Visit): void {
       while (j < text.length && text[j] !== '"' && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
       const s = unescapeDouble(text.slice(i + 1, Math.min(j, text.length)));
       if (expectKey) { lastKey = s; expectKey = false; }
-      else visit({ name: containers[containers.length - 1] === '[' ? keys[keys.length - 1] ?? '' : lastKey, value: s, line });
+      // An array's items are a list, not the one value its key names: judged by form only.
+      else visit({ name: containers[containers.length - 1] === '[' ? '' : lastKey, value: s, line });
       i = j;
       continue;
     }
     if ((c >= '0' && c <= '9') || c === '-') {
       let j = i;
       while (j < text.length && /[0-9eE.+-]/.test(text[j]!)) j++;
-      if (!expectKey) visit({ name: containers[containers.length - 1] === '[' ? keys[keys.length - 1] ?? '' : lastKey, value: text.slice(i, j), line });
+      if (!expectKey) visit({ name: containers[containers.length - 1] === '[' ? '' : lastKey, value: text.slice(i, j), line });
       i = j - 1;
     }
   }
@@ -602,7 +606,10 @@ function readYaml(text: string, visit: Visit): void {
     if (raw === '' || raw[0] === '*') return;
     const name = key === 'value' && sibling?.indent === indent ? sibling.name : key;
     if (raw[0] === '|' || raw[0] === '>') { block = { name, line: n, keyIndent: indent, contentIndent: -1, value: '' }; return; }
-    if (raw[0] === '{' || raw[0] === '[') { readJson(flowAsJson(raw), (e) => visit({ ...e, name: e.name || name, line: n })); return; }
+    // A flow sequence is a list, not the one value its key names (`secret: [status, secret]` is
+    // a kube-state-metrics path); its items are judged by their form only.
+    if (raw[0] === '[') { readJson(flowAsJson(raw), (e) => visit({ ...e, line: n })); return; }
+    if (raw[0] === '{') { readJson(flowAsJson(raw), (e) => visit({ ...e, name: e.name || name, line: n })); return; }
     const value = scalar(raw);
     if (key === 'name' || key === 'key') sibling = { indent, name: value };
     visit({ name, value, line: n });

@@ -215,3 +215,18 @@ const schemeWord = (part: string): string => (part.endsWith('%20') ? part.slice(
 export function isAuthMechanism(value: string): boolean {
   return AUTH_MECHANISM.test(unquote(value.trim()));
 }
+
+/**
+ * Under a name whose head is `secret`, a value that names a Kubernetes Secret object rather
+ * than holding one: a certificate's Secret (ECK's `WEBHOOK_SECRET=elastic-webhook-server-cert`)
+ * or a `namespace/name` reference (Knative's `default-tls-secret: "ns/name"`). Both are DNS
+ * names the API server would accept, which a password rarely is in that exact form.
+ */
+export function namesSecretObject(words: readonly string[], value: string): boolean {
+  if (words[words.length - 1] !== 'secret' || value.length > 253 + 64) return false;
+  const v = unquote(value.trim());
+  return (OBJECT_NAME.test(v) && TLS_SUFFIX.test(v)) || NAMESPACED_NAME.test(v);
+}
+const OBJECT_NAME = /^[a-z0-9][a-z0-9-]*$/;
+const TLS_SUFFIX = /-(?:cert|certs|tls|ca|certificate|certificates)$/;
+const NAMESPACED_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\/[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/;

@@ -69,8 +69,8 @@ describe('config files: YAML', () => {
 });
 
 describe('config files: JSON, INI, TOML, dotenv, pgpass', () => {
-  it('JSON: each value under its key; array elements under the array key', () => {
-    expect(pairs('a.json', '{"a": {"password": "p"}, "n": 5, "tokens": ["t1", "t2"]}')).to.deep.equal([['password', 'p'], ['n', '5'], ['tokens', 't1'], ['tokens', 't2']]);
+  it('JSON: each value under its key; array elements are a list, under no name (judged by their form only)', () => {
+    expect(pairs('a.json', '{"a": {"password": "p"}, "n": 5, "tokens": ["t1", "t2"]}')).to.deep.equal([['password', 'p'], ['n', '5'], ['', 't1'], ['', 't2']]);
   });
   it('INI: sections, = and :, ; and # comments, quoted values', () => {
     expect(pairs('my.cnf', '[client]\n; c\n# c\npassword = "p"\nuser: u\nskip-name-resolve\n')).to.deep.equal([['password', 'p'], ['user', 'u']]);

@@ -57,6 +57,7 @@ const positives: Row[] = [
   { what: 'db.createUser pwd in a mongo init script', data: { 'init-mongo.js': `db.createUser({user: 'app', pwd: '${PW}', roles: ['readWrite']})` }, secret: PW },
   { what: 'a JSON document under a bare key with a literal password in it', data: { credentials: `{"s3": {"accessKey": "AKIA", "secretAccessKey": "${PW}"}}` }, secret: PW },
   { what: 'a one-line value under a bare sensitive key is the variable', data: { credentials: PW }, secret: PW },
+  { what: 'a token format inside Knative _example is still a token', data: { _example: `# example\ngithub-token: ${GH}\n` }, secret: GH },
   { what: 'a Spring default after the placeholder is what the program gets', data: { 'application.properties': `spring.datasource.password=\${DB_PASSWORD:${PW}}` }, secret: PW },
 ];
 
@@ -164,6 +165,8 @@ describe('ConfigMaps: ordinary configuration stays allowed', () => {
     ['a JSON document under a bare key holds settings (KServe credentials)', { credentials: '{\n  "storageSpecSecretName": "storage-config",\n  "s3": {\n    "s3AccessKeyIDName": "AWS_ACCESS_KEY_ID",\n    "s3SecretAccessKeyName": "AWS_SECRET_ACCESS_KEY",\n    "s3Endpoint": ""\n  }\n}' }],
     ['a YAML document under a bare key holds settings', { credentials: 'secretName: storage-config\nkeyName: password\n' }],
     ['keys vendors publish for browsers (PostHog project key, Stripe publishable key)', { 'cassette.yaml': 'interactions:\n- request:\n    body: \'{"api_key": "phc_' + 'Q7mZk2Wd9Lx4Rt8Vb3Nc6Hf1Jp5Sy0Ga", "batch": []}\'\n', STRIPE_KEY: 'pk_live_' + '51HxQ2mZk2Wd9Lx4Rt8Vb3Nc' }],
+    ['a YAML flow sequence under a credential-like key is a list (kube-state-metrics labelsFromPath)', { 'config.yaml': 'spec:\n  resources:\n    - labelsFromPath:\n        secret: [ status, secret ]\n' }],
+    ['Knative _example is documentation; a ns/name under a *-secret key names a Secret', { _example: '# the secret for TLS\ndefault-tls-secret: "some-namespace/some-secret"\nadmin-password: hunter2-for-docs\n', 'default-tls-secret': 'knative-serving/routing-serving-certs' }],
     ['SQL passwords from psql variables and the environment', { 'init.sql': "CREATE USER app WITH PASSWORD :'app_password';\nALTER ROLE r PASSWORD NULL;\n", 'init.sh': 'psql -c "CREATE USER app WITH PASSWORD \'$APP_PASSWORD\'"\n' }],
     ['nginx basic auth realm and user file', { 'nginx.conf': 'auth_basic "Restricted";\nauth_basic_user_file /etc/nginx/.htpasswd;\nproxy_set_header Authorization $http_authorization;\n' }],
     ['an OpenTelemetry attribute', { 'collector.yaml': 'processors:\n  attributes:\n    actions:\n      - key: http.request.header.authorization\n        action: delete\n      - key: db.user\n        value: app\n        action: upsert\n' }],

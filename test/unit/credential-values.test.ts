@@ -180,6 +180,7 @@ describe('credential values', () => {
       ['SLACK_TOKEN=xoxb-TOKEN', env('SLACK_TOKEN', 'xoxb-BOT-TOKEN')],
       // Config providers resolve these at run time (OpenTelemetry, Kafka, Strimzi).
       ['OpenTelemetry ${env:NAME}', env('API_KEY', '${env:DD_API_KEY}')],
+      ['a Secret named namespace/name under *_SECRET', env('DEFAULT_TLS_SECRET', 'istio-system/ingress-certs')],
       ['Kafka ${file:path:key}', env('KAFKA_PASSWORD', '${file:/opt/kafka/creds.properties:password}')],
       ['Strimzi ${secrets:ns/name:key}', env('SASL_PASSWORD', '${secrets:kafka/user:password}')],
     ];
