@@ -233,6 +233,13 @@ export function shapes() {
     { name: 'env-yaml-lines-1.4MB', what: `env value under APP_CONFIG: ${size(SEMICOLONS_BYTES)} of "a: b\\n"`, text: () => withContainer({ env: [{ name: 'APP_CONFIG', value: fill(YAML_LINES, SEMICOLONS_BYTES) }] }) },
     { name: 'sh-c-yaml-lines-1.4MB', what: `sh -c script: ${size(SEMICOLONS_BYTES)} of "a: b\\n"`, text: () => shellScript(YAML_LINES, SEMICOLONS_BYTES, 'shop') },
     { name: 'args-yaml-lines-1.4MB', what: `args entry: ${size(SEMICOLONS_BYTES)} of "a: b\\n"`, text: () => withContainer({ args: [fill(YAML_LINES, SEMICOLONS_BYTES)] }) },
+    // Issue 21: the command-line view's here-documents, credential files written by scripts,
+    // and the SQL grammar, each at the script's largest size.
+    { name: 'sh-c-heredocs-unterminated', what: `sh -c script: ${size(FILL)} of "cat <<EOF\\n" (none closed)`, text: () => shellScript('cat <<EOF\n', FILL, 'shop') },
+    { name: 'sh-c-netrc-heredoc', what: `sh -c script: one here-document to ~/.netrc of ${size(FILL)} of "machine h login u password p4ss\\n"`, text: () => shellScript('machine h login u password p4ssW0rd\n', FILL, 'shop', "cat > ~/.netrc <<'EOF'\n") },
+    { name: 'sh-c-sql-quotes', what: `psql -c with ${size(FILL)} of "CREATE USER a PASSWORD '" (quotes never closed)`, text: () => shellScript("CREATE USER a PASSWORD '", FILL, 'shop', 'psql -c "') },
+    { name: 'sh-c-sql-create-user', what: `psql -c with ${size(FILL)} of "create user "`, text: () => shellScript('create user ', FILL, 'shop', 'psql -c "') },
+    { name: 'sh-c-mongo-auth', what: `mongosh --eval with ${size(FILL)} of "db.auth("`, text: () => shellScript('db.auth(', FILL, 'shop', "mongosh --eval '") },
     ...configMapShapes(),
     { name: 'probe-script-100k-words', what: 'livenessProbe exec sh -c script of 100k words', text: () => withContainer({ livenessProbe: { exec: { command: ['sh', '-c', script(100_000)] } } }) },
     ...CONFIGMAP_SHAPES.map(([name, key, unit]) => ({

@@ -253,11 +253,11 @@ describe('credentials on command lines, read as each program reads them', () => 
         expect(p!.literal).to.equal(literal);
       });
     }
-    it('is bounded on a large credential file', () => {
+    // Time on such inputs is measured by `npm run bench -- worst` (sh-c-netrc-heredoc...), not here.
+    it('reads a bounded number of secrets from a large credential file', () => {
       const body = `machine h login u password ${PW}\n`.repeat(50_000);
-      const t = Date.now();
       const p = positions(`cat > ~/.netrc <<'EOF'\n${body}EOF`);
-      expect(Date.now() - t).to.be.below(3000);
+      expect(p.length).to.be.greaterThan(0);
       expect(p.length).to.be.below(200);
     });
     it('says nothing of ordinary words', () => {
@@ -344,12 +344,11 @@ describe('SQL and mongosh password statements (src/recognize/sql.ts)', () => {
   ];
   for (const [what, text] of none) it(`not: ${what}`, () => { expect(literal(text)).to.deep.equal([]); });
 
-  it('is linear on long and adversarial texts', () => {
+  // Time on long and adversarial texts is measured by `npm run bench -- worst` (sh-c-sql-*).
+  it('answers long and adversarial texts with a bounded list', () => {
     const big = `CREATE USER a PASSWORD ${"'".repeat(50_000)} ${'db.auth('.repeat(20_000)} ${'identified with '.repeat(20_000)}`;
-    const t = Date.now();
-    sqlPasswords(big);
-    sqlPasswords('create user '.repeat(100_000));
-    expect(Date.now() - t).to.be.below(2000);
+    expect(sqlPasswords(big).length).to.be.at.most(64);
+    expect(sqlPasswords('create user '.repeat(100_000))).to.deep.equal([]);
   });
 
   it('finds the statement in any text, such as an init variable', () => {
@@ -411,9 +410,10 @@ describe('the command-line view feeds a command', () => {
     expect(c!.program).to.equal('ssh');
     expect(c!.wrappers?.map((w) => [w.program, w.args.map((a) => a.text)])).to.deep.equal([['timeout', ['30']], ['sshpass', ['-p', 'x']], ['sudo', ['-S']]]);
   });
-  it('is linear on many unterminated here-documents', () => {
-    const t = Date.now();
-    all('cat <<EOF\n'.repeat(50_000));
-    expect(Date.now() - t).to.be.below(3000);
+  // Time on this is measured by `npm run bench -- worst` (sh-c-heredocs-unterminated).
+  it('reads many unterminated here-documents as commands, each once', () => {
+    const commands = all('cat <<EOF\n'.repeat(50_000));
+    expect(commands.length).to.equal(50_000);
+    expect(commands.every((c) => c.program === 'cat' && c.stdin === undefined)).to.equal(true);
   });
 });
