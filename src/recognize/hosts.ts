@@ -149,7 +149,9 @@ function structured(value: string, add: (c: HostCandidate) => void, shapesOf: Sh
   forEachPair(value, (key, keyStart, start, end) => {
     const role = hostRole(key);
     // A key is never a host (`service.name=`, `group.id=`); its value is what its name says.
-    if (role === 'other') { skip.push({ start: keyStart, end: start }); return; }
+    // Only a key with a dot could read as a host by shape; skipping the others would only
+    // allocate (1.4 MB of `a: b` lines is 280k keys).
+    if (role === 'other') { if (key.includes('.')) skip.push({ start: keyStart, end: start }); return; }
     skip.push({ start: keyStart, end: role === 'reach' || role === 'listed' ? end : start });
     if (role === 'reach') hostList(value.slice(start, end), 'position', add, true);
     if (role === 'quiet') quietValues.push({ start, end });

@@ -188,5 +188,6 @@ const QUERY_ONLY_KEYS = new Set(['sig', 'signature', 'x-amz-signature', 'x-goog-
 
 /** A key of a key=value pair or a query parameter that holds a credential. */
 export function isSensitiveKey(key: string, s: NameSettings): boolean {
-  return QUERY_ONLY_KEYS.has(key.toLowerCase()) || isSensitiveName(key, s);
+  // Through the memo: a config text repeats the same few keys on every line.
+  return QUERY_ONLY_KEYS.has(key.toLowerCase()) || nameFacts(key, s).sensitive;
 }
