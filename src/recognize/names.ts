@@ -101,13 +101,15 @@ function sensitiveWords(t: readonly string[], s: NameSettings): boolean {
   if (t[head] === 'token' && t[head - 1] === 'id') return false;
   // A token that names an operation, not a caller: a page of results (`next_token`,
   // `continuation_token`), an idempotent request (AWS `creation_token`), an
-  // Auto Scaling `LifecycleActionToken`. They are handed out by the API and authenticate nothing.
+  // Auto Scaling `LifecycleActionToken`. They are handed out by the API and authenticate nothing;
+  // a CSRF token is a per-session anti-forgery value (the key that signs them, `CSRF_SECRET`,
+  // ends in `secret` and stays a credential).
   if (t[head] === 'token' && head > 0 && OPERATION_TOKENS.has(t[head - 1]!)) return false;
   for (let i = head + 1; i < t.length; i++) if (SETTING_TOKENS.has(t[i]!)) return false;
   return true;
 }
 
-const OPERATION_TOKENS = new Set(['next', 'page', 'pagination', 'continuation', 'resume', 'creation', 'idempotency', 'idempotent', 'action', 'result', 'cancellation']);
+const OPERATION_TOKENS = new Set(['csrf', 'xsrf', 'next', 'page', 'pagination', 'continuation', 'resume', 'creation', 'idempotency', 'idempotent', 'action', 'result', 'cancellation']);
 
 /** Index of the last word that ends a credential term in the name, or -1. */
 function credentialHead(t: readonly string[], s: NameSettings): number {

@@ -39,7 +39,7 @@ describe('credential values', () => {
     const sensitive = ['OIDC_PROVIDER_CLIENT_SECRET', 'SESSION_STORE_SECRET', 'CACHE_SECRET', 'BATCH_API_KEY', 'LABEL_STUDIO_API_KEY', 'REDIS_CACHE_PASSWORD',
       'KEY_STORE_PASSWORD', 'SECRET_MANAGER_TOKEN', 'TS_AUTHKEY', 'TAILSCALE_AUTHKEY', 'HEADSCALE_AUTH_KEY', 'RABBITMQ_ERLANG_COOKIE', 'RELEASE_COOKIE',
       'COSMOS_PRIMARY_KEY', 'EVENTHUB_SECONDARY_KEY', 'OPENAI_KEY', 'ANTHROPIC_KEY', 'SENDGRID_KEY', 'STRIPE_KEY', 'GOOGLE_MAPS_KEY', 'CONSUL_ENCRYPT',
-      'NOMAD_GOSSIP_KEY', 'TOKEN_GITHUB', 'secretKeyBase', 'CLIENT_TOKEN', 'SERVICE_TOKEN', 'REFRESH_TOKEN'];
+      'NOMAD_GOSSIP_KEY', 'TOKEN_GITHUB', 'secretKeyBase', 'CLIENT_TOKEN', 'SERVICE_TOKEN', 'REFRESH_TOKEN', 'CSRF_SECRET'];
     for (const name of sensitive) {
       it(`${name} is sensitive`, () => expectFound(name, env(name, PW), PW));
     }
@@ -52,7 +52,7 @@ describe('credential values', () => {
       ['SECRET_MANAGER', 'aws'], ['SECRET_STORE', 'gcp-sm'], ['TOKEN_AUDIENCE', 'api'], ['ENCRYPT', 'aes'], ['SESSION_COOKIE', 'sid'], ['SECRET_REF_KEY', 'password'],
       // Tokens an API hands out for an operation: pagination, idempotency, an Auto Scaling hook.
       ['NEXT_TOKEN', 'eyAib2Zmc2V0IjogMTAwIH0x'], ['creation_token', 'my-product'], ['LifecycleActionToken', '536fc7d7-0dd4-a7a8-3d44-87a9-8b1f2dcb'],
-      ['CONTINUATION_TOKEN', 'c2VjcmV0LXBhZ2UtMg'],
+      ['CONTINUATION_TOKEN', 'c2VjcmV0LXBhZ2UtMg'], ['csrf-token', 'Zk9xT2pLbVd1c2VyLXNlc3Npb24'],
     ];
     for (const [name, value] of settingsNames) {
       it(`${name}=${value} is a setting`, () => expect(denied(env(name, value))).to.equal(false));
