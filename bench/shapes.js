@@ -236,7 +236,7 @@ export function shapes() {
     // Issue 21: the command-line view's here-documents, credential files written by scripts,
     // and the SQL grammar, each at the script's largest size.
     { name: 'sh-c-heredocs-unterminated', what: `sh -c script: ${size(FILL)} of "cat <<EOF\\n" (none closed)`, text: () => shellScript('cat <<EOF\n', FILL, 'shop') },
-    { name: 'sh-c-netrc-heredoc', what: `sh -c script: one here-document to ~/.netrc of ${size(FILL)} of "machine h login u password p4ss\\n"`, text: () => shellScript('machine h login u password p4ssW0rd\n', FILL, 'shop', "cat > ~/.netrc <<'EOF'\n") },
+    { name: 'sh-c-netrc-heredoc', what: `sh -c script: one closed here-document to ~/.netrc of ${size(FILL)} of "machine h login u password p4ss\\n"`, text: () => withContainer({ command: ['sh', '-c', `cat > ~/.netrc <<'EOF'\n${fill('machine h login u password p4ssW0rd\n', FILL - KiB)}EOF\n`] }) },
     { name: 'sh-c-sql-quotes', what: `psql -c with ${size(FILL)} of "CREATE USER a PASSWORD '" (quotes never closed)`, text: () => shellScript("CREATE USER a PASSWORD '", FILL, 'shop', 'psql -c "') },
     { name: 'sh-c-sql-create-user', what: `psql -c with ${size(FILL)} of "create user "`, text: () => shellScript('create user ', FILL, 'shop', 'psql -c "') },
     { name: 'sh-c-mongo-auth', what: `mongosh --eval with ${size(FILL)} of "db.auth("`, text: () => shellScript('db.auth(', FILL, 'shop', "mongosh --eval '") },
