@@ -50,7 +50,7 @@ const SETTING_TOKENS = new Set([
   'limit', 'limits', 'quota', 'threshold', 'rate', 'capacity', 'window', 'buffer', 'batch', 'public', 'publishable', 'pub', 'pubkey',
   'fingerprint', 'thumbprint', 'kid', 'column', 'regex', 'pattern', 'env', 'var', 'variable', 'arn', 'allow', 'change', 'reuse',
   'prevention', 'has', 'update', 'generate', 'random', 'namespace', 'backend', 'backends', 'manager', 'rounds', 'project', 'engine', 'strategy',
-  'server', 'servers', 'host', 'hosts', 'port', 'alias', 'salt', 'method', 'methods', 'source', 'class', 'kind',
+  'server', 'servers', 'host', 'hosts', 'port', 'alias', 'salt', 'method', 'methods', 'source', 'src', 'class', 'kind',
 ]);
 /**
  * `<SERVICE>_KEY` is a credential when the service is one that issues API keys to its

@@ -52,7 +52,7 @@ describe('credential values', () => {
       ['SECRET_MANAGER', 'aws'], ['SECRET_STORE', 'gcp-sm'], ['TOKEN_AUDIENCE', 'api'], ['ENCRYPT', 'aes'], ['SESSION_COOKIE', 'sid'], ['SECRET_REF_KEY', 'password'],
       // Tokens an API hands out for an operation: pagination, idempotency, an Auto Scaling hook.
       ['NEXT_TOKEN', 'eyAib2Zmc2V0IjogMTAwIH0x'], ['creation_token', 'my-product'], ['LifecycleActionToken', '536fc7d7-0dd4-a7a8-3d44-87a9-8b1f2dcb'],
-      ['CONTINUATION_TOKEN', 'c2VjcmV0LXBhZ2UtMg'], ['csrf-token', 'Zk9xT2pLbVd1c2VyLXNlc3Npb24'],
+      ['CONTINUATION_TOKEN', 'c2VjcmV0LXBhZ2UtMg'], ['GC_TOKEN_SRC', 'metadata'], ['csrf-token', 'Zk9xT2pLbVd1c2VyLXNlc3Npb24'],
     ];
     for (const [name, value] of settingsNames) {
       it(`${name}=${value} is a setting`, () => expect(denied(env(name, value))).to.equal(false));
