@@ -270,6 +270,15 @@ function flagValue(args: readonly CommandWord[], i: number, flag: Flag): { value
   return undefined;
 }
 
+/** The first of `flags` that `args[i]` is a form of, handed to `use`; how many words it took (0: none). */
+function takeFlag<F extends Flag>(args: readonly CommandWord[], i: number, flags: readonly F[] | undefined, use: (v: { value: string; word: CommandWord }, flag: F) => void): number {
+  for (const f of flags ?? []) {
+    const v = flagValue(args, i, f);
+    if (v) { use(v, f); return v.taken; }
+  }
+  return 0;
+}
+
 /** The subcommand an entry's `sub` names at the start of `positionals`, longest first. */
 function subcommand(entry: Entry, positionals: readonly CommandWord[]): { entry: Entry; words: number } | undefined {
   if (!entry.sub) return undefined;
@@ -609,36 +618,16 @@ function programWords(program: string, words: readonly CommandWord[], cmd: Comma
   for (const f of [...(entry.flags ?? []), ...(entry.sql ?? []), ...(entry.headers ?? [])]) for (const n of f.names) declared.add(n);
   for (let i = 0; i < words.length; i++) {
     const { text: word } = words[i]!;
-    let handled = false;
-    for (const f of entry.flags ?? []) {
-      const v = flagValue(words, i, f);
-      if (!v) continue;
-      handled = true;
+    // A credential flag, a flag carrying SQL, a header flag: the first that word i starts.
+    const taken = takeFlag(words, i, entry.flags, (v, f) => {
       // keytool -storepass:env VAR, -storepass:file path: a reference, handled by the name not matching.
       if (v.value !== '' && !(program === 'keytool' && jdkTruststoreDefault(words, v.value))) readValue(v.value, f.read ?? 'plain', s, (secret) => emit(v.word, secret));
-      i += v.taken - 1;
-      break;
-    }
-    if (handled) continue;
-    for (const f of entry.sql ?? []) {
-      const v = flagValue(words, i, f);
-      if (!v) continue;
-      handled = true;
-      sqlIn(v.value, [v.word], emit);
-      i += v.taken - 1;
-      break;
-    }
-    if (handled) continue;
-    for (const f of entry.headers ?? []) {
-      const v = flagValue(words, i, f);
-      if (!v) continue;
-      handled = true;
-      const secret = headerSecret(v.value, s);
-      if (secret !== undefined) emit(v.word, secret, 'credential in an HTTP header');
-      i += v.taken - 1;
-      break;
-    }
-    if (handled) continue;
+    }) || takeFlag(words, i, entry.sql, (v) => sqlIn(v.value, [v.word], emit))
+      || takeFlag(words, i, entry.headers, (v) => {
+        const secret = headerSecret(v.value, s);
+        if (secret !== undefined) emit(v.word, secret, 'credential in an HTTP header');
+      });
+    if (taken > 0) { i += taken - 1; continue; }
     // keytool's `:env`/`:file` modifiers name where the password is: the next word is a name or a path.
     if (program === 'keytool' && KEYTOOL_PASSWORDS.some((p) => word.startsWith(`${p}:`))) { i++; continue; }
     const assign = word.includes('=') && !word.startsWith('-') ? ASSIGNMENT.exec(word) : null;
