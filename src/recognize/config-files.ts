@@ -206,19 +206,19 @@ function beforeComment(v: string, markers: string): string {
   return v;
 }
 
-/** A double-quoted string's escapes as C-like languages write them (TOML, dotenv, YAML). */
-function unescapeDouble(v: string): string {
+/**
+ * Backslash escapes as Properties#load and the double-quoted strings of TOML, JSON, YAML and
+ * dotenv read them: `\n`, `\t`, `\r`, `\f`, `\uXXXX`; any other `\x` is `x`.
+ */
+function readEscapes(v: string): string {
   if (!v.includes('\\')) return v;
   let out = '';
   for (let i = 0; i < v.length; i++) {
     const c = v[i]!;
     if (c !== '\\' || i + 1 >= v.length) { out += c; continue; }
     const e = v[++i]!;
-    if (e === 'n') out += '\n';
-    else if (e === 't') out += '\t';
-    else if (e === 'r') out += '\r';
-    else if (e === 'u' && /^[0-9A-Fa-f]{4}$/.test(v.slice(i + 1, i + 5))) { out += String.fromCharCode(parseInt(v.slice(i + 1, i + 5), 16)); i += 4; }
-    else out += e;
+    if (e === 'u' && /^[0-9A-Fa-f]{4}$/.test(v.slice(i + 1, i + 5))) { out += String.fromCharCode(parseInt(v.slice(i + 1, i + 5), 16)); i += 4; }
+    else out += e === 't' ? '\t' : e === 'n' ? '\n' : e === 'r' ? '\r' : e === 'f' ? '\f' : e;
   }
   return out;
 }
@@ -226,7 +226,7 @@ function unescapeDouble(v: string): string {
 /** A scalar as a quoting config grammar hands it over: quotes removed, escapes read. */
 function scalar(raw: string): string {
   const v = raw.trim();
-  if (v.length >= 2 && v[0] === '"' && v[v.length - 1] === '"') return unescapeDouble(v.slice(1, -1));
+  if (v.length >= 2 && v[0] === '"' && v[v.length - 1] === '"') return readEscapes(v.slice(1, -1));
   if (v.length >= 2 && v[0] === "'" && v[v.length - 1] === "'") return v.slice(1, -1).replaceAll("''", "'");
   return v;
 }
@@ -272,25 +272,11 @@ function propertyEntry(line: string, number: number, visit: Visit): void {
     if (c === '=' || c === ':' || isBlank(line.charCodeAt(i))) break;
     i++;
   }
-  const key = propertyText(line.slice(0, i));
+  const key = readEscapes(line.slice(0, i));
   while (i < line.length && isBlank(line.charCodeAt(i))) i++;
   if (line[i] === '=' || line[i] === ':') i++;
   while (i < line.length && isBlank(line.charCodeAt(i))) i++;
-  visit({ name: key, value: propertyText(line.slice(i)), line: number });
-}
-
-/** Properties escapes: `\uXXXX`, `\t`, `\n`, `\r`, `\f`; any other `\x` is `x`. */
-function propertyText(v: string): string {
-  if (!v.includes('\\')) return v;
-  let out = '';
-  for (let i = 0; i < v.length; i++) {
-    const c = v[i]!;
-    if (c !== '\\' || i + 1 >= v.length) { out += c; continue; }
-    const e = v[++i]!;
-    if (e === 'u' && /^[0-9A-Fa-f]{4}$/.test(v.slice(i + 1, i + 5))) { out += String.fromCharCode(parseInt(v.slice(i + 1, i + 5), 16)); i += 4; }
-    else out += e === 't' ? '\t' : e === 'n' ? '\n' : e === 'r' ? '\r' : e === 'f' ? '\f' : e;
-  }
-  return out;
+  visit({ name: key, value: readEscapes(line.slice(i)), line: number });
 }
 
 // ---- INI, my.cnf, Grafana, configparser -----------------------------------------------------
@@ -543,7 +529,7 @@ function readJson(text: string, visit: Visit): void {
     if (c === '"') {
       let j = i + 1;
       while (j < text.length && text[j] !== '"' && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
-      const s = unescapeDouble(text.slice(i + 1, Math.min(j, text.length)));
+      const s = readEscapes(text.slice(i + 1, Math.min(j, text.length)));
       if (expectKey) { lastKey = s; expectKey = false; }
       // An array's items are a list, not the one value its key names: judged by form only.
       else visit({ name: containers[containers.length - 1] === '[' ? '' : lastKey, value: s, line });
