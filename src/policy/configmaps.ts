@@ -11,12 +11,11 @@
 import { OPAQUE, maskPlaceholders, unforged } from '../objects/expand.ts';
 import type { ConfigMapView } from '../objects/subjects.ts';
 import { FORMAT_NAMES, readConfigFile, type ConfigEntry, type ConfigFormat } from '../recognize/config-files.ts';
-import { findFormat, hasJwt } from '../recognize/formats.ts';
+import { findFormat } from '../recognize/formats.ts';
 import { afterAuthScheme, isAuthMechanism, isLiteralSecret, isSelfNamed, namesSecretObject, unquote } from '../recognize/literals.ts';
 import { nameFacts } from '../recognize/names.ts';
-import { urlSpans } from '../recognize/scan.ts';
 import { inStructure } from '../recognize/structured.ts';
-import type { CompiledCredentialSettings } from './credentials.ts';
+import { credentialByForm, inHeader, type CompiledCredentialSettings } from './credentials.ts';
 
 /** A credential found in a ConfigMap: where, never what. */
 export interface ConfigMapFinding {
@@ -63,7 +62,7 @@ export function configMapCredentials(view: ConfigMapView, s: CompiledCredentialS
     // Position-free recognizers: a vendor token, a JWT or a URL's password is one wherever it is
     // written, comments included. Only when no entry of the file already says so.
     if (entries.length === 0) {
-      const what = anywhere(prepared(raw), s);
+      const what = credentialByForm(prepared(raw), s);
       if (what) add({ path, key, format, what });
     }
   }
@@ -167,18 +166,13 @@ function measuresOrLists(words: readonly string[], s: CompiledCredentialSettings
   return words.length > 1 && last.length > 3 && last.endsWith('s') && !nameFacts([...words.slice(0, -1), last.slice(0, -1)].join('_'), s).sensitive;
 }
 
-/** Headers whose value is a credential after its scheme word. */
-const AUTH_HEADERS = new Set(['authorization', 'proxy-authorization']);
 
 /** One entry of a file: by its name first, then by the structure of a single-line value. */
 function entryCredential(e: ConfigEntry, s: CompiledCredentialSettings): string | undefined {
   const value = prepared(e.value).trim();
   if (value === '' || DOLLAR_REFERENCE.test(value) || CIPHERTEXT.test(unquote(value))) return undefined;
-  if (e.header) {
-    const header = e.name.toLowerCase();
-    if (AUTH_HEADERS.has(header)) return isLiteralSecret(afterAuthScheme(value)) ? 'credential in an HTTP header' : undefined;
-    return nameFacts(e.name, s).sensitive && isLiteralSecret(value) ? 'credential in an HTTP header' : undefined;
-  }
+  // nginx reads `$name` as its own variable: the program, not the kubelet, reads these values.
+  if (e.header) return inHeader(e.name, value, s, 'shell');
   const facts = nameFacts(e.name, s);
   if (facts.sensitive && !measuresOrLists(facts.words, s)) {
     // A connection string is a list of settings; only its credential keys make it one.
@@ -192,20 +186,6 @@ function entryCredential(e: ConfigEntry, s: CompiledCredentialSettings): string 
   // A single value that is itself a list of settings: `sasl.jaas.config=… password="x";`,
   // libpq's `primary_conninfo = 'host=db password=x'`, a JDBC URL's `;password=x`.
   if (!value.includes('\n') && value.length <= 4096 && inStructure(value, s)) return 'credential in a key=value pair';
-  return undefined;
-}
-
-/** Credentials that are one by their form wherever they are written. */
-function anywhere(text: string, s: CompiledCredentialSettings): string | undefined {
-  const format = findFormat(text);
-  if (format) return format;
-  if (hasJwt(text)) return 'JWT';
-  for (const p of s.extraPatterns) if (p.regex.test(text)) return `matches pattern "${p.name}"`;
-  if (text.includes('://') && text.includes('@')) {
-    for (const u of urlSpans(text)) {
-      if (u.password !== undefined && u.user !== undefined && !u.user.includes(':') && isLiteralSecret(u.password)) return 'password in URL';
-    }
-  }
   return undefined;
 }
 

@@ -16,7 +16,7 @@
 import { RE2JS } from 're2js';
 import type { ConfigMapSourced } from '../objects/texts.ts';
 import { findFormat, hasJwt } from '../recognize/formats.ts';
-import { afterAuthScheme, isAuthMechanism, namesSecretObject, isLiteralSecret, isSelfNamed } from '../recognize/literals.ts';
+import { afterAuthScheme, isAuthMechanism, namesSecretObject, isLiteralSecret, isSelfNamed, type Reader } from '../recognize/literals.ts';
 import { nameFacts } from '../recognize/names.ts';
 import { identifierWords, someKeyValue, urlSpans } from '../recognize/scan.ts';
 import { readCommandLines, type CommandReader } from '../objects/commands.ts';
@@ -61,10 +61,10 @@ export function compileCredentialSettings(s: CredentialSettings): CompiledCreden
 const literalAfter = (text: string, key: RegExp, value: RegExp): boolean => someKeyValue(text, key, value, (_, v) => isLiteralSecret(v));
 
 /**
- * Credential embedded in a free text (any field): formats, URLs, key=value pairs and
- * structured values, headers; then the same inside base64 runs that decode to text.
+ * A credential by its form alone, wherever it is written (any field, a ConfigMap's text, its
+ * comments): a token format, a JWT, an organisation's own pattern, a URL's password or token.
  */
-function inText(text: string, s: CompiledCredentialSettings, decode = BASE64_DEPTH): string | undefined {
+export function credentialByForm(text: string, s: CompiledCredentialSettings): string | undefined {
   const format = findFormat(text);
   if (format) return format;
   if (hasJwt(text)) return 'JWT';
@@ -75,6 +75,16 @@ function inText(text: string, s: CompiledCredentialSettings, decode = BASE64_DEP
       if (u.password === undefined && u.user !== undefined && isTokenUser(u.user)) return 'token in URL';
     }
   }
+  return undefined;
+}
+
+/**
+ * Credential embedded in a free text (any field): formats, URLs, key=value pairs and
+ * structured values, headers; then the same inside base64 runs that decode to text.
+ */
+function inText(text: string, s: CompiledCredentialSettings, decode = BASE64_DEPTH): string | undefined {
+  const byForm = credentialByForm(text, s);
+  if (byForm) return byForm;
   if (literalAfter(text, AUTH_KEY, HEADER_VALUE) || literalAfter(text, API_KEY_KEY, HEADER_VALUE)) return 'credential in an HTTP header';
   if ((text.includes('-H') || text.includes('--header')) && someKeyValue(text, HEADER_FLAG, HEADER_VALUE, (m, v) => namedHeader(m[1]!, v, s))) return 'credential in an HTTP header';
   const structured = inStructure(text, s);
@@ -141,24 +151,28 @@ const AUTH_HEADERS = new Set(['authorization', 'proxy-authorization']);
 const SESSION_COOKIE = /^(?:phpsessid|jsessionid|aspsessionid\w*|asp\.net_sessionid|connect\.sid|sid|ssid|sess|session|sessionid|session_id|session-id|\w*_session|\w*_sess|remember_\w+|remember-me|laravel_session|_oauth2_proxy\w*|auth_session)$/i;
 
 /** A Cookie header: each cookie judged by its name. */
-function inCookies(value: string, s: CompiledCredentialSettings): boolean {
+function inCookies(value: string, s: CompiledCredentialSettings, reader: Reader): boolean {
   for (const pair of value.split(';')) {
     const eq = pair.indexOf('=');
     if (eq <= 0) continue;
     const name = pair.slice(0, eq).trim();
-    if ((SESSION_COOKIE.test(name) || nameFacts(name, s).sensitive) && isLiteralSecret(pair.slice(eq + 1).trim(), 'kubelet')) return true;
+    if ((SESSION_COOKIE.test(name) || nameFacts(name, s).sensitive) && isLiteralSecret(pair.slice(eq + 1).trim(), reader)) return true;
   }
   return false;
 }
 
-/** An HTTP header the kubelet sends: by its name, then by its value like any text. */
-function inHeader(name: string, value: string, s: CompiledCredentialSettings): string | undefined {
+/**
+ * An HTTP header, by its name, then by its value like any text. `reader` is who expands the
+ * value first: the kubelet for a probe's header, the program for a header in a config file
+ * (nginx's `$http_authorization` is a variable there).
+ */
+export function inHeader(name: string, value: string, s: CompiledCredentialSettings, reader: Reader = 'kubelet'): string | undefined {
   const lower = name.trim().toLowerCase();
   if (lower === 'cookie') {
-    if (inCookies(value, s)) return 'credential in an HTTP header';
+    if (inCookies(value, s, reader)) return 'credential in an HTTP header';
   } else if (AUTH_HEADERS.has(lower)) {
-    if (isLiteralSecret(afterAuthScheme(value), 'kubelet')) return 'credential in an HTTP header';
-  } else if (nameFacts(name, s).sensitive && isLiteralSecret(value, 'kubelet')) {
+    if (isLiteralSecret(afterAuthScheme(value), reader)) return 'credential in an HTTP header';
+  } else if (nameFacts(name, s).sensitive && isLiteralSecret(value, reader)) {
     return 'credential in an HTTP header';
   }
   return undefined;

@@ -17,6 +17,7 @@ const configMap = (data: Record<string, string>, namespace = 'shop', name = 'app
 const ns = (name: string, mode: string): Record<string, unknown> =>
   ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'extguard.io/mode': mode } } });
 
+const URL_TOKEN = ['Q7x9Lm2Kd8', 'Wz4Rt6Vb3NpY5'].join('');
 const verdictOf = (data: Record<string, string>) => judgeCreate(configMap(data), catalogOf([])).verdict;
 
 interface Row { what: string; data: Record<string, string>; path?: string; secret: string }
@@ -57,6 +58,8 @@ const positives: Row[] = [
   { what: 'db.createUser pwd in a mongo init script', data: { 'init-mongo.js': `db.createUser({user: 'app', pwd: '${PW}', roles: ['readWrite']})` }, secret: PW },
   { what: 'a JSON document under a bare key with a literal password in it', data: { credentials: `{"s3": {"accessKey": "AKIA", "secretAccessKey": "${PW}"}}` }, secret: PW },
   { what: 'a one-line value under a bare sensitive key is the variable', data: { credentials: PW }, secret: PW },
+  { what: 'a token as the user of a URL (as in env values)', data: { 'run.sh': `git clone https://${URL_TOKEN}@git.internal/app.git` }, secret: URL_TOKEN },
+  { what: 'a session cookie in an nginx header (as in probe headers)', data: { 'nginx.conf': `location / { proxy_set_header Cookie "session=${PW}"; proxy_pass http://api; }` }, secret: PW },
   { what: 'a token format inside Knative _example is still a token', data: { _example: `# example\ngithub-token: ${GH}\n` }, secret: GH },
   { what: 'a Spring default after the placeholder is what the program gets', data: { 'application.properties': `spring.datasource.password=\${DB_PASSWORD:${PW}}` }, secret: PW },
 ];
