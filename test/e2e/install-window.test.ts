@@ -67,11 +67,14 @@ describe('install window: nothing refused until a replica is Ready', function ()
     installation = await installSelfSigned(cp, { config: CONFIG });
   });
 
+  // Leaves extguard-system in place, as faults.test.ts does (no namespace controller runs
+  // here, so a deleted namespace would stay Terminating for the files that follow), but
+  // removes the webhook configurations, so nothing is blocked after this file.
   after(async function () {
     this.timeout(60_000);
     await hook?.stop();
-    await installation?.uninstall();
     await cp.kubectl(['delete', 'endpointslice', 'extguard-other-replica', '-n', NAMESPACE, '--ignore-not-found']);
+    await cp.kubectl(['delete', 'mutatingwebhookconfiguration,validatingwebhookconfiguration', 'extguard', '--ignore-not-found']);
   });
 
   it('applied while no replica can start: every entry is Ignore, and a plaintext credential in an enforce namespace is admitted', async function () {
