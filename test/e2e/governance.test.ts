@@ -399,10 +399,12 @@ describe('governance and closed bypasses through a real kube-apiserver, as a ten
       const webhooks = JSON.parse((await asAdmin(['get', 'validatingwebhookconfiguration', 'extguard', '-o', 'json'])).stdout);
       const expression = webhooks.webhooks.find((w: Obj) => w['name'] === 'namespaces.extguard.io').matchConditions[0].expression as string;
       const condition = (groups: string[]) => `!(has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in ${JSON.stringify(groups)}))`;
-      // The docs' kustomize patch, as a strategic merge patch (webhooks and matchConditions merge by name).
-      const setCondition = (groups: string[]) => asAdmin(['patch', 'validatingwebhookconfiguration', 'extguard', '--type=strategic', '-p', JSON.stringify({
-        webhooks: [{ name: 'namespaces.extguard.io', matchConditions: [{ name: 'not-mode-admin', expression: condition(groups) }] }],
-      })]);
+      // The docs' kustomize patch: a JSON patch whose tests fail loudly should the list move.
+      const setCondition = (groups: string[]) => asAdmin(['patch', 'validatingwebhookconfiguration', 'extguard', '--type=json', '-p', JSON.stringify([
+        { op: 'test', path: '/webhooks/3/name', value: 'namespaces.extguard.io' },
+        { op: 'test', path: '/webhooks/3/matchConditions/0/name', value: 'not-mode-admin' },
+        { op: 'replace', path: '/webhooks/3/matchConditions/0/expression', value: condition(groups) },
+      ])]);
       expect(expression, 'the shipped condition is the documented one').to.equal(condition(['system:masters', 'kubeadm:cluster-admins']));
       try {
         await hook!.stop();
@@ -418,6 +420,8 @@ describe('governance and closed bypasses through a real kube-apiserver, as a ten
 
         r = await setCondition(['system:masters', 'kubeadm:cluster-admins', 'eks-cluster-admins']);
         expect(r.code, r.stderr).to.equal(0);
+        const patched = JSON.parse((await asAdmin(['get', 'validatingwebhookconfiguration', 'extguard', '-o', 'json'])).stdout);
+        expect(patched.webhooks[3].matchConditions.map((c: Obj) => c['name']), 'only the expression changed').to.deep.equal(['not-mode-admin', 'mode-label-changes']);
         await until('the patched condition never applied', () => label(EKS_ADMIN, 'gov-rollout-down', 'enforce', '--dry-run=server'), (x) => x.code === 0);
         r = await label(EKS_ADMIN, 'gov-rollout-down', 'enforce');
         expect(r.code, r.stderr).to.equal(0);
