@@ -94,6 +94,7 @@ program
   .option('--config <file>', 'cluster configuration (YAML), hot reloaded')
   .option('--kubeconfig <file>', 'watch Services and Namespaces of this cluster')
   .option('--declarations <file>', 'YAML of Services and Namespaces to serve without a cluster')
+  .option('--webhook-configuration <name>', "once Ready, give the webhooks of the Mutating- and ValidatingWebhookConfiguration <name> the failurePolicy of their extguard.io/failure-policy annotation; as the last Ready replica to stop, set them to Ignore (needs the cluster)")
   .addOption(new Option('--max-body-bytes <n>', 'largest AdmissionReview accepted (default: a 3 MiB object twice, plus the review)').default(DEFAULT_BODY_LIMIT).argParser(positiveInt))
   .addOption(new Option('--max-inflight-bytes <n>', 'admission body bytes read and parsed at once; beyond it a request gets 503 (default: --max-body-bytes plus 4 MiB)').argParser(positiveInt))
   .addOption(new Option('--shutdown-timeout <seconds>', 'how long in-flight requests may finish after SIGTERM').default(20).argParser(positiveInt))
@@ -103,7 +104,7 @@ program
   .addOption(new Option('--judge-workers <n>', 'worker threads that judge reviews, off the thread that serves HTTP').default(DEFAULT_JUDGE_WORKERS).argParser(intBetween(1, 16)))
   // Above 30 s the API server has given up anyway (its webhook timeout is at most 30 s).
   .addOption(new Option('--judge-timeout <ms>', 'answer a review not judged within this time (enforce denies, warn/audit allow with a warning); keep it below the webhook timeoutSeconds').default(DEFAULT_JUDGE_TIMEOUT_MS).argParser(intBetween(50, 30_000)))
-  .action(async (o: { port: number; metricsPort: number; bindAddress: string; tlsCert?: string; tlsKey?: string; config?: string; kubeconfig?: string; declarations?: string; maxBodyBytes: number; maxInflightBytes?: number; shutdownTimeout: number; headersTimeout: number; requestTimeout: number; tlsHandshakeTimeout: number; judgeWorkers: number; judgeTimeout: number }) => {
+  .action(async (o: { port: number; metricsPort: number; bindAddress: string; tlsCert?: string; tlsKey?: string; config?: string; kubeconfig?: string; declarations?: string; webhookConfiguration?: string; maxBodyBytes: number; maxInflightBytes?: number; shutdownTimeout: number; headersTimeout: number; requestTimeout: number; tlsHandshakeTimeout: number; judgeWorkers: number; judgeTimeout: number }) => {
     const logger = createLogger();
     // Inside a Pod with neither flag, the cluster is the one we run in.
     const inCluster = !o.kubeconfig && !o.declarations && process.env['KUBERNETES_SERVICE_HOST'] !== undefined;
@@ -116,6 +117,7 @@ program
       ...(o.config ? { config: o.config } : {}),
       ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
       ...(o.declarations ? { declarations: o.declarations } : {}),
+      ...(o.webhookConfiguration ? { webhookConfiguration: o.webhookConfiguration } : {}),
       inCluster,
       bodyLimit: o.maxBodyBytes,
       ...(o.maxInflightBytes ? { inflightBytes: o.maxInflightBytes } : {}),

@@ -12,6 +12,7 @@ export interface Metrics {
   violations: Counter<'rule' | 'mode'>;
   mutations: Counter;
   catalogSynced: Gauge;
+  webhookEnforcing: Gauge;
   reloads: Counter<'what' | 'result'>;
   lastReloadSuccessful: Gauge<'what'>;
   unjudged: Counter<'endpoint' | 'reason' | 'allowed'>;
@@ -46,6 +47,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     violations: new Counter({ name: 'extguard_violations_total', help: 'Violations found by /validate, by rule and mode.', labelNames: ['rule', 'mode'], registers }),
     mutations: new Counter({ name: 'extguard_mutations_total', help: 'Admission requests that /mutate answered with a patch.', registers }),
     catalogSynced: new Gauge({ name: 'extguard_catalog_synced', help: '1 once the Service and Namespace caches have synced.', registers }),
+    // 0 while the webhooks are still (or again) failing open: before the first Ready round,
+    // or when this replica cannot set their failurePolicy (RBAC, a bad annotation).
+    webhookEnforcing: new Gauge({ name: 'extguard_webhook_failure_policy_enforced', help: '1 when this replica has confirmed that its webhook configurations carry the failurePolicy of their extguard.io/failure-policy annotation (--webhook-configuration); 0 before that, or when it cannot.', registers }),
     reloads: new Counter({ name: 'extguard_reloads_total', help: 'Reloads of the configuration or the TLS certificate, by result.', labelNames: ['what', 'result'], registers }),
     // The counter above tells how often; this tells whether what is in force is what is on
     // disk now, which an alert needs: a failed reload keeps the old file in force, and the

@@ -18,6 +18,7 @@ import { JudgePool } from './judge-pool.ts';
 import { applyEdgeLimits, edgeServerOptions, resolveEdgeLimits, type EdgeLimits } from './edge.ts';
 import { createMetrics, observeCatalogHealth, observeCertificate, recordReload } from './metrics.ts';
 import { certificateValidity, loadCertificate, watchCertificate } from './tls.ts';
+import { startEnforcement, type Enforcement } from './enforcement.ts';
 
 export interface ServeOptions {
   port: number;
@@ -43,6 +44,14 @@ export interface ServeOptions {
   judgeTimeoutMs?: number;
   /** Admission body bytes read and parsed at once; past it requests get 503 (defaultInflightBytes). */
   inflightBytes?: number;
+  /**
+   * The Mutating- and ValidatingWebhookConfiguration (one name) whose failurePolicy this
+   * replica sets once Ready and hands back to Ignore as the last Ready replica (enforcement.ts).
+   * Needs the cluster (kubeconfig or in-cluster).
+   */
+  webhookConfiguration?: string;
+  /** Tests only: enforcement resync period (default 5 s). */
+  enforcementResyncMs?: number;
   /** Tests only: a worker script standing in for judge-worker.ts. */
   judgeWorkerUrl?: URL;
 }
@@ -50,6 +59,8 @@ export interface ServeOptions {
 /** Below the webhook's timeoutSeconds (5 in manifests/), with room for the network and queueing. */
 export const DEFAULT_JUDGE_TIMEOUT_MS = 2000;
 export const DEFAULT_JUDGE_WORKERS = 2;
+/** Of the Pod's 30 s grace period: 5 s preStop, this, then --shutdown-timeout (20 s) of draining. */
+const HANDOVER_TIMEOUT_MS = 4000;
 
 export interface RunningServer {
   port: number;
@@ -60,6 +71,9 @@ export interface RunningServer {
 
 export async function serve(opts: ServeOptions, logger: Logger): Promise<RunningServer> {
   const edge = resolveEdgeLimits(opts.edge);
+  if (opts.webhookConfiguration && !(opts.kubeconfig || opts.inCluster)) {
+    throw new Error('--webhook-configuration needs the cluster (--kubeconfig, or in-cluster credentials): it sets that configuration\'s failurePolicy');
+  }
   let policy: Policy = opts.config ? loadPolicyFile(opts.config) : compilePolicy(DEFAULT_CONFIG);
 
   let certFile = opts.tlsCert;
@@ -77,8 +91,9 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
 
   let catalog: CatalogSource;
   let informers: InformerCatalog | undefined;
-  if (opts.kubeconfig || opts.inCluster) {
-    catalog = informers = startInformerCatalog(loadKubeConfig(opts.kubeconfig), logger, () => metrics.catalogSynced.set(1));
+  const kc = opts.kubeconfig || opts.inCluster ? loadKubeConfig(opts.kubeconfig) : undefined;
+  if (kc) {
+    catalog = informers = startInformerCatalog(kc, logger, () => metrics.catalogSynced.set(1));
   } else if (opts.declarations) {
     const docs = readManifests([opts.declarations]);
     catalog = staticCatalog(catalogFromDocuments(docs));
@@ -161,10 +176,28 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
   }
   logger.info({ port, metricsPort, bindAddress: opts.bindAddress }, 'extguard webhook listening (HTTPS), metrics on plain HTTP');
 
+  // Listening now: Ready as soon as the catalog is, which is when /readyz says 200.
+  metrics.webhookEnforcing.set(0);
+  const enforcement: Enforcement | undefined = kc && opts.webhookConfiguration
+    ? startEnforcement({
+      kc, configuration: opts.webhookConfiguration, logger,
+      ready: () => !shuttingDown && catalog.notReady().length === 0,
+      onEnforcing: (ok) => metrics.webhookEnforcing.set(ok ? 1 : 0),
+      ...(opts.enforcementResyncMs ? { resyncMs: opts.enforcementResyncMs } : {}),
+    })
+    : undefined;
+
   const close = async (): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
     unwatch.forEach((u) => u());
+    // Before draining: the API server stops needing this replica only once the policy is
+    // Ignore or another replica is Ready. Bounded, so a lost API server cannot eat the grace period.
+    if (enforcement) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([enforcement.handOver(), new Promise((r) => { timer = setTimeout(r, HANDOVER_TIMEOUT_MS); })]);
+      clearTimeout(timer);
+    }
     const inFlight = drainer.inFlight();
     const cut = await drainer.drain(opts.shutdownTimeoutMs ?? 20_000);
     if (cut > 0) logger.warn({ cut }, 'shutdown timeout reached: closed connections with requests still in flight');

@@ -328,9 +328,9 @@ describe('Helm chart charts/extguard', function () {
     // Not extguard-system: `helm uninstall` deletes the release namespace, and with no
     // namespace controller here it would stay Terminating for the files that follow.
     const NS = 'extguard-helm-e2e';
+    // The defaults otherwise: no replica runs here (no kubelet), which is an image that cannot
+    // start, and the install window must refuse nothing (docs/operations.md).
     const installValues = [
-      '--set', 'webhook.failurePolicy=Ignore',
-      '--set-json', `webhook.namespaceSelector={"matchExpressions":[{"key":"kubernetes.io/metadata.name","operator":"NotIn","values":["kube-system","${NS}"]},{"key":"extguard.io/mode","operator":"NotIn","values":["off"]}]}`,
       '--set-json', `config.exemptNamespaces=["kube-system","kube-public","kube-node-lease","${NS}"]`,
       ...MONITORING_ON,
     ];
@@ -388,6 +388,29 @@ describe('Helm chart charts/extguard', function () {
       expect(ns.metadata.labels).to.include({ 'extguard.io/mode': 'off', 'pod-security.kubernetes.io/enforce': 'restricted', 'app.kubernetes.io/managed-by': 'Helm' });
       const first = await material();
       expectServes(first);
+
+      // The install window: every entry Ignore, the targets in the annotation; a plaintext
+      // credential in an enforce namespace is admitted while no replica is Ready.
+      const policies = async () => Object.fromEntries((await Promise.all(['mutatingwebhookconfiguration', 'validatingwebhookconfiguration'].map(async (k) => (await getJson([k, 'extguard'])).webhooks.map((w: Obj) => [w.name, w.failurePolicy])))).flat());
+      expect(await policies()).to.deep.equal({ 'mutate.extguard.io': 'Ignore', 'validate.extguard.io': 'Ignore', 'declarations.extguard.io': 'Ignore', 'configmaps.extguard.io': 'Ignore', 'namespaces.extguard.io': 'Ignore' });
+      expect((await getJson(['validatingwebhookconfiguration', 'extguard'])).metadata.annotations['extguard.io/failure-policy']).to.equal('validate.extguard.io=Fail,declarations.extguard.io=Fail,configmaps.extguard.io=Ignore,namespaces.extguard.io=Fail');
+      const judged = 'e2e-helm-window';
+      expect((await cp.kubectl(['create', 'namespace', judged])).code).to.equal(0);
+      expect((await cp.kubectl(['label', 'namespace', judged, 'extguard.io/mode=enforce'])).code).to.equal(0);
+      const leaky = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'during-install', namespace: judged }, spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', env: [{ name: 'DB_PASSWORD', value: ['helm', 'Window', 'Plain', '-9d'].join('') }] }] } };
+      const created = await cp.kubectl(['create', '-f', '-'], { input: JSON.stringify(leaky) });
+      expect(created.code, created.stderr).to.equal(0);
+      await cp.kubectl(['delete', 'namespace', judged, '--wait=false']);
+
+      // What a Ready replica does (same JSON patch, same field manager), then an upgrade: Helm 4
+      // applies server-side, and the chart renders the live policy, so the upgrade neither
+      // conflicts with extguard's change nor undoes it.
+      const flip = JSON.stringify([{ op: 'test', path: '/webhooks/0/name', value: 'validate.extguard.io' }, { op: 'replace', path: '/webhooks/0/failurePolicy', value: 'Fail' }]);
+      const patched = await cp.kubectl(['patch', 'validatingwebhookconfiguration', 'extguard', '--type=json', '--field-manager=extguard', '-p', flip]);
+      expect(patched.code, patched.stderr).to.equal(0);
+      const kept = await helm(['upgrade', 'extguard', chart, '--namespace', NS, ...installValues], { timeoutMs: 120_000 });
+      expect(kept.code, kept.stderr).to.equal(0);
+      expect((await policies())['validate.extguard.io'], 'the policy a replica set survives helm upgrade').to.equal('Fail');
       // Monitoring installed with it, the alert on absent targets looking at this namespace.
       const rule = await getJson(['-n', NS, 'prometheusrule', 'extguard']);
       expect(rule.spec.groups[0].rules[0].expr).to.equal(`absent(up{job="extguard", namespace="${NS}"} == 1)`);

@@ -326,13 +326,19 @@ describe('extguard through a real kube-apiserver', function () {
     });
   });
 
-  describe('with the webhook stopped', () => {
+  // A crash, not a graceful stop: SIGKILL leaves no time to hand the webhooks back to Ignore,
+  // so the failurePolicy the replica set once Ready stays (install-window.test.ts covers the
+  // graceful stop and the window before the first Ready replica).
+  describe('with the webhook crashed', () => {
     before(async function () {
       this.timeout(30_000);
-      await hook.stop();
+      hook.child.kill('SIGKILL');
+      await hook.exited;
     });
 
-    it('failurePolicy Fail: covered objects in judged namespaces are refused, with the reason', async () => {
+    it('failurePolicy Fail, set by the replica once it was Ready: covered objects in judged namespaces are refused, with the reason', async () => {
+      const cfg = await getJson('validatingwebhookconfiguration', 'extguard', NAMESPACE);
+      expect(cfg.webhooks.find((w: any) => w.name === 'validate.extguard.io')?.failurePolicy).to.equal('Fail');
       const r = await apply(podManifest('while-down', 'e2e-enforce'));
       expect(r.code).to.not.equal(0);
       expect(r.stderr).to.match(/failed calling webhook "(mutate|validate)\.extguard\.io"/);

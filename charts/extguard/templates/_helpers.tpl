@@ -138,13 +138,44 @@ clientConfig:
 {{- define "extguard.webhookCommon" -}}
 sideEffects: None
 admissionReviewVersions: [v1]
-failurePolicy: {{ .Values.webhook.failurePolicy }}
 timeoutSeconds: {{ .Values.webhook.timeoutSeconds }}
+{{- end -}}
+
+{{/*
+The failurePolicy a webhook entry is applied with (the install window, docs/operations.md):
+Ignore until an extguard replica is Ready and sets the entry's target (the configuration's
+extguard.io/failure-policy annotation). On upgrade the live value is rendered, so a
+server-side apply (Helm 4's default) neither conflicts with extguard's change nor undoes it;
+a target of Ignore applies at once. Called with (dict "kind" K "webhook" W "target" T).
+*/}}
+{{- define "extguard.failurePolicyNow" -}}
+{{- if eq .target "Ignore" -}}
+Ignore
+{{- else -}}
+{{- $now := "Ignore" -}}
+{{- $live := lookup "admissionregistration.k8s.io/v1" .kind "" "extguard" -}}
+{{- range ($live.webhooks | default list) -}}
+{{- if eq .name $.webhook }}{{ $now = .failurePolicy | default "Fail" }}{{ end -}}
+{{- end -}}
+{{- $now -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The namespaces no webhook entry is sent from: the release namespace and webhook.excludedNamespaces. */}}
+{{- define "extguard.namespaceSelector" -}}
+matchExpressions:
+  - { key: kubernetes.io/metadata.name, operator: NotIn, values: {{ prepend .Values.webhook.excludedNamespaces (include "extguard.namespace" .) | uniq | toJson }} }
+  {{- with .Values.webhook.namespaceSelector.matchExpressions }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- with .Values.webhook.namespaceSelector.matchLabels }}
+matchLabels:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end -}}
 {{- define "extguard.webhookAnnotations" -}}
 {{- if eq .Values.certificates.mode "cert-manager" }}
-annotations:
-  cert-manager.io/inject-ca-from: {{ include "extguard.namespace" . }}/extguard-serving
+cert-manager.io/inject-ca-from: {{ include "extguard.namespace" . }}/extguard-serving
 {{- end }}
 {{- end -}}
 
