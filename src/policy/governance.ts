@@ -32,6 +32,27 @@ function judged(rule: RuleName, path: string, message: string, reason: string): 
 
 const who = (r: Requester | undefined): string => (r ? `user ${quoted(r.username)}` : 'the requester');
 
+/** Where the docs say which user name and groups a cluster administrator carries, per distribution. */
+export const MODE_ADMINS_DOC = 'docs/contract.md#who-may-change-the-mode-on-your-cluster';
+// A group list can be long (GKE allows 2,000 Google Groups); the first few tell the administrator enough.
+const GROUPS_SHOWN = 10;
+// Every authenticated requester carries it: showing it would invite listing it, which would make everyone a mode admin.
+const EVERYONE = 'system:authenticated';
+
+/**
+ * The requester as the API server named it, groups included: the administrator reading a
+ * denial on a managed cluster learns what to add to modeAdmins. Groups are not secrets (the
+ * requester sees them with `kubectl auth whoami`); longer cut-offs than `quoted`'s default
+ * because an EKS user name is a whole ARN.
+ */
+function carried(r: Requester | undefined): string {
+  if (!r) return 'the requester';
+  const groups = r.groups.filter((g) => g !== EVERYONE);
+  const shown = groups.slice(0, GROUPS_SHOWN).map((g) => quoted(g, 256)).join(', ');
+  const more = groups.length > GROUPS_SHOWN ? ` and ${groups.length - GROUPS_SHOWN} more` : '';
+  return `user ${quoted(r.username, 256)} (${groups.length === 0 ? 'in no group' : `groups ${shown}${more}`})`;
+}
+
 /**
  * mode-change-forbidden: setting, changing or removing the mode label is for modeAdmins only.
  * Judged whatever the namespace's mode: otherwise `off` would switch off its own check.
@@ -44,8 +65,9 @@ export function judgeNamespace(ns: NamespaceView, old: NamespaceView | undefined
     : before === undefined ? `sets ${MODE_LABEL}=${quoted(now)}`
       : `changes ${MODE_LABEL} from ${quoted(before)} to ${quoted(now)}`;
   return [judged('mode-change-forbidden', `metadata.labels[${quoted(MODE_LABEL)}]`,
-    `${describeObject(ns)}: ${who(requester)} ${change}, and only mode admins may change how extguard judges a namespace. ` +
-    'Fix: leave the label as it is, or ask a cluster administrator (governance.modeAdmins in the extguard configuration).',
+    `${describeObject(ns)}: ${carried(requester)} ${change}, and only mode admins may change how extguard judges a namespace. ` +
+    'Fix: leave the label as it is, or ask a cluster administrator. If you administer this cluster, add your user name, ' +
+    `or one of these groups that only administrators carry, to governance.modeAdmins in the extguard configuration (${MODE_ADMINS_DOC}).`,
     `only governance.modeAdmins may set, change or remove ${MODE_LABEL}`)];
 }
 

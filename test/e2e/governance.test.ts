@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import type { ControlPlane } from './cluster.ts';
 import { sharedControlPlane } from './hooks.ts';
-import { installSelfSigned, runInstalledPod, type InstalledPod } from './install.ts';
+import { installSelfSigned, NAMESPACE, runInstalledPod, type InstalledPod } from './install.ts';
 
 // Built at run time so the test source holds no credential-shaped literal.
 const SECRET = ['gov', 'Plain', 'Text', '-4e1d', 'Wq'].join('');
@@ -305,6 +305,137 @@ describe('governance and closed bypasses through a real kube-apiserver, as a ten
       expect(hook!.logs()).to.contain('mode-change-forbidden');
       expect(hook!.logs()).not.to.contain(SECRET);
       expect(readFileSync(cp.auditLogPath, 'utf8')).not.to.contain(SECRET);
+    });
+  });
+  // docs/contract.md "Who may change the mode on your cluster": the README's rollout (warn,
+  // enforce, the emergency `off` and back) as a cluster administrator carries themselves on
+  // kubeadm (admin.conf: group kubeadm:cluster-admins) and on EKS (an access entry with
+  // AmazonEKSClusterAdminPolicy carries no admin group; the docs give the entry a Kubernetes
+  // group, here eks-cluster-admins, and name it in modeAdmins). Both are cluster-admin by RBAC.
+  describe('who may change the mode: kubeadm and EKS administrators (docs/contract.md)', () => {
+    const EKS_USER = 'arn:aws:sts::111122223333:assumed-role/platform-admin/jane';
+    const KUBEADM_ADMIN = ['--as=kubernetes-admin', '--as-group=kubeadm:cluster-admins'];
+    const EKS_ADMIN = [`--as=${EKS_USER}`, '--as-group=eks-cluster-admins'];
+    const EKS_CONFIG = `${CONFIG}  modeAdmins:
+    groups: [system:masters, kubeadm:cluster-admins, eks-cluster-admins]
+`;
+    const label = (who: string[], ns: string, mode: string, ...flags: string[]) =>
+      cp.kubectl(['label', 'namespace', ns, `extguard.io/mode=${mode}`, '--overwrite', ...flags, ...who]);
+    const setConfig = async (config: string) => {
+      const r = await asAdmin(['patch', 'configmap', 'extguard-config', '-n', NAMESPACE, '--type', 'merge', '-p', JSON.stringify({ data: { 'config.yaml': config } })]);
+      expect(r.code, r.stderr).to.equal(0);
+      await hook!.syncVolumes();
+    };
+    /** Retries `attempt` until `done` says so: the API server and the config watch apply changes asynchronously. */
+    const until = async (what: string, attempt: () => Promise<{ code: number | null; stdout: string; stderr: string }>, done: (r: { code: number | null; stderr: string }) => boolean) => {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const r = await attempt();
+        if (done(r)) return r;
+        if (Date.now() > deadline) throw new Error(`${what}: ${r.stdout}${r.stderr}\n${hook?.logs() ?? '(extguard stopped)'}`);
+        await new Promise((res) => setTimeout(res, 250));
+      }
+    };
+    /** The README's rollout on a namespace, each step stored as asked. */
+    const rollout = async (who: string[], ns: string) => {
+      for (const mode of ['warn', 'enforce', 'off', 'enforce']) {
+        const r = await label(who, ns, mode);
+        expect(r.code, `${mode}: ${r.stderr}`).to.equal(0);
+        expect(await modeOf(ns)).to.equal(mode);
+      }
+    };
+
+    before(async function () {
+      this.timeout(60_000);
+      const objs: Obj[] = [
+        ...['kubeadm:cluster-admins', 'eks-cluster-admins'].map((group) => ({
+          apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: `gov-${group.replace(':', '-')}` },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }],
+        })),
+        ...['gov-rollout-kubeadm', 'gov-rollout-eks', 'gov-rollout-down'].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+      ];
+      for (const o of objs) {
+        const r = await asAdmin(['apply', '-f', '-'], o);
+        expect(r.code, r.stderr).to.equal(0);
+      }
+    });
+    after(async function () {
+      this.timeout(30_000);
+      await setConfig(CONFIG);
+    });
+
+    it('a kubeadm administrator (admin.conf, kubeadm:cluster-admins) runs the rollout with the defaults', async function () {
+      this.timeout(30_000);
+      await rollout(KUBEADM_ADMIN, 'gov-rollout-kubeadm');
+    });
+
+    it('an EKS administrator is denied with the defaults, told its user name and groups and the setting', async function () {
+      this.timeout(30_000);
+      const r = await label(EKS_ADMIN, 'gov-rollout-eks', 'warn');
+      expectDenied(r, 'mode-change-forbidden');
+      expect(r.stderr).to.contain(`user "${EKS_USER}" (groups "eks-cluster-admins")`)
+        .and.contain('governance.modeAdmins').and.contain('docs/contract.md#who-may-change-the-mode-on-your-cluster')
+        .and.not.contain('system:authenticated');
+      expect(await modeOf('gov-rollout-eks')).to.equal(undefined);
+    });
+
+    it('once modeAdmins names its group (hot reload), the EKS administrator runs the rollout; a tenant stays denied', async function () {
+      this.timeout(60_000);
+      await setConfig(EKS_CONFIG);
+      await until('the EKS administrator was never admitted after the reload', () => label(EKS_ADMIN, 'gov-rollout-eks', 'warn', '--dry-run=server'), (r) => r.code === 0);
+      await rollout(EKS_ADMIN, 'gov-rollout-eks');
+      const tenant = await asTenant(['label', 'namespace', 'gov-rollout-eks', 'extguard.io/mode=off', '--overwrite']);
+      expectDenied(tenant, 'mode-change-forbidden');
+      expect(tenant.stderr).to.contain('user "tenant-alice" (groups "tenants")');
+      expect(await modeOf('gov-rollout-eks')).to.equal('enforce');
+    });
+
+    // The safe bypass while extguard is down and the webhooks still fail closed (README,
+    // Troubleshooting; a crash, a lost node or a partition, not a graceful stop): the API server never
+    // sends modeAdmins' requests, by the not-mode-admin matchCondition. The kustomize manifests
+    // hold the defaults, so an EKS administrator needs the docs' patch of that condition too.
+    it('with extguard crashed: the emergency off works for the kubeadm administrator, and for the EKS one once the condition is patched as documented', async function () {
+      this.timeout(90_000);
+      const webhooks = JSON.parse((await asAdmin(['get', 'validatingwebhookconfiguration', 'extguard', '-o', 'json'])).stdout);
+      const expression = webhooks.webhooks.find((w: Obj) => w['name'] === 'namespaces.extguard.io').matchConditions[0].expression as string;
+      const condition = (groups: string[]) => `!(has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in ${JSON.stringify(groups)}))`;
+      // The docs' kustomize patch: a JSON patch whose tests fail loudly should the list move.
+      const setCondition = (groups: string[]) => asAdmin(['patch', 'validatingwebhookconfiguration', 'extguard', '--type=json', '-p', JSON.stringify([
+        { op: 'test', path: '/webhooks/3/name', value: 'namespaces.extguard.io' },
+        { op: 'test', path: '/webhooks/3/matchConditions/0/name', value: 'not-mode-admin' },
+        { op: 'replace', path: '/webhooks/3/matchConditions/0/expression', value: condition(groups) },
+      ])]);
+      expect(expression, 'the shipped condition is the documented one').to.equal(condition(['system:masters', 'kubeadm:cluster-admins']));
+      try {
+        // A crash (SIGKILL): a graceful stop of the last Ready replica would hand the webhooks
+        // back to Ignore, and nothing would fail closed to bypass.
+        hook!.child.kill('SIGKILL');
+        await hook!.stop();
+        hook = undefined;
+        const unreachable = (x: { code: number | null; stderr: string }) => x.code !== 0 && x.stderr.includes('failed calling webhook');
+        await until('extguard never became unreachable', () => asTenant(['label', 'namespace', 'gov-rollout-down', 'extguard.io/mode=off', '--overwrite', '--dry-run=server']), unreachable);
+
+        let r = await label(KUBEADM_ADMIN, 'gov-rollout-down', 'off');
+        expect(r.code, r.stderr).to.equal(0);
+        expect(await modeOf('gov-rollout-down')).to.equal('off');
+        // Allowed by extguard's configuration, but sent to it: nobody answers, and the request fails closed.
+        expect(unreachable(await label(EKS_ADMIN, 'gov-rollout-down', 'enforce')), 'the EKS administrator is sent to the unreachable webhook').to.equal(true);
+
+        r = await setCondition(['system:masters', 'kubeadm:cluster-admins', 'eks-cluster-admins']);
+        expect(r.code, r.stderr).to.equal(0);
+        const patched = JSON.parse((await asAdmin(['get', 'validatingwebhookconfiguration', 'extguard', '-o', 'json'])).stdout);
+        expect(patched.webhooks[3].matchConditions.map((c: Obj) => c['name']), 'only the expression changed').to.deep.equal(['not-mode-admin', 'mode-label-changes']);
+        await until('the patched condition never applied', () => label(EKS_ADMIN, 'gov-rollout-down', 'enforce', '--dry-run=server'), (x) => x.code === 0);
+        r = await label(EKS_ADMIN, 'gov-rollout-down', 'enforce');
+        expect(r.code, r.stderr).to.equal(0);
+        expect(await modeOf('gov-rollout-down')).to.equal('enforce');
+        expect(unreachable(await asTenant(['label', 'namespace', 'gov-rollout-down', 'extguard.io/mode=off', '--overwrite'])), 'a tenant still fails closed').to.equal(true);
+      } finally {
+        hook ??= await runInstalledPod(cp);
+        await setCondition(['system:masters', 'kubeadm:cluster-admins']);
+        await until('extguard never judged again', () => asTenant(['label', 'namespace', 'gov-labels', 'extguard.io/mode=off', '--overwrite', '--dry-run=server']), (x) => x.stderr.includes('extguard denied'));
+      }
     });
   });
 });

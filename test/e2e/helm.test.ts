@@ -158,6 +158,16 @@ describe('Helm chart charts/extguard', function () {
         expect(pod.tolerations).to.deep.equal([{ key: 'dedicated', operator: 'Exists' }]);
         expect(pod.containers[0].image).to.equal('ghcr.io/extguard/extguard:0.2.0');
       } },
+      // An EKS administrator's group, a user name, and a group name CEL and YAML would both
+      // misread if it were pasted in unescaped: the API server compiles the expression (a
+      // broken one fails the dry run) and it names exactly the configured subjects.
+      { name: 'config.governance.modeAdmins (a group, a user): the namespaces webhook skips exactly them', args: ['--set-json', `config.governance.modeAdmins=${JSON.stringify({ groups: ['eks-cluster-admins', `it's "odd" \\ & <x>`], users: ['arn:aws:iam::111122223333:user/ops'] })}`], check: (objs) => {
+        expect(parse(find(objs, 'ConfigMap', 'extguard-config').data['config.yaml']).governance.modeAdmins)
+          .to.deep.equal({ groups: ['eks-cluster-admins', `it's "odd" \\ & <x>`], users: ['arn:aws:iam::111122223333:user/ops'] });
+        const namespaces = find(objs, 'ValidatingWebhookConfiguration', 'extguard').webhooks.find((w: Obj) => w.name === 'namespaces.extguard.io');
+        expect(namespaces.matchConditions[0]).to.deep.equal({ name: 'not-mode-admin', expression:
+          String.raw`!(request.userInfo.username in ["arn:aws:iam::111122223333:user/ops"] || (has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in ["eks-cluster-admins","it's \"odd\" \\ \u0026 \u003cx\u003e"])))` });
+      } },
       { name: 'networkPolicy.webhookFrom narrowed to the control plane', args: ['--set', 'networkPolicy.webhookFrom[0].ipBlock.cidr=10.0.0.0/24'], check: (objs) => {
         expect(find(objs, 'NetworkPolicy', 'extguard').spec.ingress[0]).to.deep.equal({ from: [{ ipBlock: { cidr: '10.0.0.0/24' } }], ports: [{ port: 8443, protocol: 'TCP' }] });
       } },
@@ -291,6 +301,7 @@ describe('Helm chart charts/extguard', function () {
       ['replicas 0 (with failurePolicy Fail nothing could be admitted)', ['--set', 'replicas=0'], [/replicas/, /minimum|must be >= 1/]],
       ['an unknown certificates mode', ['--set', 'certificates.mode=self-signed'], [/certificates\/mode/, /generated/]],
       ['provided mode without a Secret name', ['--set', 'certificates.mode=provided', '--set', 'certificates.provided.caBundle=Zm9v'], [/certificates\/provided/, /secretName/]],
+      ['config.governance.modeAdmins removed (the namespaces webhook\'s not-mode-admin condition is generated from it)', ['--set', 'config.governance.modeAdmins=null'], [/config\.governance\.modeAdmins must be set/]],
       ['monitoring: a misspelt key (enable)', ['--set', 'monitoring.serviceMonitor.enable=true'], [/monitoring\/serviceMonitor/, /enable/]],
       ['monitoring: a label value that is not a string (Kubernetes would refuse it)', ['--set', 'monitoring.dashboard.labels.grafana_dashboard=1'], [/monitoring\/dashboard\/labels\/grafana_dashboard/, /string/]],
       ['monitoring: a scrape interval that is no Prometheus duration', ['--set', 'monitoring.serviceMonitor.interval=30 seconds'], [/monitoring\/serviceMonitor\/interval/]],

@@ -13,8 +13,8 @@ describe('configuration', () => {
       internalCIDRs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'],
       credentials: { sensitiveNames: [], extraPatterns: [] },
       governance: {
-        modeAdmins: { groups: ['system:masters'], users: [] },
-        declarations: { allowedTargets: [], admins: { groups: ['system:masters'], users: [] } },
+        modeAdmins: { groups: ['system:masters', 'kubeadm:cluster-admins'], users: [] },
+        declarations: { allowedTargets: [], admins: { groups: ['system:masters', 'kubeadm:cluster-admins'], users: [] } },
       },
     });
   });
@@ -22,12 +22,12 @@ describe('configuration', () => {
   it('fills the governance defaults around a partial governance section', () => {
     const cfg = parseConfig('governance: {declarations: {allowedTargets: ["*.partner-example.com"]}}');
     expect(cfg.governance).to.deep.equal({
-      modeAdmins: { groups: ['system:masters'], users: [] },
-      declarations: { allowedTargets: ['*.partner-example.com'], admins: { groups: ['system:masters'], users: [] } },
+      modeAdmins: { groups: ['system:masters', 'kubeadm:cluster-admins'], users: [] },
+      declarations: { allowedTargets: ['*.partner-example.com'], admins: { groups: ['system:masters', 'kubeadm:cluster-admins'], users: [] } },
     });
   });
 
-  it('takes a configured admin list as the whole list: it replaces system:masters, it does not add to it', () => {
+  it('takes a configured admin list as the whole list: it replaces the default groups, it does not add to them', () => {
     const cfg = parseConfig('governance: {modeAdmins: {users: [ops-bot]}, declarations: {admins: {groups: [net-admins]}}}');
     expect(cfg.governance.modeAdmins).to.deep.equal({ users: ['ops-bot'], groups: [] });
     expect(cfg.governance.declarations.admins).to.deep.equal({ groups: ['net-admins'], users: [] });

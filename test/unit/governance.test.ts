@@ -101,6 +101,23 @@ describe('governance', () => {
       expect(create({ object: namespace('team-b', 'off'), requester: master }).verdict.allowed).to.equal(true);
     });
 
+    // kubeadm >= 1.29 puts admin.conf in kubeadm:cluster-admins (bound to cluster-admin) and
+    // keeps system:masters for the break-glass super-admin.conf: the rollout works with either.
+    it('allows a kubeadm administrator (admin.conf: group kubeadm:cluster-admins) by default', () => {
+      const kubeadmAdmin: Requester = { username: 'kubernetes-admin', groups: ['kubeadm:cluster-admins', 'system:authenticated'] };
+      for (const [before, after] of [[undefined, 'warn'], ['warn', 'enforce'], ['enforce', 'off'], ['off', undefined]] as [string | undefined, string | undefined][]) {
+        const j = update({ object: labelledNamespace('team-a', modeLabels(after)), oldObject: labelledNamespace('team-a', modeLabels(before)), requester: kubeadmAdmin });
+        expect(j.verdict.allowed, `${before} -> ${after}`).to.equal(true);
+      }
+    });
+
+    it('denies a managed-cluster administrator whose groups are not listed (EKS access policy: no admin group)', () => {
+      const eksAdmin: Requester = { username: 'arn:aws:sts::111122223333:assumed-role/platform-admin/jane', groups: ['system:authenticated'] };
+      const j = update({ object: namespace('team-a', 'warn'), oldObject: namespace('team-a', 'audit'), requester: eksAdmin });
+      expect(j.verdict.allowed).to.equal(false);
+      expect(rules(j)).to.deep.equal(['mode-change-forbidden']);
+    });
+
     it('does not take a user named like an admin group for a member of it', () => {
       const j = create({ object: namespace('team-b', 'off'), requester: { username: 'system:masters', groups: ['system:authenticated'] } });
       expect(j.verdict.allowed).to.equal(false);
@@ -169,11 +186,28 @@ describe('governance', () => {
         expect(message).to.contain('Namespace team-a').and.contain(MODE).and.contain('"enforce"').and.contain('"off"');
       });
 
-      it('do not give away who the admins are, the requester\'s groups or unrelated labels', () => {
-        for (const s of ['ops-bot', 'platform-admins', 'team-a-devs', 'system:authenticated', 'cc-4711', 'cost-center']) {
+      // What a managed-cluster administrator needs to fix modeAdmins: the user name and groups
+      // the API server sent (the requester's own, as `kubectl auth whoami` shows them).
+      it('name the requester\'s user name and groups, the setting to change and where the docs say what to put there', () => {
+        expect(message).to.contain('user "alice" (groups "team-a-devs")');
+        expect(message).to.contain('governance.modeAdmins').and.contain('docs/contract.md#who-may-change-the-mode-on-your-cluster');
+      });
+
+      it('do not give away who the admins are, unrelated labels, or system:authenticated (listing it would make everyone an admin)', () => {
+        for (const s of ['ops-bot', 'platform-admins', 'system:authenticated', 'cc-4711', 'cost-center']) {
           expect(message).not.to.contain(s);
           expect(j.verdict.warnings.join('\n')).not.to.contain(s);
         }
+      });
+
+      it('name a whole EKS user name (an ARN), at most ten groups, and say when there are none', () => {
+        const arn = 'arn:aws:sts::111122223333:assumed-role/platform-admin-role-with-a-long-name/jane.doe@example.com';
+        const many = Array.from({ length: 14 }, (_, i) => `google-group-${i}@example.com`);
+        const denied = (requester: Requester) => update({ object: namespace('team-a', 'off'), oldObject: namespace('team-a', 'enforce'), requester }).verdict.violations[0]!.message;
+        const m = denied({ username: arn, groups: ['system:authenticated', ...many] });
+        expect(m).to.contain(`user "${arn}" (groups "google-group-0@example.com", `);
+        expect(m).to.contain('"google-group-9@example.com" and 4 more)').and.not.contain('google-group-10@');
+        expect(denied({ username: arn, groups: ['system:authenticated'] })).to.contain(`user "${arn}" (in no group)`);
       });
 
       it('give one warning line tagged with the rule', () => {

@@ -188,3 +188,31 @@ and Helm's release labels stay true. Called with (list . extraLabels).
 {{- $own := include "extguard.labels" (index . 0) | fromYaml -}}
 {{- toYaml (merge $own (index . 1 | default dict)) -}}
 {{- end -}}
+
+{{/*
+The CEL expression of the namespaces webhook's `not-mode-admin` matchCondition, from
+config.governance.modeAdmins: the API server does not send their requests, so the README's safe
+bypass (kubectl label ns NAME extguard.io/mode=off) works while extguard is down, and extguard,
+reading the same values, would allow them anyway. Names are written as JSON strings, which CEL
+reads as its own double-quoted literals (escapes included), so any user or group name is safe.
+With the defaults this renders exactly the expression of manifests/base/webhooks.yaml.
+*/}}
+{{- define "extguard.notModeAdmin" -}}
+{{- $admins := (.Values.config.governance | default dict).modeAdmins -}}
+{{- if not (kindIs "map" $admins) -}}
+{{- fail "config.governance.modeAdmins must be set ({groups: [...], users: [...]}): the namespaces webhook's not-mode-admin condition is generated from it" -}}
+{{- end -}}
+{{- $groups := $admins.groups | default list -}}
+{{- $users := $admins.users | default list -}}
+{{- $inGroups := printf "has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in %s)" (toJson $groups) -}}
+{{- $isUser := printf "request.userInfo.username in %s" (toJson $users) -}}
+{{- if and $groups $users -}}
+{{- printf "!(%s || (%s))" $isUser $inGroups -}}
+{{- else if $groups -}}
+{{- printf "!(%s)" $inGroups -}}
+{{- else if $users -}}
+{{- printf "!(%s)" $isUser -}}
+{{- else -}}
+true
+{{- end -}}
+{{- end -}}
