@@ -392,8 +392,8 @@ describe('Helm chart charts/extguard', function () {
       // The install window: every entry Ignore, the targets in the annotation; a plaintext
       // credential in an enforce namespace is admitted while no replica is Ready.
       const policies = async () => Object.fromEntries((await Promise.all(['mutatingwebhookconfiguration', 'validatingwebhookconfiguration'].map(async (k) => (await getJson([k, 'extguard'])).webhooks.map((w: Obj) => [w.name, w.failurePolicy])))).flat());
-      expect(await policies()).to.deep.equal({ 'mutate.extguard.io': 'Ignore', 'validate.extguard.io': 'Ignore', 'declarations.extguard.io': 'Ignore', 'configmaps.extguard.io': 'Ignore', 'namespaces.extguard.io': 'Ignore' });
-      expect((await getJson(['validatingwebhookconfiguration', 'extguard'])).metadata.annotations['extguard.io/failure-policy']).to.equal('validate.extguard.io=Fail,declarations.extguard.io=Fail,configmaps.extguard.io=Ignore,namespaces.extguard.io=Fail');
+      expect(await policies()).to.deep.equal({ 'mutate.extguard.io': 'Ignore', 'validate.extguard.io': 'Ignore', 'declarations.extguard.io': 'Ignore', 'configmaps.extguard.io': 'Ignore', 'namespaces.extguard.io': 'Fail' });
+      expect((await getJson(['validatingwebhookconfiguration', 'extguard'])).metadata.annotations['extguard.io/failure-policy']).to.equal('validate.extguard.io=Fail,declarations.extguard.io=Fail,configmaps.extguard.io=Ignore');
       const judged = 'e2e-helm-window';
       expect((await cp.kubectl(['create', 'namespace', judged])).code).to.equal(0);
       expect((await cp.kubectl(['label', 'namespace', judged, 'extguard.io/mode=enforce'])).code).to.equal(0);

@@ -51,7 +51,8 @@ describe('install window: nothing refused until a replica is Ready', function ()
     return out;
   };
   const ENFORCED = { 'mutate.extguard.io': 'Fail', 'validate.extguard.io': 'Fail', 'declarations.extguard.io': 'Fail', 'configmaps.extguard.io': 'Ignore', 'namespaces.extguard.io': 'Fail' };
-  const OPEN = Object.fromEntries(Object.keys(ENFORCED).map((k) => [k, 'Ignore']));
+  // The mode-label entry is Fail from the start and never handed over: tenants cannot switch their namespace off in the window.
+  const OPEN = { ...Object.fromEntries(Object.keys(ENFORCED).map((k) => [k, 'Ignore'])), 'namespaces.extguard.io': 'Fail' };
   /** A real create (not a dry run): admitted means stored. Deleted again so names can be reused. */
   const admitted = async (name: string): Promise<boolean> => {
     const r = await kubectlJson(['create'], leakyPod(name));
@@ -83,6 +84,22 @@ describe('install window: nothing refused until a replica is Ready', function ()
     // The API server picks the configurations up asynchronously; admitted before and after.
     await sleep(2000);
     expect(await admitted('during-install'), 'a deploy during the install window').to.equal(true);
+  });
+
+  it('...but a tenant cannot switch its own namespace off in the window: the mode-label entry is Fail from the start', async function () {
+    this.timeout(60_000);
+    // A tenant allowed by RBAC to label this namespace, and nothing else.
+    const rbac = [
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'e2e-window-ns-labeller' }, rules: [{ apiGroups: [''], resources: ['namespaces'], resourceNames: [NS], verbs: ['get', 'patch', 'update'] }] },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'e2e-window-ns-labeller' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'e2e-window-ns-labeller' }, subjects: [{ kind: 'User', name: 'window-tenant', apiGroup: 'rbac.authorization.k8s.io' }] },
+    ];
+    for (const o of rbac) expect((await kubectlJson(['apply'], o)).code).to.equal(0);
+    const r = await cp.kubectl(['label', 'namespace', NS, 'extguard.io/mode=off', '--as=window-tenant', '--as-group=system:authenticated']);
+    expect(r.code, r.stdout).to.not.equal(0);
+    expect(r.stderr).to.match(/failed calling webhook "namespaces\.extguard\.io"/);
+    // Another label is no business of extguard's, and passes.
+    const other = await cp.kubectl(['label', 'namespace', NS, 'team=window', '--as=window-tenant', '--as-group=system:authenticated']);
+    expect(other.code, other.stderr).to.equal(0);
   });
 
   it('a Ready replica sets the annotated policies (ConfigMaps stay Ignore), says so in its metrics, and enforcement starts', async function () {
