@@ -126,6 +126,8 @@ describe('extguard CLI (built binary)', function () {
       ['an unreadable workload', ['check', '-'], 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: 3}\n', /spec\.containers: expected a list/],
       ['an unknown flag', ['check', '--colour', 'x.yaml'], undefined, /unknown option/],
       ['an unknown format', ['check', '--format', 'xml', 'x.yaml'], undefined, /Allowed choices are text, json/],
+      // Setting a webhook configuration's failurePolicy needs the API server; nothing starts.
+      ['serve --webhook-configuration without a cluster', ['serve', '--webhook-configuration', 'extguard', '--declarations', join(examples, 'catalog.yaml'), '--port', '0', '--metrics-port', '0'], undefined, /--webhook-configuration needs the cluster/],
     ];
     for (const [what, args, input, message] of unusable) {
       it(`exits 2 on ${what} with a clear message`, () => {

@@ -117,4 +117,16 @@ describe('serve: graceful shutdown on SIGTERM (built binary)', function () {
     expect(await outcome).to.equal('ECONNRESET');
     expect(proc.logs()).to.match(/"cut":1,"msg":"shutdown timeout reached: closed connections with requests still in flight"/);
   });
+
+  // The hand-over of the webhooks (--webhook-configuration) asks the API server first; an
+  // unreachable one must not hold the Pod past its grace period, nor turn the stop into a failure.
+  it('with --webhook-configuration and an unreachable API server: exits 0, and says the hand-over failed', async () => {
+    proc = await startServeProcess([
+      '--kubeconfig', join(root, 'test', 'fixtures', 'kubeconfig-unreachable.yaml'), '--webhook-configuration', 'extguard',
+      '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'),
+      '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1', '--shutdown-timeout', '2',
+    ]);
+    expect(await proc.stop()).to.equal(0);
+    expect(proc.logs()).to.contain('cannot hand the webhooks over on shutdown');
+  });
 });
