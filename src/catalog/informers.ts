@@ -209,7 +209,7 @@ export function startInformerCatalog(kc: KubeConfig, logger: Logger, onSynced?: 
 }
 
 /** Short, credential-free description of a client error (no request headers, no bodies). */
-function describeError(err: unknown): string {
+export function describeError(err: unknown): string {
   if (err && typeof err === 'object') {
     const e = err as { code?: unknown; statusCode?: unknown; message?: unknown; cause?: { code?: unknown } };
     const code = e.statusCode ?? e.code ?? e.cause?.code;

@@ -1,6 +1,7 @@
-// The install window, carried out: once this replica is Ready (TLS loaded, catalog synced),
-// give extguard's own webhooks the failurePolicy their annotation asks for; when the last
-// Ready replica stops, hand them back to Ignore. What to set is decided in failure-policy.ts.
+// The install window, carried out: once this replica is Ready, its own endpoint is Ready
+// behind the Service and the caBundle trusts its certificate, give extguard's own webhooks
+// the failurePolicy their annotation asks for; when the last Ready replica stops, hand them
+// back to Ignore. What to set is decided in failure-policy.ts.
 //
 // Why extguard does this itself (as Kyverno manages its own webhooks): a webhook with
 // failurePolicy Fail is active the moment it is applied, so an install, or a rollout whose
@@ -8,16 +9,18 @@
 // replica is Ready. Nothing outside extguard knows when that is.
 //
 // What it cannot cover, by design: every replica crashing (SIGKILL, OOM, a node lost) leaves
-// Fail in place, which is what failurePolicy Fail means (docs/operations.md "Install window").
+// Fail in place, which is what failurePolicy Fail means (docs/install.md "The install window").
 
 import { networkInterfaces } from 'node:os';
 import { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import { describeError } from '../catalog/informers.ts';
 import type { Logger } from '../log.ts';
-import { anotherReplicaReady, calledServices, enforced, failurePolicyPatch, handedOver, type EndpointSliceView, type FailurePolicy, type WebhookConfigurationView } from './failure-policy.ts';
+import { anotherReplicaReady, calledServices, enforced, failurePolicyPatch, handedOver, ownEndpointReady, type EndpointSliceView, type Want, type WebhookConfigurationView } from './failure-policy.ts';
 
 const KINDS = ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'] as const;
+type Kind = (typeof KINDS)[number];
 const FIELD_MANAGER = 'extguard';
-/** Each API call; the hand-over runs inside the shutdown grace period. */
+/** Each API call of a round. */
 const CALL_TIMEOUT_MS = 5000;
 
 export interface EnforcementOptions {
@@ -25,27 +28,32 @@ export interface EnforcementOptions {
   /** Name of the Mutating- and ValidatingWebhookConfiguration (both are called this). */
   configuration: string;
   ready: () => boolean;
+  /** The certificate chain (PEM) this replica serves now; the caBundle must trust it before Fail. */
+  servedChain: () => string;
   logger: Logger;
   /** Called with whether every managed webhook has its annotated policy, after each round. */
   onEnforcing?: (enforcing: boolean) => void;
   /**
-   * Rounds while Ready (default 5 s): `kubectl apply` of the manifests replaces the webhooks
-   * list, Ignore included, and this bounds how long that re-opens the window. Two GETs a round.
+   * Rounds while Ready (default 5 s), also after a failed round: `kubectl apply` of the
+   * manifests re-sends the shipped Ignore, and this bounds how long that re-opens the window.
    */
   resyncMs?: number;
-  /** How often readiness is looked at, so enforcement follows it closely (default 1 s). */
+  /** How often readiness is looked at, so the first round follows it closely (default 1 s). */
   tickMs?: number;
 }
 
 export interface Enforcement {
-  /** Stops the rounds; when no other replica is Ready, sets the managed webhooks to Ignore. */
-  handOver(): Promise<void>;
+  /**
+   * Stops the rounds; when no other replica is Ready, sets the managed webhooks to Ignore.
+   * Every call shares `deadlineMs`; past it the hand-over is abandoned and logged.
+   */
+  handOver(deadlineMs: number): Promise<void>;
   stop(): void;
 }
 
 interface Response { status: number; body: unknown }
 
-async function call(kc: KubeConfig, http: IsomorphicFetchHttpLibrary, method: HttpMethod, path: string, body?: { type: string; value: unknown }): Promise<Response> {
+async function call(kc: KubeConfig, http: IsomorphicFetchHttpLibrary, method: HttpMethod, path: string, signal: AbortSignal, body?: { type: string; value: unknown }): Promise<Response> {
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new Error('kubeconfig has no current cluster');
   const ctx = new RequestContext(server + path, method);
@@ -54,7 +62,7 @@ async function call(kc: KubeConfig, http: IsomorphicFetchHttpLibrary, method: Ht
     ctx.setHeaderParam('Content-Type', body.type);
     ctx.setBody(JSON.stringify(body.value));
   }
-  ctx.setSignal(AbortSignal.timeout(CALL_TIMEOUT_MS));
+  ctx.setSignal(signal);
   await kc.applySecurityAuthentication(ctx);
   const res = await http.send(ctx).toPromise();
   const text = await res.body.text();
@@ -70,30 +78,62 @@ export function startEnforcement(opts: EnforcementOptions): Enforcement {
   const { kc, configuration, logger } = opts;
   const http = new IsomorphicFetchHttpLibrary();
   const resyncMs = opts.resyncMs ?? 5000;
-  const path = (kind: string) => `/apis/admissionregistration.k8s.io/v1/${kind}/${encodeURIComponent(configuration)}`;
-  // Logged once per distinct problem, not every round.
-  let lastProblem = '';
-  const problem = (text: string): void => {
-    if (text !== lastProblem) logger.warn({ configuration }, text);
-    lastProblem = text;
+  const tickMs = opts.tickMs ?? 1000;
+  const path = (kind: Kind) => `/apis/admissionregistration.k8s.io/v1/${kind}/${encodeURIComponent(configuration)}`;
+  const own = (): Set<string> => new Set(Object.values(networkInterfaces()).flat().map((i) => i!.address));
+  // What is wrong, per configuration (and 'api' for the API server itself): logged when it
+  // changes, not every round, and forgotten once that configuration is settled.
+  const problems = new Map<string, string>();
+  const problem = (key: string, text: string, level: 'warn' | 'info' = 'warn'): void => {
+    if (problems.get(key) !== text) logger[level]({ configuration }, text);
+    problems.set(key, text);
   };
 
-  /** One pass over both configurations; true when every managed webhook ends as `want` says. */
-  const reconcile = async (want: (webhook: string, target: FailurePolicy) => FailurePolicy, why: string): Promise<boolean> => {
-    let settled = true;
-    for (const kind of KINDS) {
-      const got = await call(kc, http, HttpMethod.GET, path(kind));
-      if (got.status === 404) continue;
-      if (got.status !== 200) { problem(`cannot read ${kind}/${configuration}: ${reason(got)}`); settled = false; continue; }
-      const cfg = got.body as WebhookConfigurationView;
-      const plan = failurePolicyPatch(cfg, want);
-      if (plan.error) { problem(`${kind}/${configuration}: ${plan.error}; its failurePolicy is left as it is`); settled = false; continue; }
-      if (plan.ops.length === 0) continue;
-      const patched = await call(kc, http, HttpMethod.PATCH, `${path(kind)}?fieldManager=${FIELD_MANAGER}`, { type: 'application/json-patch+json', value: plan.ops });
-      if (patched.status !== 200) { problem(`cannot set the failurePolicy of ${kind}/${configuration}: ${reason(patched)}`); settled = false; continue; }
+  const read = (kind: Kind, signal: AbortSignal) => call(kc, http, HttpMethod.GET, path(kind), signal);
+  /** EndpointSlices of every Service the managed webhooks call, or a reason they cannot be listed. */
+  const slicesOf = async (cfg: WebhookConfigurationView, signal: AbortSignal): Promise<EndpointSliceView[] | string> => {
+    const out: EndpointSliceView[] = [];
+    for (const svc of calledServices(cfg)) {
+      const r = await call(kc, http, HttpMethod.GET, `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(svc.namespace)}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${svc.name}`)}`, signal);
+      if (r.status !== 200) return `cannot list the endpoints of ${svc.namespace}/${svc.name}: ${reason(r)}`;
+      out.push(...((r.body as { items?: EndpointSliceView[] }).items ?? []));
+    }
+    return out;
+  };
+  const patch = async (kind: Kind, cfg: WebhookConfigurationView, want: Want, why: string, signal: AbortSignal): Promise<boolean> => {
+    const plan = failurePolicyPatch(cfg, want);
+    if (plan.error) { problem(kind, `${kind}/${configuration}: ${plan.error}; its failurePolicy is left as it is`); return false; }
+    if (plan.ops.length > 0) {
+      const r = await call(kc, http, HttpMethod.PATCH, `${path(kind)}?fieldManager=${FIELD_MANAGER}`, signal, { type: 'application/json-patch+json', value: plan.ops });
+      if (r.status !== 200) { problem(kind, `cannot set the failurePolicy of ${kind}/${configuration}: ${reason(r)}`); return false; }
       logger.info({ configuration, kind, changes: plan.changes }, why);
     }
-    if (settled) lastProblem = '';
+    if (plan.held.length > 0) {
+      problem(kind, `${kind}/${configuration}: ${plan.held.join(', ')} stay as they are until their caBundle trusts the serving certificate (cert-manager's CA injection, or a stale caBundle)`, 'info');
+      return false;
+    }
+    problems.delete(kind);
+    return true;
+  };
+
+  /** One enforcing pass over both configurations; true when every managed webhook has its target. */
+  const enforce = async (): Promise<boolean> => {
+    const signal = AbortSignal.timeout(CALL_TIMEOUT_MS * 4);
+    let settled = true;
+    for (const kind of KINDS) {
+      const got = await read(kind, signal);
+      if (got.status === 404) { problem(kind, `${kind}/${configuration} not found: nothing to enforce (is --webhook-configuration the name the manifests use?)`); settled = false; continue; }
+      if (got.status !== 200) { problem(kind, `cannot read ${kind}/${configuration}: ${reason(got)}`); settled = false; continue; }
+      const cfg = got.body as WebhookConfigurationView;
+      const slices = await slicesOf(cfg, signal);
+      if (typeof slices === 'string') { problem(kind, slices); settled = false; continue; }
+      if (calledServices(cfg).length > 0 && !ownEndpointReady(slices, own())) {
+        problem(kind, `waiting to enforce ${kind}/${configuration}: this replica is not yet a Ready endpoint of the Service it calls`, 'info');
+        settled = false;
+        continue;
+      }
+      if (!(await patch(kind, cfg, enforced(opts.servedChain()), 'replica ready: enforcing the failurePolicy of the webhook configuration', signal))) settled = false;
+    }
     return settled;
   };
 
@@ -102,20 +142,17 @@ export function startEnforcement(opts: EnforcementOptions): Enforcement {
   let running: Promise<unknown> = Promise.resolve();
   let wasReady = false;
   let lastRound = 0;
-  let lastOk = false;
   const tick = (): void => {
     if (stopped) return;
     const ready = opts.ready();
-    const due = ready && (!wasReady || !lastOk || Date.now() - lastRound >= resyncMs);
+    // The first round as soon as this replica turns Ready; then every resyncMs, failed or not.
+    const due = ready && (!wasReady || Date.now() - lastRound >= resyncMs);
     wasReady = ready;
-    if (due) {
-      lastRound = Date.now();
-      running = reconcile(enforced, 'replica ready: enforcing the failurePolicy of the webhook configuration')
-        .then((ok) => { lastOk = ok; opts.onEnforcing?.(ok); }, (err: unknown) => { lastOk = false; opts.onEnforcing?.(false); problem(`cannot reach the API server to enforce the failurePolicy: ${(err as Error).message}`); })
-        .finally(() => { if (!stopped) timer = setTimeout(tick, opts.tickMs ?? 1000); });
-    } else {
-      timer = setTimeout(tick, opts.tickMs ?? 1000);
-    }
+    if (!due) { timer = setTimeout(tick, tickMs); return; }
+    lastRound = Date.now();
+    running = enforce()
+      .then((ok) => { problems.delete('api'); opts.onEnforcing?.(ok); }, (err: unknown) => { opts.onEnforcing?.(false); problem('api', `cannot reach the API server to enforce the failurePolicy: ${describeError(err)}`); })
+      .finally(() => { if (!stopped) timer = setTimeout(tick, tickMs); });
   };
   tick();
 
@@ -124,26 +161,29 @@ export function startEnforcement(opts: EnforcementOptions): Enforcement {
     if (timer) clearTimeout(timer);
   };
 
-  const handOver = async (): Promise<void> => {
+  const handOver = async (deadlineMs: number): Promise<void> => {
     stop();
-    await running;
+    const deadline = AbortSignal.timeout(deadlineMs);
     try {
-      const own = new Set(Object.values(networkInterfaces()).flat().map((i) => i!.address));
+      // A round in flight finishes or is cut by the same deadline.
+      await Promise.race([running, new Promise((r) => deadline.addEventListener('abort', r, { once: true }))]);
+      const configs: Array<[Kind, WebhookConfigurationView]> = [];
       for (const kind of KINDS) {
-        const got = await call(kc, http, HttpMethod.GET, path(kind));
-        if (got.status !== 200) continue;
-        for (const svc of calledServices(got.body as WebhookConfigurationView)) {
-          const slices = await call(kc, http, HttpMethod.GET, `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(svc.namespace)}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${svc.name}`)}`);
-          if (slices.status !== 200) { problem(`cannot list the endpoints of ${svc.namespace}/${svc.name}: ${reason(slices)}; the failurePolicy stays as it is`); return; }
-          if (anotherReplicaReady((slices.body as { items?: EndpointSliceView[] }).items ?? [], own)) {
-            logger.info({ configuration }, 'stopping while another replica is Ready: the failurePolicy stays as it is');
-            return;
-          }
+        const got = await read(kind, deadline);
+        if (got.status === 200) configs.push([kind, got.body as WebhookConfigurationView]);
+      }
+      for (const [, cfg] of configs) {
+        const slices = await slicesOf(cfg, deadline);
+        if (typeof slices === 'string') { problem('handover', `${slices}; the failurePolicy stays as it is`); return; }
+        if (anotherReplicaReady(slices, own())) {
+          logger.info({ configuration }, 'stopping while another replica is Ready: the failurePolicy stays as it is');
+          return;
         }
       }
-      await reconcile(handedOver, 'last Ready replica stopping: webhooks fail open (Ignore) until a replica is Ready again');
+      for (const [kind, cfg] of configs) await patch(kind, cfg, handedOver, 'last Ready replica stopping: webhooks fail open (Ignore) until a replica is Ready again', deadline);
     } catch (err) {
-      problem(`cannot hand the webhooks over on shutdown: ${(err as Error).message}`);
+      const why = deadline.aborted ? `no answer within ${deadlineMs} ms` : describeError(err);
+      problem('handover', `cannot hand the webhooks over on shutdown: ${why}; the failurePolicy stays as it is`);
     }
   };
 

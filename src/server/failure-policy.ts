@@ -12,6 +12,8 @@
 // Webhooks the annotation does not name are never touched, so a configuration extguard does
 // not own, or an entry an operator manages by hand, stays as it is.
 
+import { X509Certificate } from 'node:crypto';
+
 export type FailurePolicy = 'Fail' | 'Ignore';
 
 export const FAILURE_POLICY_ANNOTATION = 'extguard.io/failure-policy';
@@ -44,10 +46,18 @@ export function parseFailurePolicies(value: string | undefined): ParsedTargets {
 }
 
 /** The parts of a Mutating/ValidatingWebhookConfiguration this module reads. */
+export interface WebhookView {
+  name?: string;
+  failurePolicy?: string;
+  clientConfig?: { caBundle?: string; service?: { name?: string; namespace?: string } };
+}
 export interface WebhookConfigurationView {
   metadata?: { annotations?: Record<string, string> };
-  webhooks?: Array<{ name?: string; failurePolicy?: string; clientConfig?: { service?: { name?: string; namespace?: string } } }>;
+  webhooks?: WebhookView[];
 }
+
+/** What a webhook should have now; undefined holds it as it is (and the round is not settled). */
+export type Want = (webhook: WebhookView, target: FailurePolicy) => FailurePolicy | undefined;
 
 export interface PolicyChange { webhook: string; from: string; to: FailurePolicy }
 
@@ -59,28 +69,50 @@ export type JsonPatchOp = { op: 'test'; path: string; value: unknown } | { op: '
  * it makes the API server refuse the patch (422) instead of changing the wrong entry.
  * The API server defaults an absent failurePolicy to Fail, so absent reads as Fail.
  */
-export function failurePolicyPatch(cfg: WebhookConfigurationView, want: (webhook: string, target: FailurePolicy) => FailurePolicy): { ops: JsonPatchOp[]; changes: PolicyChange[]; error?: string } {
+export function failurePolicyPatch(cfg: WebhookConfigurationView, want: Want): { ops: JsonPatchOp[]; changes: PolicyChange[]; held: string[]; error?: string } {
   const parsed = parseFailurePolicies(cfg.metadata?.annotations?.[FAILURE_POLICY_ANNOTATION]);
-  if (!parsed.ok) return { ops: [], changes: [], error: parsed.error };
+  if (!parsed.ok) return { ops: [], changes: [], held: [], error: parsed.error };
   const ops: JsonPatchOp[] = [];
   const changes: PolicyChange[] = [];
+  const held: string[] = [];
   (cfg.webhooks ?? []).forEach((w, i) => {
     const target = w.name === undefined ? undefined : parsed.targets.get(w.name);
     if (target === undefined || w.name === undefined) return;
     const now = w.failurePolicy ?? 'Fail';
-    const to = want(w.name, target);
+    const to = want(w, target);
+    if (to === undefined) { held.push(w.name); return; }
     if (now === to) return;
     ops.push({ op: 'test', path: `/webhooks/${i}/name`, value: w.name });
     ops.push({ op: w.failurePolicy === undefined ? 'add' : 'replace', path: `/webhooks/${i}/failurePolicy`, value: to });
     changes.push({ webhook: w.name, from: now, to });
   });
-  return { ops, changes };
+  return { ops, changes, held };
 }
 
-/** Enforcing: every listed webhook gets its annotated policy. */
-export const enforced = (_webhook: string, target: FailurePolicy): FailurePolicy => target;
+/**
+ * Enforcing: every listed webhook gets its annotated policy, but Fail only where the API
+ * server can already call this replica: its caBundle verifies the certificate we serve (with
+ * cert-manager, cainjector fills it in after the fact; until then every call would fail).
+ */
+export function enforced(servedChainPem: string): Want {
+  return (w, target) => (target === 'Fail' && !bundleTrusts(w.clientConfig?.caBundle, servedChainPem) ? undefined : target);
+}
 /** Handing over (the last Ready replica stops): every listed webhook fails open until a replica is Ready again. */
-export const handedOver = (): FailurePolicy => 'Ignore';
+export const handedOver: Want = () => 'Ignore';
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g;
+
+/** Whether a CA of the base64 `caBundle` issued a certificate of the chain we serve. Unparseable reads as no. */
+export function bundleTrusts(caBundle: string | undefined, servedChainPem: string): boolean {
+  if (!caBundle) return false;
+  try {
+    const cas = (Buffer.from(caBundle, 'base64').toString('utf8').match(PEM_BLOCK) ?? []).slice(0, 32).map((p) => new X509Certificate(p));
+    const chain = (servedChainPem.match(PEM_BLOCK) ?? []).slice(0, 8).map((p) => new X509Certificate(p));
+    return chain.some((c) => cas.some((ca) => c.checkIssued(ca) && c.verify(ca.publicKey)));
+  } catch {
+    return false;
+  }
+}
 
 /** The Services the managed webhooks call (namespace/name), to find the other replicas behind them. */
 export function calledServices(cfg: WebhookConfigurationView): Array<{ namespace: string; name: string }> {
@@ -97,20 +129,24 @@ export function calledServices(cfg: WebhookConfigurationView): Array<{ namespace
 
 /** The parts of an EndpointSlice this module reads. */
 export interface EndpointSliceView {
-  endpoints?: Array<{ addresses?: string[]; conditions?: { ready?: boolean | null } }>;
+  endpoints?: Array<{ addresses?: string[]; conditions?: { ready?: boolean | null; terminating?: boolean | null } }>;
+}
+
+type Endpoint = NonNullable<EndpointSliceView['endpoints']>[number];
+/** The API documents an absent `ready` as ready; a terminating endpoint is not, whatever a stale `ready` says. */
+const isReady = (e: Endpoint): boolean => e.conditions?.ready !== false && e.conditions?.terminating !== true;
+const isOwn = (e: Endpoint, own: ReadonlySet<string>): boolean => (e.addresses ?? []).some((a) => own.has(a));
+
+/** Whether another replica than this one is Ready behind the Service. */
+export function anotherReplicaReady(slices: EndpointSliceView[], ownAddresses: ReadonlySet<string>): boolean {
+  return slices.some((s) => (s.endpoints ?? []).some((e) => !isOwn(e, ownAddresses) && isReady(e)));
 }
 
 /**
- * Whether another replica than this one is Ready behind the Service: endpoints whose
- * addresses are not ours and whose `ready` condition is true (a terminating Pod's is false;
- * the API documents an absent `ready` as ready).
+ * Whether the Service already sends to this replica: its own address is a Ready endpoint (the
+ * kubelet's readiness probe passed and the endpoint controller caught up). Until then the API
+ * server cannot reach it, and Fail would refuse every covered object.
  */
-export function anotherReplicaReady(slices: EndpointSliceView[], ownAddresses: ReadonlySet<string>): boolean {
-  for (const slice of slices) {
-    for (const e of slice.endpoints ?? []) {
-      if ((e.addresses ?? []).some((a) => ownAddresses.has(a))) continue;
-      if (e.conditions?.ready !== false) return true;
-    }
-  }
-  return false;
+export function ownEndpointReady(slices: EndpointSliceView[], ownAddresses: ReadonlySet<string>): boolean {
+  return slices.some((s) => (s.endpoints ?? []).some((e) => isOwn(e, ownAddresses) && isReady(e)));
 }

@@ -88,6 +88,8 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
   }
   const tlsPaths = { certFile, keyFile };
   const tlsOptions = loadCertificate(tlsPaths);
+  // What the API server must trust before a webhook may fail closed (enforcement.ts).
+  let servedChain = String(tlsOptions.cert);
 
   let catalog: CatalogSource;
   let informers: InformerCatalog | undefined;
@@ -151,7 +153,7 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
 
   const interval = opts.pollIntervalMs ?? 2000;
   const unwatch = [
-    watchCertificate(tlsPaths, (o) => { const validity = certificateValidity(o); https.setSecureContext(o); observeCertificate(metrics, validity); }, logger, (ok) => recordReload(metrics, 'certificate', ok), interval),
+    watchCertificate(tlsPaths, (o) => { const validity = certificateValidity(o); https.setSecureContext(o); servedChain = String(o.cert); observeCertificate(metrics, validity); }, logger, (ok) => recordReload(metrics, 'certificate', ok), interval),
     ...(opts.config
       ? [watchPolicyFile(opts.config, (p) => { policy = p; }, logger, (ok) => recordReload(metrics, 'config', ok), interval)]
       : []),
@@ -182,6 +184,7 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
     ? startEnforcement({
       kc, configuration: opts.webhookConfiguration, logger,
       ready: () => !shuttingDown && catalog.notReady().length === 0,
+      servedChain: () => servedChain,
       onEnforcing: (ok) => metrics.webhookEnforcing.set(ok ? 1 : 0),
       ...(opts.enforcementResyncMs ? { resyncMs: opts.enforcementResyncMs } : {}),
     })
@@ -193,11 +196,7 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
     unwatch.forEach((u) => u());
     // Before draining: the API server stops needing this replica only once the policy is
     // Ignore or another replica is Ready. Bounded, so a lost API server cannot eat the grace period.
-    if (enforcement) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([enforcement.handOver(), new Promise((r) => { timer = setTimeout(r, HANDOVER_TIMEOUT_MS); })]);
-      clearTimeout(timer);
-    }
+    if (enforcement) await enforcement.handOver(HANDOVER_TIMEOUT_MS);
     const inFlight = drainer.inFlight();
     const cut = await drainer.drain(opts.shutdownTimeoutMs ?? 20_000);
     if (cut > 0) logger.warn({ cut }, 'shutdown timeout reached: closed connections with requests still in flight');

@@ -362,6 +362,8 @@ describe('Helm chart charts/extguard', function () {
       // behind; the chart owns objects of the same names, and each later file applies its own.
       const r = await cp.kubectl(['delete', 'clusterrole,clusterrolebinding,mutatingwebhookconfiguration,validatingwebhookconfiguration', 'extguard', '--ignore-not-found']);
       expect(r.code, r.stderr).to.equal(0);
+      const g = await cp.kubectl(['delete', 'validatingadmissionpolicy,validatingadmissionpolicybinding', 'extguard-webhook-self-edit', '--ignore-not-found']);
+      expect(g.code, g.stderr).to.equal(0);
     });
     after(async function () {
       this.timeout(60_000);
@@ -411,6 +413,13 @@ describe('Helm chart charts/extguard', function () {
       const kept = await helm(['upgrade', 'extguard', chart, '--namespace', NS, ...installValues], { timeoutMs: 120_000 });
       expect(kept.code, kept.stderr).to.equal(0);
       expect((await policies())['validate.extguard.io'], 'the policy a replica set survives helm upgrade').to.equal('Fail');
+      // Lowering the target: rendered live too, so no conflict either; the new target goes to
+      // the annotation, which a running replica applies (none runs here).
+      const lowered = await helm(['upgrade', 'extguard', chart, '--namespace', NS, ...installValues, '--set', 'webhook.failurePolicy=Ignore'], { timeoutMs: 120_000 });
+      expect(lowered.code, lowered.stderr).to.equal(0);
+      const loweredCfg = await getJson(['validatingwebhookconfiguration', 'extguard']);
+      expect(loweredCfg.metadata.annotations['extguard.io/failure-policy']).to.equal('validate.extguard.io=Ignore,declarations.extguard.io=Ignore,configmaps.extguard.io=Ignore');
+      expect(loweredCfg.webhooks[0].failurePolicy).to.equal('Fail');
       // Monitoring installed with it, the alert on absent targets looking at this namespace.
       const rule = await getJson(['-n', NS, 'prometheusrule', 'extguard']);
       expect(rule.spec.groups[0].rules[0].expr).to.equal(`absent(up{job="extguard", namespace="${NS}"} == 1)`);
@@ -453,6 +462,10 @@ describe('Helm chart charts/extguard', function () {
       expect(left.stdout.trim(), `left in ${NS}`).to.equal('');
       for (const kind of ['clusterrole', 'clusterrolebinding', 'mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
         const g = await cp.kubectl(['get', kind, 'extguard', '--ignore-not-found', '-o', 'name']);
+        expect(g.stdout.trim(), kind).to.equal('');
+      }
+      for (const kind of ['validatingadmissionpolicy', 'validatingadmissionpolicybinding']) {
+        const g = await cp.kubectl(['get', kind, 'extguard-webhook-self-edit', '--ignore-not-found', '-o', 'name']);
         expect(g.stdout.trim(), kind).to.equal('');
       }
       await finalizeNamespace();

@@ -1,4 +1,4 @@
-// The install window, through a real kube-apiserver (docs/operations.md "Install window"):
+// The install window, through a real kube-apiserver (docs/install.md "The install window"):
 //
 // - manifests/ applied while no replica can start (no kubelet runs here, so the Deployment's
 //   image never starts, as with an image that cannot be pulled): nothing is refused;
@@ -102,17 +102,45 @@ describe('install window: nothing refused until a replica is Ready', function ()
     expect(other.code, other.stderr).to.equal(0);
   });
 
-  it('a Ready replica sets the annotated policies (ConfigMaps stay Ignore), says so in its metrics, and enforcement starts', async function () {
+  it('a replica whose endpoint is not yet Ready behind the Service (readiness probe, endpoint controller) leaves the window open', async function () {
+    this.timeout(60_000);
+    hook = await runInstalledPod(cp, { endpointReady: false });
+    await until('the replica to be Ready itself', 30_000, async () => (await hook!.get('/readyz')).status === 200);
+    await until('the replica to say why it waits', 15_000, async () => hook!.logs().includes('not yet a Ready endpoint'));
+    expect(await policies()).to.deep.equal(OPEN);
+    expect(await hook.metrics()).to.match(/^extguard_webhook_failure_policy_enforced 0$/m);
+  });
+
+  it('once its endpoint is Ready, the replica sets the annotated policies (ConfigMaps stay Ignore), says so in its metrics, and enforcement starts', async function () {
     this.timeout(120_000);
-    hook = await runInstalledPod(cp);
+    await hook!.setEndpointReady(true);
     await until('the replica to set the policies', 60_000, async () => JSON.stringify(await policies()) === JSON.stringify(ENFORCED));
-    expect(hook.logs()).to.contain('enforcing the failurePolicy');
-    expect(await hook.metrics()).to.match(/^extguard_webhook_failure_policy_enforced 1$/m);
+    expect(hook!.logs()).to.contain('enforcing the failurePolicy');
+    expect(await hook!.metrics()).to.match(/^extguard_webhook_failure_policy_enforced 1$/m);
     await until('the API server to deny through extguard', 60_000, async () => {
       const r = await kubectlJson(['create', '--dry-run=server'], leakyPod('probe'));
       return r.stderr.includes('extguard denied');
     });
     expect(await admitted('enforced'), 'enforce mode').to.equal(false);
+  });
+
+  it("extguard's ServiceAccount may change only failurePolicy (ValidatingAdmissionPolicy extguard-webhook-self-edit)", async function () {
+    this.timeout(30_000);
+    const asExtguard = ['--as=system:serviceaccount:extguard-system:extguard', '--as-group=system:serviceaccounts', '--as-group=system:serviceaccounts:extguard-system'];
+    const patch = (ops: unknown[]) => cp.kubectl(['patch', 'validatingwebhookconfiguration', 'extguard', '--type=json', '-p', JSON.stringify(ops), ...asExtguard]);
+    const widen = await patch([{ op: 'add', path: '/webhooks/0/rules/-', value: { operations: ['CREATE', 'UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['secrets'], scope: '*' } }]);
+    expect(widen.code, 'adding Secrets to what it is sent').to.not.equal(0);
+    expect(widen.stderr).to.contain('may change only the failurePolicy');
+    const elsewhere = await patch([{ op: 'replace', path: '/webhooks/0/clientConfig/service/name', value: 'elsewhere' }]);
+    expect(elsewhere.code, 'pointing the webhook elsewhere').to.not.equal(0);
+    const annotation = await patch([{ op: 'replace', path: '/metadata/annotations/extguard.io~1failure-policy', value: 'validate.extguard.io=Ignore' }]);
+    expect(annotation.code, 'rewriting its own targets').to.not.equal(0);
+    // What a replica does is allowed (a no-op here: already Fail).
+    const allowed = await patch([{ op: 'test', path: '/webhooks/0/name', value: 'validate.extguard.io' }, { op: 'replace', path: '/webhooks/0/failurePolicy', value: 'Fail' }]);
+    expect(allowed.code, allowed.stderr).to.equal(0);
+    // Anyone else, an administrator here, is not restricted by it.
+    const admin = await cp.kubectl(['label', 'validatingwebhookconfiguration', 'extguard', 'e2e=admin-edit']);
+    expect(admin.code, admin.stderr).to.equal(0);
   });
 
   // kubectl's client-side apply replaces the whole webhooks list, the shipped Ignore included.

@@ -84,6 +84,8 @@ export interface InstalledPod extends ServeProcess {
   caPem: string;
   /** What the kubelet does after a Secret or ConfigMap changes: rewrite the mounted files. */
   syncVolumes(): Promise<void>;
+  /** What the kubelet's readiness probe and the endpoint controller do: mark this replica's endpoint (not) ready. */
+  setEndpointReady(ready: boolean): Promise<void>;
   /** The serving certificate a TLS client gets now (not verified). */
   servedCertificate(): Promise<X509Certificate>;
   /** GET on the webhook port, verified as the API server verifies it. */
@@ -93,7 +95,7 @@ export interface InstalledPod extends ServeProcess {
 }
 
 /** Runs the installed Deployment's container here, serving the installed Service. */
-export async function runInstalledPod(cp: ControlPlane): Promise<InstalledPod> {
+export async function runInstalledPod(cp: ControlPlane, opts: { endpointReady?: boolean } = {}): Promise<InstalledPod> {
   const host = endpointAddress();
   if (!host) throw new Error('this host has no non-loopback address for an EndpointSlice');
   const getJson = async (what: string): Promise<any> => {
@@ -149,7 +151,7 @@ export async function runInstalledPod(cp: ControlPlane): Promise<InstalledPod> {
     apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
     metadata: { name: 'extguard-e2e', namespace: NAMESPACE, labels: { 'kubernetes.io/service-name': 'extguard', 'endpointslice.kubernetes.io/managed-by': 'e2e.extguard.io' } },
     addressType: host.addressType,
-    endpoints: [{ addresses: [host.address], conditions: { ready: true } }],
+    endpoints: [{ addresses: [host.address], conditions: { ready: opts.endpointReady ?? true } }],
     ports: [{ name: servicePort.name, port: proc.port, protocol: 'TCP' }],
   };
   const r = await cp.kubectl(['apply', '-f', '-'], { input: JSON.stringify(slice) });
@@ -189,6 +191,10 @@ export async function runInstalledPod(cp: ControlPlane): Promise<InstalledPod> {
     ...proc,
     caPem,
     syncVolumes: materialise,
+    setEndpointReady: async (ready: boolean) => {
+      const s = await cp.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ ...slice, endpoints: [{ ...slice.endpoints[0], conditions: { ready } }] }) });
+      if (s.code !== 0) throw new Error(`EndpointSlice: ${s.stderr}`);
+    },
     servedCertificate,
     get,
     metrics,

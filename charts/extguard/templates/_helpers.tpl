@@ -142,16 +142,14 @@ timeoutSeconds: {{ .Values.webhook.timeoutSeconds }}
 {{- end -}}
 
 {{/*
-The failurePolicy a webhook entry is applied with (the install window, docs/operations.md):
+The failurePolicy a webhook entry is applied with (the install window, docs/install.md):
 Ignore until an extguard replica is Ready and sets the entry's target (the configuration's
-extguard.io/failure-policy annotation). On upgrade the live value is rendered, so a
-server-side apply (Helm 4's default) neither conflicts with extguard's change nor undoes it;
-a target of Ignore applies at once. Called with (dict "kind" K "webhook" W "target" T).
+extguard.io/failure-policy annotation). On upgrade the live value is rendered, whatever the
+target: a server-side apply (Helm 4's default) then never conflicts with the field a replica
+owns, nor undoes it; a changed target reaches the entry through the annotation, within the
+replica's next round. Called with (dict "kind" K "webhook" W).
 */}}
 {{- define "extguard.failurePolicyNow" -}}
-{{- if eq .target "Ignore" -}}
-Ignore
-{{- else -}}
 {{- $now := "Ignore" -}}
 {{- $live := lookup "admissionregistration.k8s.io/v1" .kind "" "extguard" -}}
 {{- range ($live.webhooks | default list) -}}
@@ -159,12 +157,11 @@ Ignore
 {{- end -}}
 {{- $now -}}
 {{- end -}}
-{{- end -}}
 
 {{/* The namespaces no webhook entry is sent from: the release namespace and webhook.excludedNamespaces. */}}
 {{- define "extguard.namespaceSelector" -}}
 matchExpressions:
-  - { key: kubernetes.io/metadata.name, operator: NotIn, values: {{ prepend .Values.webhook.excludedNamespaces (include "extguard.namespace" .) | uniq | toJson }} }
+  - { key: kubernetes.io/metadata.name, operator: NotIn, values: {{ prepend (.Values.webhook.excludedNamespaces | default list) (include "extguard.namespace" .) | uniq | toJson }} }
   {{- with .Values.webhook.namespaceSelector.matchExpressions }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
