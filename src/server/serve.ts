@@ -68,7 +68,14 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
   if (!certFile || !keyFile) {
     if (certFile || keyFile) throw new Error('--tls-cert and --tls-key go together');
     const dir = resolve(opts.devCertDir ?? 'certs');
-    const dev = await ensureDevCertificates(dir);
+    const dev = await ensureDevCertificates(dir).catch((err: NodeJS.ErrnoException) => {
+      // A read-only root or a directory owned by someone else (the container image's /app):
+      // say what to pass instead of a bare EACCES from mkdir.
+      if (err.code !== 'EACCES' && err.code !== 'EROFS' && err.code !== 'EPERM') throw err;
+      throw new Error(`no --tls-cert given, and the development certificate cannot be written to ${dir} (${err.code}).`
+        + ' Pass --tls-cert and --tls-key (PEM; in a container, mount a kubernetes.io/tls Secret at /etc/extguard/tls and pass'
+        + ' --tls-cert=/etc/extguard/tls/tls.crt --tls-key=/etc/extguard/tls/tls.key), or run serve from a writable directory');
+    });
     ({ certFile, keyFile, caFile } = dev);
     logger.warn({ dir, created: dev.created }, 'no --tls-cert given: serving with the development certificate (not for production)');
   }
