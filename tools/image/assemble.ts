@@ -101,7 +101,7 @@ function caBundle(tree: string): string {
 }
 
 function epoch(): number {
-  const raw = process.env['SOURCE_DATE_EPOCH'] ?? '0';
+  const raw = process.env['SOURCE_DATE_EPOCH'] || '0';
   if (!/^\d+$/.test(raw)) throw new Error(`SOURCE_DATE_EPOCH=${raw}: expected whole seconds since 1970`);
   return Number(raw);
 }
