@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fetchPackages, readLock, unpack, updateLock } from './debian.ts';
 import { ROOT, ROOTFS_INPUTS, ROOTFS_LIST, ROOTFS_TAR, lockedNodeVersion } from './steps.ts';
-import { writeTar, type TarEntry } from './tar.ts';
+import { treeOrder, writeTar, type TarEntry } from './tar.ts';
 
 export const NONROOT = 65532;
 
@@ -143,7 +143,7 @@ export function assemble(outDir: string, cacheDir: string): { entries: number; b
       if (!entries.has(dir)) add({ path: dir, type: 'dir', mode: 0o755, uid: 0, gid: 0 });
     }
   }
-  const sorted = [...entries.values()].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+  const sorted = [...entries.values()].sort((a, b) => treeOrder(a.path, b.path));
   const bytes = writeTar(join(outDir, ROOTFS_TAR), sorted, mtime);
   writeFileSync(join(outDir, ROOTFS_LIST), sorted.map((e) => listLine({ ...e, size: entrySize(e) })).join(''));
   writeFileSync(join(outDir, ROOTFS_INPUTS), `${JSON.stringify({

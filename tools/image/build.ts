@@ -25,6 +25,10 @@ export function outputs(version = packageVersion()): { layout: string; archive: 
   return { layout: `${base}.oci`, archive: `${base}.oci.tar`, sbom: `${base}.spdx.json`, stamp: join(ROOT, OUT_DIR, '.stamp') };
 }
 
+export function defaultName(version = packageVersion()): string {
+  return `ghcr.io/extguard/extguard:${version}`;
+}
+
 /** SOURCE_DATE_EPOCH, else the last commit's time: every timestamp in the image. */
 export function sourceDateEpoch(): string {
   if (process.env['SOURCE_DATE_EPOCH']) return process.env['SOURCE_DATE_EPOCH'];
@@ -51,7 +55,7 @@ export function inputsStamp(name: string): string {
   return h.digest('hex');
 }
 
-function step(what: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
+export function step(what: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
   const t = Date.now();
   const r = spawnSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env });
   if (r.error || r.status !== 0) throw new Error(`${what} failed (${cmd} ${args.join(' ')}: ${r.error?.message ?? `exit ${r.status}`})`);
@@ -103,9 +107,17 @@ function writeSbom(file: string, imageDigest: string, name: string, epoch: strin
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
 }
 
+/** ocibuild: the root filesystem tar and config.json as an OCI layout and archive. */
+export function writeImage(rootfsTar: string, out: { layout: string; archive: string }, name: string, epoch: string): void {
+  step('OCI layout and archive', ocibuildBinary(), [
+    '-rootfs', rootfsTar, '-config', join(ROOT, 'tools/image/config.json'),
+    '-version', packageVersion(), '-name', name, '-created', epoch, '-layout', out.layout, '-archive', out.archive,
+  ]);
+}
+
 export interface Built { digest: string; layerBytes: number; archive: string; layout: string; sbom: string; rebuilt: boolean }
 
-function describe(layout: string): { digest: string; layerBytes: number } {
+export function describe(layout: string): { digest: string; layerBytes: number } {
   const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
   const digest = index.manifests[0]!.digest;
   const manifest = JSON.parse(readFileSync(join(layout, 'blobs', ...digest.split(':')), 'utf8')) as { layers: Array<{ size: number }> };
@@ -114,7 +126,7 @@ function describe(layout: string): { digest: string; layerBytes: number } {
 
 export function buildImage(opts: { force?: boolean; name?: string } = {}): Built {
   const version = packageVersion();
-  const name = opts.name ?? `ghcr.io/extguard/extguard:${version}`;
+  const name = opts.name ?? defaultName(version);
   const out = outputs(version);
   const stamp = inputsStamp(name);
   const ready = [out.layout, out.archive, out.sbom].every((f) => existsSync(f));
@@ -130,10 +142,7 @@ export function buildImage(opts: { force?: boolean; name?: string } = {}): Built
   step('root filesystem', process.execPath, [...ASSEMBLE_ARGS], env);
   step('ocibuild ready', 'bash', [join(ROOT, 'tools/image/ocibuild/build.sh')]);
   mkdirSync(join(ROOT, OUT_DIR), { recursive: true });
-  step('OCI layout and archive', ocibuildBinary(), [
-    '-rootfs', join(ROOT, ROOTFS_DIR, ROOTFS_TAR), '-config', join(ROOT, 'tools/image/config.json'),
-    '-version', version, '-name', name, '-created', epoch, '-layout', out.layout, '-archive', out.archive,
-  ]);
+  writeImage(join(ROOT, ROOTFS_DIR, ROOTFS_TAR), out, name, epoch);
   const described = describe(out.layout);
   writeSbom(out.sbom, described.digest, name, epoch);
   writeFileSync(out.stamp, stamp);

@@ -22,6 +22,22 @@ export interface TarEntry {
 
 const BLOCK = 512;
 
+/**
+ * Tree order: a directory, then everything under it, names compared bytewise per component.
+ * Plain string order would put `cli.js` between the directory `cli` and `cli/x.js`, and GNU tar,
+ * which sets a directory's mtime once it sees a path outside it, would then see the directory
+ * change again: unpacked mtimes would no longer be the archive's.
+ */
+export function treeOrder(a: string, b: string): number {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const c = Buffer.compare(Buffer.from(pa[i]!), Buffer.from(pb[i]!));
+    if (c) return c;
+  }
+  return pa.length - pb.length;
+}
+
 function octal(value: number, width: number): string {
   return value.toString(8).padStart(width - 1, '0') + '\0';
 }
