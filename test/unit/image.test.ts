@@ -5,8 +5,11 @@
 // word, and its final stage is exactly the unpacked result.
 
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fetchPackages } from '../../tools/image/debian.ts';
 import { parseDocument } from 'yaml';
 import { ASSEMBLE_ARGS, ROOT, ROOTFS_DIR, ROOTFS_TAR, imageConfig, packageVersion, type ImageConfig } from '../../tools/image/steps.ts';
 
@@ -99,5 +102,29 @@ describe('container image: Dockerfile and npm run image', () => {
   it('the Docker build context holds no local build output', () => {
     const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
     for (const dir of ['build', 'node_modules', 'dist']) expect(ignored).to.include(dir);
+  });
+
+  it('a locked Debian version the archive no longer serves fails with how to refresh the lock, and unpacks nothing', function () {
+    // apt resolves pkg=version against its local lists: no download is attempted for a version they lack.
+    if (spawnSync('apt-get', ['--version']).status !== 0) this.skip();
+    const cache = mkdtempSync(join(tmpdir(), 'extguard-image-lock-'));
+    try {
+      const gone = { suite: 'bookworm', packages: [{ name: 'libc6', version: '2.36-9+deb12u0gone', architecture: 'amd64', sha256: '0'.repeat(64), filename: 'pool/main/g/glibc/libc6_2.36-9+deb12u0gone_amd64.deb' }] };
+      expect(() => fetchPackages(gone, cache)).to.throw(/apt-get download libc6=2\.36-9\+deb12u0gone failed[\s\S]*point release[\s\S]*npm run image -- --update-lock/);
+      expect(readdirSync(join(cache, 'debs'))).to.deep.equal([]);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it('the Debian lock pins every package the root filesystem needs, by version and sha256', () => {
+    const lock = JSON.parse(readFileSync(join(ROOT, 'tools/image/debian-packages.lock.json'), 'utf8')) as { suite: string; packages: Array<{ name: string; version: string; sha256: string }> };
+    expect(lock.suite).to.equal('bookworm');
+    expect(lock.packages.map((p) => p.name)).to.include.members(['libc6', 'libgcc-s1', 'libstdc++6', 'ca-certificates']);
+    for (const p of lock.packages) {
+      expect(p.version, p.name).to.match(/^\S+$/);
+      expect(p.sha256, p.name).to.match(/^[0-9a-f]{64}$/);
+    }
+    expect(existsSync(join(ROOT, 'tools/image/ocibuild/go.sum'))).to.equal(true);
   });
 });
