@@ -155,11 +155,14 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
     if (argv.includes('--update-lock')) {
       step('Debian lock refreshed (tools/image/debian-packages.lock.json; review and commit it)', process.execPath, ['tools/image/assemble.ts', '--update-lock']);
     } else {
-      const nameAt = argv.indexOf('--name');
-      const unknown = argv.filter((a, i) => a !== '--force' && a !== '--name' && i !== nameAt + 1 || (a === '--name' && !argv[i + 1]));
-      if (unknown.length) throw new Error(`unknown argument ${unknown[0]}; usage: npm run image [-- --force] [-- --name REF] | -- --update-lock`);
+      const opts: { force?: boolean; name?: string } = {};
+      for (let i = 0; i < argv.length; i++) {
+        if (argv[i] === '--force') opts.force = true;
+        else if (argv[i] === '--name' && argv[i + 1]) opts.name = argv[++i]!;
+        else throw new Error(`unknown argument ${argv[i]}; usage: npm run image [-- --force] [-- --name REF] | -- --update-lock`);
+      }
       const t = Date.now();
-      const b = buildImage({ force: argv.includes('--force'), ...(nameAt >= 0 ? { name: argv[nameAt + 1]! } : {}) });
+      const b = buildImage(opts);
       const rel = (f: string): string => f.slice(ROOT.length + 1);
       process.stdout.write(
         `${b.rebuilt ? 'built' : 'up to date'} in ${((Date.now() - t) / 1000).toFixed(1)} s\n` +
