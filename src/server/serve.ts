@@ -3,7 +3,8 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { readManifests, catalogFromDocuments } from '../catalog/files.ts';
 import { loadKubeConfig, startInformerCatalog, type InformerCatalog } from '../catalog/informers.ts';
 import { EMPTY_CATALOG, staticCatalog, type CatalogSource } from '../catalog/snapshot.ts';
@@ -69,6 +70,22 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * Why `dir` cannot be created or written, from access(2) on it or its nearest existing parent:
+ * EROFS or EACCES, or undefined when it can. Asked after a failed write because Node's
+ * recursive mkdir reports a read-only file system as ENOENT.
+ */
+function unwritable(dir: string): string | undefined {
+  let probe = dir;
+  while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
+  try {
+    accessSync(probe, constants.W_OK);
+    return undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? 'not writable';
+  }
+}
+
 export async function serve(opts: ServeOptions, logger: Logger): Promise<RunningServer> {
   const edge = resolveEdgeLimits(opts.edge);
   if (opts.webhookConfiguration && !(opts.kubeconfig || opts.inCluster)) {
@@ -82,7 +99,15 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
   if (!certFile || !keyFile) {
     if (certFile || keyFile) throw new Error('--tls-cert and --tls-key go together');
     const dir = resolve(opts.devCertDir ?? 'certs');
-    const dev = await ensureDevCertificates(dir);
+    const dev = await ensureDevCertificates(dir).catch((err: NodeJS.ErrnoException) => {
+      // A read-only root or a directory owned by someone else (the container image's /app):
+      // say what to pass instead of a bare EACCES from mkdir.
+      const reason = unwritable(dir);
+      if (!reason) throw err;
+      throw new Error(`no --tls-cert given, and the development certificate cannot be written to ${dir} (${reason}).`
+        + ' Pass --tls-cert and --tls-key (PEM; in a container, mount a kubernetes.io/tls Secret at /etc/extguard/tls and pass'
+        + ' --tls-cert=/etc/extguard/tls/tls.crt --tls-key=/etc/extguard/tls/tls.key), or run serve from a writable directory');
+    });
     ({ certFile, keyFile, caFile } = dev);
     logger.warn({ dir, created: dev.created }, 'no --tls-cert given: serving with the development certificate (not for production)');
   }

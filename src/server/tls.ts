@@ -29,13 +29,22 @@ export interface CertificatePaths {
   keyFile: string;
 }
 
+/**
+ * A missing or unreadable pair is, in a container, almost always a Secret not mounted where the
+ * flags point: say which flags and which mount the image expects.
+ */
+const MOUNT_HINT = '; --tls-cert and --tls-key name the serving certificate and key (PEM).'
+  + ' In a container, mount a kubernetes.io/tls Secret where they point: the image\'s default command'
+  + ' reads /etc/extguard/tls/tls.crt and /etc/extguard/tls/tls.key (e.g. docker run -v ./certs:/etc/extguard/tls:ro)';
+
 /** Reads and checks a cert/key pair; throws an Error that names the file and the fix. */
 export function loadCertificate({ certFile, keyFile }: CertificatePaths): SecureContextOptions {
   const read = (file: string, what: string): Buffer => {
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new Error(`cannot read TLS ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new Error(`cannot read TLS ${what} ${file}: ${code ?? (err as Error).message}${code === 'ENOENT' || code === 'EACCES' ? MOUNT_HINT : ''}`);
     }
   };
   const options = { cert: read(certFile, 'certificate'), key: read(keyFile, 'key'), ...TLS_OPTIONS };

@@ -265,6 +265,27 @@ describe('extguard CLI (built binary)', function () {
       const r = run(['serve', '--tls-cert', '/nope.crt', '--tls-key', '/nope.key', '--port', '0', '--metrics-port', '0']);
       expect(r.code).to.equal(2);
       expect(r.stderr).to.match(/cannot read TLS certificate \/nope\.crt: ENOENT/);
+      // The container image's default command points at a mount: the message names the flags and the mount.
+      expect(r.stderr).to.contain('--tls-cert and --tls-key name the serving certificate and key');
+      expect(r.stderr).to.contain('/etc/extguard/tls/tls.crt');
+    });
+
+    it('without --tls-cert in a directory it cannot write, says what to pass instead of EACCES', () => {
+      // The image's /app is root-owned and the process runs as 65532. Root writes anywhere, so
+      // as root the child drops to 65532 the way the image runs.
+      const cwd = mkdtempSync(join(tmpdir(), 'extguard-ro-'));
+      chmodSync(cwd, 0o555);
+      try {
+        const asNonroot = process.getuid?.() === 0 ? ['setpriv', '--reuid', '65532', '--regid', '65532', '--clear-groups'] : [];
+        const [cmd, ...args] = [...asNonroot, process.execPath, bin, 'serve', '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1'];
+        const r = spawnSync(cmd!, args, { cwd, encoding: 'utf8', timeout: 30000 });
+        expect(r.status, r.stderr).to.equal(2);
+        expect(r.stderr).to.contain(`the development certificate cannot be written to ${join(cwd, 'certs')} (EACCES)`);
+        expect(r.stderr).to.contain('--tls-cert=/etc/extguard/tls/tls.crt --tls-key=/etc/extguard/tls/tls.key');
+        expect(r.stderr).not.to.match(/EACCES: permission denied, mkdir/);
+      } finally {
+        rmSync(cwd, { recursive: true, force: true });
+      }
     });
   });
 });
