@@ -13,6 +13,8 @@ import { readCluster } from './cli/cluster.ts';
 import { EGRESS_FORMATS, exportEgress, type EgressFormat } from './egress/export.ts';
 import { MODES, type Mode } from './policy/types.ts';
 import { buildReports, formatReports } from './cli/policyreport.ts';
+import { nativePolicies } from './native/policies.ts';
+import { stringify as toYaml } from 'yaml';
 import { buildSarif } from './cli/sarif.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ExpansionLimitError } from './objects/expand.ts';
@@ -279,6 +281,26 @@ program
     const result = exportEgress(catalogFromDocuments(documents), policy, { format: o.format, modes: o.modes, clusterEgress: o.clusterEgress, sidecar: o.istioSidecar });
     for (const note of result.notes) process.stderr.write(`extguard: ${note}\n`);
     process.stdout.write(result.yaml);
+  });
+
+/** `--kube-version 1.35`: the Kubernetes minor the native policies are written for. */
+function kubeMinor(value: string): number {
+  const m = /^v?1\.(\d{1,3})(?:\.\d+)?$/.exec(value.trim());
+  const minor = m ? Number(m[1]) : NaN;
+  if (!(minor >= 30)) throw new InvalidArgumentError('expected a Kubernetes version 1.30 or later, e.g. 1.36 (ValidatingAdmissionPolicy is GA since 1.30)');
+  return minor;
+}
+
+program
+  .command('policies')
+  .description('print the native admission policies (ValidatingAdmissionPolicy, MutatingAdmissionPolicy, CEL run by the API server) generated from the configuration: the layer that holds while the webhook is down (docs/native.md)')
+  .option('--config <file>', 'cluster configuration (YAML): defaultMode, exemptNamespaces, credentials, hosts, governance')
+  .addOption(new Option('--kube-version <version>', 'the Kubernetes version to write for: 1.36+ (MutatingAdmissionPolicy v1), 1.34-1.35 (v1beta1, needs its feature gate), 1.30-1.33 (validating policies only)').default(36, '1.36').argParser(kubeMinor))
+  .option('--namespace <name>', 'the namespace extguard runs in (its ServiceAccount alone may write Declarations)', 'extguard-system')
+  .action((o: { config?: string; kubeVersion: number; namespace: string }) => {
+    const policy = policyFrom(o.config);
+    const objects = nativePolicies(policy.config, { target: { minor: o.kubeVersion }, namespace: o.namespace });
+    process.stdout.write(objects.map((obj) => toYaml(obj, { lineWidth: 0 })).join('---\n'));
   });
 
 try {

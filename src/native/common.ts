@@ -1,0 +1,76 @@
+// Shared pieces of the native admission policies (ValidatingAdmissionPolicy and
+// MutatingAdmissionPolicy, CEL run by the API server itself): what every policy matches, the
+// pod spec of each covered kind as a CEL variable, and the bindings per mode. Pure: config in,
+// Kubernetes objects out (docs/native.md).
+//
+// The native layer must never be stricter than the webhook: a CEL expression may miss what the
+// webhook catches, never deny what it admits (the corpus subset gate holds it to that).
+
+import type { Config } from '../config/config.ts';
+import type { Mode } from '../policy/types.ts';
+
+export type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; [k: string]: unknown }; [k: string]: unknown };
+
+export const MODE_LABEL = 'extguard.io/mode';
+export const NATIVE_LABELS = { 'app.kubernetes.io/name': 'extguard', 'app.kubernetes.io/part-of': 'extguard', 'app.kubernetes.io/component': 'native-policies' };
+
+/** The API version of admission policies for a Kubernetes minor version (v1 from 1.36 for MAP; VAP v1 since 1.30). */
+export interface Target { minor: number }
+export const DEFAULT_TARGET: Target = { minor: 36 };
+export const vapVersion = (_t: Target): string => 'admissionregistration.k8s.io/v1';
+/** MutatingAdmissionPolicy: v1 (GA) from 1.36, v1beta1 in 1.34–1.35 (feature gate and runtime-config), none before. */
+export const mapVersion = (t: Target): string | undefined => (t.minor >= 36 ? 'admissionregistration.k8s.io/v1' : t.minor >= 34 ? 'admissionregistration.k8s.io/v1beta1' : undefined);
+
+/** The nine covered kinds, as resource rules (same as the webhook's rules in manifests/base/webhooks.yaml). */
+export const WORKLOAD_RULES = [
+  { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods', 'replicationcontrollers', 'podtemplates'] },
+  { apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'] },
+  { apiGroups: ['batch'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['jobs', 'cronjobs'] },
+];
+
+/**
+ * CEL variables every workload policy starts from: `podSpec` (the pod spec of any covered
+ * kind) and `containers` (containers, initContainers and ephemeralContainers, in that order).
+ */
+export const POD_SPEC_VARIABLES = [
+  {
+    name: 'podSpec',
+    expression: "object.kind == 'Pod' ? object.spec : object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec : object.kind == 'PodTemplate' ? object.template.spec : object.spec.template.spec",
+  },
+  {
+    name: 'containers',
+    expression: "(has(variables.podSpec.containers) ? variables.podSpec.containers : []) + (has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : []) + (has(variables.podSpec.ephemeralContainers) ? variables.podSpec.ephemeralContainers : [])",
+  },
+];
+
+const ACTIONS: Record<Exclude<Mode, 'off'>, string[]> = { enforce: ['Deny'], warn: ['Warn'], audit: ['Audit'] };
+
+/**
+ * Bindings of one policy, one per mode, selecting namespaces as the webhook's modeFor does:
+ * the label's mode; no label: defaultMode; an unknown label value: enforce; exempt namespaces
+ * and `off` never. A label selector cannot say "In [warn] or absent", so the default mode gets
+ * its own binding on DoesNotExist.
+ */
+export function modeBindings(policyName: string, config: Config, target: Target = DEFAULT_TARGET): KubeObject[] {
+  const exempt = config.exemptNamespaces.length ? [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...config.exemptNamespaces].sort() }] : [];
+  const bindings: Array<{ suffix: string; actions: string[]; expressions: object[] }> = [];
+  const enforce = [{ key: MODE_LABEL, operator: 'NotIn', values: ['audit', 'off', 'warn'] }, ...(config.defaultMode === 'enforce' ? [] : [{ key: MODE_LABEL, operator: 'Exists' }])];
+  bindings.push({ suffix: 'enforce', actions: ACTIONS.enforce, expressions: enforce });
+  for (const mode of ['warn', 'audit'] as const) {
+    bindings.push({ suffix: mode, actions: ACTIONS[mode], expressions: [{ key: MODE_LABEL, operator: 'In', values: [mode] }] });
+    if (config.defaultMode === mode) bindings.push({ suffix: `${mode}-default`, actions: ACTIONS[mode], expressions: [{ key: MODE_LABEL, operator: 'DoesNotExist' }] });
+  }
+  return bindings.map((b) => ({
+    apiVersion: vapVersion(target),
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name: `${policyName}-${b.suffix}`, labels: NATIVE_LABELS },
+    spec: {
+      policyName,
+      validationActions: b.actions,
+      matchResources: { namespaceSelector: { matchExpressions: [...b.expressions, ...exempt] } },
+    },
+  }));
+}
+
+/** The message tail every native denial carries: the webhook and the CLI give the full list and fixes. */
+export const SEE_CHECK = 'run `extguard check` on the manifest (or read the webhook\'s warnings) for every finding and its fix';
