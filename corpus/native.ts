@@ -161,10 +161,17 @@ const RULES: Record<RuleName, true> = {
   'mode-change-forbidden': true, 'invalid-declaration': true, 'undeclarable-host': true,
 };
 
-/** A native policy's rule, by the naming every native module follows: extguard-native-<rule>; other policies (the Declarations guard) have none. */
+// Native policy names whose tail is not the rule's own name (the undeclared-host policy).
+const ALIASES: Record<string, RuleName> = { 'undeclared-host': 'undeclared-external-host' };
+
+/**
+ * A native policy's rule, by the naming the native modules follow: extguard-native-<rule> (or
+ * an alias above); other policies (the Declarations guard) have none.
+ */
 export const ruleOfPolicy = (policy: string): RuleName | undefined => {
-  const rule = /^extguard-native-(.+)$/.exec(policy)?.[1];
-  return rule !== undefined && rule in RULES ? (rule as RuleName) : undefined;
+  const tail = /^extguard-native-(.+)$/.exec(policy)?.[1];
+  if (tail === undefined) return undefined;
+  return tail in RULES ? (tail as RuleName) : ALIASES[tail];
 };
 
 /**

@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { evaluate, figures, readRecorded, record, regressions, renderTable, sentCases, stream, stricterThanJudge, type SentCase } from '../../corpus/native.ts';
+import { evaluate, figures, readRecorded, record, regressions, renderTable, ruleOfPolicy, sentCases, stream, stricterThanJudge, type SentCase } from '../../corpus/native.ts';
 import { parseConfig } from '../../src/config/config.ts';
 import type { ControlPlane } from './cluster.ts';
 import { sharedControlPlane } from './hooks.ts';
@@ -126,6 +126,10 @@ describe('native corpus: the native layer is never stricter than the judge on th
   it('every corpus case: no native refusal the judge does not make; figures not below corpus/native-recorded.json', async function () {
     const started = Date.now();
     const cases = sentCases(NS);
+    // Which rule each generated policy scores for (a policy the figures cannot place is said).
+    for (const p of policies.filter((o) => o.kind === 'ValidatingAdmissionPolicy' || o.kind === 'MutatingAdmissionPolicy')) {
+      console.log(`      ${p.kind} ${p.metadata.name}: ${ruleOfPolicy(p.metadata.name) ?? 'no rule of the judge (not scored)'}`);
+    }
     const { results, kubectlRuns } = await evaluate(cases, send);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
 
