@@ -68,24 +68,32 @@ export const INSTRUCTION: Alternation = { parts: [{ source: 'your|here', ignoreC
 /** Words that, anywhere in a name, make the judge read it as a setting or an operation's token. */
 export const NAME_STOP_WORDS = sorted([...ACTION_TOKENS, ...OPERATION_TOKENS, 'id', 'gpg', 'pgp', 'gnupg']);
 
-/** The name's last word(s), in one case: credential words, glued ones (PGPASSWORD), pairs (API_KEY). */
-function headAlternatives(upper: boolean): string[] {
-  const w = (s: string): string => (upper ? s.toUpperCase() : s);
-  const letters = upper ? '[A-Z]*' : '[a-z]*';
+/**
+ * The name's last word(s): credential words, glued ones (PGPASSWORD) and pairs (API_KEY),
+ * grouped by their last word so that the pattern stays short (a regex costs its length).
+ */
+function headAlternatives(): string[] {
+  const byLast = new Map<string, string[]>();
+  for (const p of SENSITIVE_PAIRS) byLast.set(p[p.length - 1]!, [...(byLast.get(p[p.length - 1]!) ?? []), p.slice(0, -1).join('[0-9]*[_.-]+')]);
   return [
-    ...sorted(SENSITIVE_TOKENS).map(w),
-    ...sorted(GLUED_SUFFIXES).map((g) => letters + w(g)),
-    ...sorted(SENSITIVE_PAIRS.map((p) => p.map(w).join('[0-9]*[_.-]+'))),
+    ...sorted(SENSITIVE_TOKENS),
+    `[a-z]*(?:${alternation(GLUED_SUFFIXES)})`,
+    ...sorted(byLast.keys()).map((last) => `(?:${alternation(byLast.get(last)!)})[0-9]*[_.-]+${last}`),
   ];
 }
 
 /**
- * A name whose last word is a credential word of the judge's table (PASSWORD, DB_PASSWORD,
- * PGPASSWORD, API_KEY, db.password2), written in words of one case each separated by `_`,
- * `.` or `-` (a digit suffix allowed), so that the words the judge splits it into are exactly
- * its letter runs. Upper and lower case alternatives come from the same words.
+ * Names written in one case (DB_PASSWORD, db.password2): the words the judge splits them into
+ * are then exactly their letter runs, so CREDENTIAL_NAME reads them lower-cased.
  */
-export const CREDENTIAL_NAME = `^(?:(?:[A-Z]+|[a-z]+)?[0-9]*[_.-]+)*(?:${[...headAlternatives(true), ...headAlternatives(false)].join('|')})[0-9]*$`;
+export const ONE_CASE_NAME = '^[A-Z0-9_.-]+$|^[a-z0-9_.-]+$';
+
+/**
+ * A name (lower-cased, of ONE_CASE_NAME) whose last word is a credential word of the judge's
+ * table: PASSWORD, DB_PASSWORD, PGPASSWORD, API_KEY, db.password2. Its words are letters with
+ * an optional digit suffix, separated by `_`, `.` or `-`.
+ */
+export const CREDENTIAL_NAME = `^(?:[a-z]*[0-9]*[_.-]+)*(?:${headAlternatives().join('|')})[0-9]*$`;
 
 /**
  * The value repeats its name (`DB_PASSWORD=db-password1`): the judge's isSelfNamed leaves
@@ -99,7 +107,7 @@ export const URL_WITH_PASSWORD = '^[A-Za-z][A-Za-z0-9+.-]{0,20}://[A-Za-z0-9_-]+
 /** The password of URL_WITH_PASSWORD: the first `:…@` (the scheme's `:` is followed by `/`). */
 export const URL_PASSWORD = ':[A-Za-z0-9_+-]+@';
 
-for (const re of [LITERAL_VALUE, re2(NOT_LITERAL), re2(INSTRUCTION), CREDENTIAL_NAME, re2(SELF_NAMED), URL_WITH_PASSWORD, URL_PASSWORD]) {
+for (const re of [LITERAL_VALUE, re2(NOT_LITERAL), re2(INSTRUCTION), ONE_CASE_NAME, CREDENTIAL_NAME, re2(SELF_NAMED), URL_WITH_PASSWORD, URL_PASSWORD]) {
   // Written as CEL raw strings (r'…'), where a quote would end the literal.
   if (re.includes("'")) throw new Error(`native credential pattern holds a quote: ${re}`);
 }
@@ -109,12 +117,12 @@ for (const re of [LITERAL_VALUE, re2(NOT_LITERAL), re2(INSTRUCTION), CREDENTIAL_
 // value of at most 15 characters; the URL check is one match of the value, and the rest runs only
 // on values that look like such a URL. See docs/native.md "Cost" for the measured limits.
 const cel = {
-  name: (n: string) => `${n}.matches(r'${CREDENTIAL_NAME}') && !${n}.lowerAscii().findAll(r'[a-z]+').exists(w, w in variables.nameStopWords)`,
+  name: (n: string) => `${n}.matches(r'${ONE_CASE_NAME}') && ${n}.lowerAscii().matches(r'${CREDENTIAL_NAME}') && !${n}.lowerAscii().findAll(r'[a-z]+').exists(w, w in variables.nameStopWords)`,
   literal: (v: string) => `${v}.matches(r'${LITERAL_VALUE}') && ${v}.matches(r'[A-Za-z]') && ${v}.matches(r'[0-9]') && !${v}.contains('__') && !${v}.matches(r'${re2(NOT_LITERAL)}') && !${v}.matches(r'${re2(INSTRUCTION)}')`,
 };
 export const CEL_LITERAL_UNDER_NAME = `!has(e.valueFrom) && has(e.value) && ${cel.name('e.name')} && ${cel.literal('e.value')} && !e.value.matches(r'${re2(SELF_NAMED)}')`;
 export const CEL_CONFIGMAP_UNDER_NAME = `has(e.valueFrom) && has(e.valueFrom.configMapKeyRef) && ${cel.name('e.name')}`;
-export const CEL_URL_PASSWORD = `!has(e.valueFrom) && has(e.value) && e.value.matches(r'${URL_WITH_PASSWORD}') && ${cel.literal(`e.value.find(r'${URL_PASSWORD}').substring(1, size(e.value.find(r'${URL_PASSWORD}')) - 1)`)}`;
+export const CEL_URL_PASSWORD = `!has(e.valueFrom) && has(e.value) && e.value.contains('://') && e.value.matches(r'${URL_WITH_PASSWORD}') && ${cel.literal(`e.value.find(r'${URL_PASSWORD}').substring(1, size(e.value.find(r'${URL_PASSWORD}')) - 1)`)}`;
 
 const notLiteral = tester(NOT_LITERAL);
 const instruction = tester(INSTRUCTION);
@@ -123,7 +131,7 @@ const selfNamed = tester(SELF_NAMED);
 /** The same conditions in TypeScript, from the same pattern strings (the unit tests run the judge on what it says). */
 export const model = {
   name(name: string): boolean {
-    return new RegExp(CREDENTIAL_NAME).test(name) && !(name.toLowerCase().match(/[a-z]+/g) ?? []).some((w) => NAME_STOP_WORDS.includes(w));
+    return new RegExp(ONE_CASE_NAME).test(name) && new RegExp(CREDENTIAL_NAME).test(name.toLowerCase()) && !(name.toLowerCase().match(/[a-z]+/g) ?? []).some((w) => NAME_STOP_WORDS.includes(w));
   },
   literal(v: string): boolean {
     return new RegExp(LITERAL_VALUE).test(v) && /[A-Za-z]/.test(v) && /[0-9]/.test(v) && !v.includes('__') && !notLiteral(v) && !instruction(v);
@@ -145,10 +153,13 @@ export const model = {
 const offenders = (pred: string, field: string): string =>
   `variables.containers.filter(c, has(c.env) && c.env.exists(e, ${pred})).map(c, 'container ' + c.name + ': env ' + c.env.filter(e, ${pred}).map(e, e.name).join(', ') + ' (${field})').join('; ')`;
 
+/** A CEL string literal holding `text`. */
+const celString = (text: string): string => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+
 const validation = (pred: string, field: string, what: string, fix: string): object => ({
   expression: `!variables.containers.exists(c, has(c.env) && c.env.exists(e, ${pred}))`,
   message: `[plaintext-credential] ${what}: ${fix}; ${SEE_CHECK}`,
-  messageExpression: `'[plaintext-credential] ' + ${offenders(pred, field)} + ': ${what}: ${fix}; ${SEE_CHECK.replaceAll("'", "\\'")}'`,
+  messageExpression: `'[plaintext-credential] ' + ${offenders(pred, field)} + ${celString(`: ${what}: ${fix}; ${SEE_CHECK}`)}`,
   reason: 'Forbidden',
 });
 
