@@ -4,6 +4,9 @@
 // `kubectl create --dry-run=server`, which runs every admission policy.
 
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseConfig } from '../../src/config/config.ts';
 import { DEFAULT_TARGET, type KubeObject } from '../../src/native/common.ts';
 import { CREDENTIAL_POLICY, credentialPolicies } from '../../src/native/credentials.ts';
@@ -83,14 +86,30 @@ describe('native plaintext-credential policy through a real kube-apiserver, no w
     await kubectl(['delete', 'namespace', '--ignore-not-found', '--wait=false', ...Object.values(NS)]);
   });
 
-  it('the policy type-checks: no expression warning in status.typeChecking', async function () {
-    this.timeout(60_000);
-    const r = await kubectl(['get', 'validatingadmissionpolicy', CREDENTIAL_POLICY, '-o', 'json']);
-    expect(r.code, r.stderr).to.equal(0);
-    const status = JSON.parse(r.stdout).status;
-    // The type-checking status is written by kube-controller-manager, which this control plane
-    // does not run; where it ran, it must have found nothing.
-    expect(status?.typeChecking?.expressionWarnings ?? []).to.deep.equal([]);
+  it('the policy type-checks against the workload schemas: status.typeChecking empty', async function () {
+    this.timeout(120_000);
+    // status.typeChecking is written by kube-controller-manager's ValidatingAdmissionPolicy
+    // status controller, which this control plane does not run. The native-hosts branch builds it
+    // alone as test tooling (cmd/vap-status, into the e2e bin dir); until that lands, skip
+    // rather than assert on a status nobody writes.
+    const bin = join(cp.binDir, 'vap-status');
+    if (!existsSync(bin)) this.skip();
+    const controller = spawn(bin, ['--kubeconfig', cp.kubeconfigPath], { stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + 90_000;
+      let status: any;
+      for (;;) {
+        const r = await kubectl(['get', 'validatingadmissionpolicy', CREDENTIAL_POLICY, '-o', 'json']);
+        expect(r.code, r.stderr).to.equal(0);
+        status = JSON.parse(r.stdout).status;
+        if (status?.typeChecking !== undefined || Date.now() > deadline) break;
+        await new Promise((res) => setTimeout(res, 500));
+      }
+      expect(status?.typeChecking, 'status.typeChecking was never written').to.not.equal(undefined);
+      expect(status.typeChecking.expressionWarnings ?? []).to.deep.equal([]);
+    } finally {
+      controller.kill('SIGTERM');
+    }
   });
 
   for (const kind of Object.keys(KINDS)) {
