@@ -112,8 +112,8 @@ for (const re of [LITERAL_VALUE, re2(NOT_LITERAL), re2(INSTRUCTION), ONE_CASE_NA
   if (re.includes("'")) throw new Error(`native credential pattern holds a quote: ${re}`);
 }
 
-// CEL, over one env entry `e` (and `v` its value). Costs, per env entry: one RE2 match of the
-// name (about 400 characters of pattern), then for the few names that match, four matches on a
+// CEL, over one env entry `e`. Costs, per env entry: two RE2 matches of the name (a short
+// one-case check, then about 700 characters of pattern), then for the few names that match, four matches on a
 // value of at most 15 characters; the URL check is one match of the value, and the rest runs only
 // on values that look like such a URL. See docs/native.md "Cost" for the measured limits.
 const cel = {
@@ -193,6 +193,5 @@ export function credentialPolicies(config: Config, target: Target): KubeObject[]
       ],
     },
   };
-  void config;
   return [policy, ...modeBindings(CREDENTIAL_POLICY, config, target)];
 }
