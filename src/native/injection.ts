@@ -1,7 +1,7 @@
 // Native injection: MutatingAdmissionPolicies (JSONPatch) that give a workload annotated
 // extguard.io/inject exactly the variables the webhook's /mutate gives it, from the namespace's
 // Declarations object (params), so a workload admitted while extguard is down still starts with
-// its connection settings. See common.ts and docs/native-injection.md.
+// its connection settings. See common.ts and docs/native.md "injection".
 //
 // The API server's CEL has no way to read Services, so the Service facts (prefix, host value,
 // first port, Secret and its key=SUFFIX pairs) come resolved in the params, computed by
