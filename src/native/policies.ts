@@ -5,6 +5,7 @@ import type { Config } from '../config/config.ts';
 import { DEFAULT_TARGET, type KubeObject, type Target } from './common.ts';
 import { credentialPolicies } from './credentials.ts';
 import { declarationObjects } from './declarations.ts';
+import { governancePolicies } from './governance.ts';
 import { hostPolicies } from './hosts.ts';
 import { injectionPolicies } from './injection.ts';
 
@@ -21,6 +22,7 @@ export function nativePolicies(config: Config, opts: NativeOptions = {}): KubeOb
     ...declarationObjects(config, { target, namespace }),
     ...credentialPolicies(config, target),
     ...hostPolicies(config, target),
+    ...governancePolicies(config, target),
     ...injectionPolicies(config, target),
   ];
 }
