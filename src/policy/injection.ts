@@ -18,7 +18,8 @@ export interface InjectionPlan {
 
 type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } };
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A valid variable name (an annotated prefix must be one). */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Default prefix: the Service name upper-cased, every non-alphanumeric character as "_". */
 export function defaultEnvPrefix(serviceName: string): string {
