@@ -49,22 +49,30 @@ export function urlPattern(tlds: readonly string[] = EXACT_TLDS): string {
 const celString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 const celList = (xs: readonly string[]): string => `[${[...xs].sort().map(celString).join(', ')}]`;
 
-/** The CEL condition "env var `e` holds a URL whose host is certainly external and undeclared". */
-export function undeclaredEnvCondition(config: Config): string {
+/**
+ * The CEL that maps one container `c` to its env variables holding a URL whose host is
+ * certainly external and undeclared, as `container "<name>": env <NAME>` (never the value).
+ * First the variables whose name and value have the judged shape, then their hosts (between
+ * `//` and the port or path: the pattern guarantees both shapes) against the declared ones.
+ */
+export function undeclaredEnvExpression(config: Config): string {
   const cluster = normalizeHost(config.clusterDomain);
   const name = 'e.name.lowerAscii()';
-  return [
+  const shape = [
     'has(e.value)',
     `e.value.matches(${celString(urlPattern())})`,
     `e.name.matches(${celString(ENV_NAME_PATTERN)})`,
     `!(${name} in ${celList(LISTED_SIGNALS.names)})`,
     `!${celList(LISTED_SIGNALS.nameEnds)}.exists(x, ${name}.endsWith(x))`,
     `!${name}.split('_').exists(w, w in ${celList(LISTED_SIGNALS.words)})`,
-    // The host: between `//` and the port or path (the pattern guarantees both shapes).
-    `cel.bind(h, e.value.split('/')[2].split(':')[0], size(h) <= 253`
-      + ` && h != ${celString(cluster)} && !h.endsWith(${celString(`.${cluster}`)})`
-      + " && !variables.declared.exists(p, p == h || (p.startsWith('*.') && h.endsWith(p.substring(1)))))",
   ].join(' && ');
+  const undeclared = [
+    'size(x[1]) <= 253',
+    `x[1] != ${celString(cluster)}`,
+    `!x[1].endsWith(${celString(`.${cluster}`)})`,
+    "!variables.declared.exists(p, p == x[1] || (p.startsWith('*.') && x[1].endsWith(p.substring(1))))",
+  ].join(' && ');
+  return `has(c.env) ? c.env.filter(e, ${shape}).map(e, [string(e.name), string(e.value).split('/')[2].split(':')[0]]).filter(x, ${undeclared}).map(x, 'container "' + c.name + '": env ' + x[0]) : []`;
 }
 
 /**
@@ -74,7 +82,6 @@ export function undeclaredEnvCondition(config: Config): string {
  * units; the e2e measures where it reaches the per-expression limit (1,000,000).
  */
 export function hostPolicies(config: Config, target: Target): KubeObject[] {
-  const bad = undeclaredEnvCondition(config);
   const policy: KubeObject = {
     apiVersion: vapVersion(target),
     kind: 'ValidatingAdmissionPolicy',
@@ -94,7 +101,7 @@ export function hostPolicies(config: Config, target: Target): KubeObject[] {
       variables: [
         ...POD_SPEC_VARIABLES,
         { name: 'declared', expression: 'has(params.spec) && has(params.spec.hosts) ? params.spec.hosts : []' },
-        { name: 'undeclared', expression: `variables.containers.map(c, has(c.env) ? c.env.filter(e, ${bad}).map(e, 'container "' + c.name + '": env ' + e.name) : [])` },
+        { name: 'undeclared', expression: `variables.containers.map(c, ${undeclaredEnvExpression(config)})` },
       ],
       validations: [
         {
