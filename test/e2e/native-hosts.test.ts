@@ -28,6 +28,7 @@ const SHARED = `${P}-shared`;
 const WARN = `${P}-warn`;
 const OFF = `${P}-off`;
 const LATE = `${P}-late`;
+const COST = `${P}-cost`;
 const TENANT = ['--as=native-tenant', '--as-group=native-tenants'];
 const config = parseConfig(`defaultMode: enforce\nallowedHosts: ["*.stripe.com"]\nsharedNamespace: ${SHARED}\n`, 'e2e');
 const root = new URL('../..', import.meta.url).pathname;
@@ -106,6 +107,12 @@ describe('native undeclared-host policy and Declarations sync (no webhook)', fun
       }, (s) => s !== undefined);
       expect(status.typeChecking ?? {}, name).to.deep.equal({});
     }
+    // The check can fail: a policy reading a field Pods do not have gets a warning.
+    const broken = { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name: `${P}-broken` }, spec: { matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }] }, validations: [{ expression: "object.spec.noSuchField == 'x'" }] } };
+    await ok(['apply', '-f', '-'], broken);
+    const warned = await until('typeChecking of the broken policy', async () => JSON.parse(await ok(['get', 'validatingadmissionpolicy', `${P}-broken`, '-o', 'json'])).status?.typeChecking, (t) => t !== undefined);
+    await ok(['delete', 'validatingadmissionpolicy', `${P}-broken`]);
+    expect(JSON.stringify(warned)).to.contain('noSuchField');
   });
 
   it("serve's sync, as extguard's ServiceAccount, writes each judged namespace's Declarations and follows Services", async () => {
@@ -210,5 +217,33 @@ describe('native undeclared-host policy and Declarations sync (no webhook)', fun
     await ok(['create', 'namespace', LATE]);
     const r = await dryRun(podWith(LATE, [{ name: 'API_URL', value: 'https://files.evil.net/' }]));
     expect(r.code, r.stderr).to.equal(0);
+  });
+
+  it('cost: where the per-expression limit is reached (a hit is no denial: failurePolicy Ignore)', async function () {
+    this.timeout(300_000);
+    // 1,000 declared patterns, written as extguard (the sync is stopped; an admin may impersonate it).
+    await ok(['create', 'namespace', COST]);
+    const hosts = Array.from({ length: 1000 }, (_, i) => `*.h${String(i).padStart(4, '0')}.example.org`).concat(['*.stripe.com']).sort();
+    await ok(['apply', '--server-side', '--field-manager=extguard', '-f', '-', `--as=system:serviceaccount:${SYS}:extguard`], { apiVersion: 'extguard.io/v1alpha1', kind: 'Declarations', metadata: { name: 'extguard', namespace: COST }, spec: { hosts, services: [] } });
+    const deniedWith = async (env: Obj[]): Promise<boolean> => (await dryRun(podWith(COST, env))).code !== 0;
+    const bad = { name: 'LAST_URL', value: 'https://files.evil.net/x' };
+    const measured: string[] = [];
+    // Env count: each declared URL is read in full (shape, split, 1,001 patterns) before the undeclared last one.
+    let lastDenied = 0;
+    for (const n of [10, 50, 100, 200, 400, 800]) {
+      const env = [...Array.from({ length: n }, (_, i) => ({ name: `API_URL_${String.fromCharCode(65 + (i % 26))}${'X'.repeat(Math.floor(i / 26))}`, value: `https://api.stripe.com/v${i}` })), bad];
+      const denied = await deniedWith(env);
+      measured.push(`${n} declared URL variables + 1 undeclared, 1,001 declared patterns: ${denied ? 'denied' : 'admitted (limit reached)'}`);
+      if (!denied) break;
+      lastDenied = n;
+    }
+    // Value size: one URL with a long path (the pattern is linear in it).
+    for (const size of [10_000, 100_000, 1_000_000]) {
+      const denied = await deniedWith([{ name: 'API_URL', value: `https://files.evil.net/${'a'.repeat(size)}` }]);
+      measured.push(`one undeclared URL of ${size} characters: ${denied ? 'denied' : 'admitted (limit reached)'}`);
+    }
+    console.log(`      cost measurements:\n${measured.map((m) => `        ${m}`).join('\n')}`);
+    // An ordinary pod is far from the limit.
+    expect(lastDenied).to.be.at.least(50);
   });
 });
