@@ -102,8 +102,7 @@ export function declarationsObject(namespace: string, spec: DeclarationsSpec): R
 }
 
 export interface DeclarationsSync {
-  /** Runs one round now (tests); resolves when its writes are done. */
-  flush(): Promise<void>;
+  /** Stops the rounds; resolves once a round under way has finished. */
   stop(): Promise<void>;
 }
 
@@ -219,7 +218,6 @@ export function startDeclarationsSync(opts: SyncOptions): DeclarationsSync {
   const timer = setInterval(() => { if (!stopped) void tick(); }, tickMs);
   timer.unref();
   return {
-    flush: async () => { await running; retryAt = 0; await tick(); },
     stop: async () => { stopped = true; clearInterval(timer); await running; },
   };
 }
