@@ -20,7 +20,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 const RECORDED = join(root, 'recorded.json');
 type Json = Record<string, unknown>;
 
-interface Case {
+export interface Case {
   id: string;
   from?: string;
   env?: Record<string, string>;
@@ -31,7 +31,7 @@ interface Case {
   peer?: 'deny' | 'admit';
   why?: string;
 }
-interface Source {
+export interface Source {
   source: string;
   title: string;
   repo: string;
@@ -50,7 +50,7 @@ interface Outcome { misses: string[]; falsePositives: string[]; echoes: string[]
 const reverse = (s: string): string => [...s].reverse().join('');
 
 /** The Pod a container case stands for: one container `app`, env in the order written. */
-function podOf(c: Case, reversed: boolean): Json {
+export function podOf(c: Case, reversed: boolean): Json {
   const text = (s: unknown): string => {
     if (typeof s !== 'string') throw new Error(`case ${c.id}: values must be strings (quote numbers and booleans)`);
     return reversed ? reverse(s) : s;

@@ -16,41 +16,17 @@ import type { Config } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import { DECLARATIONS_API_VERSION, DECLARATIONS_KIND, DECLARATIONS_NAME, DECLARATIONS_PLURAL } from '../native/declarations.ts';
 import { NATIVE_LABELS } from '../native/common.ts';
-import * as A from '../policy/annotations.ts';
-import { defaultEnvPrefix, ENV_NAME, parseSecretKeys } from '../policy/injection.ts';
+import { declaredServices, type DeclaredService } from '../native/injection.ts';
 import { modeFor } from '../policy/judge.ts';
 import { normalizeHost } from '../policy/hosts.ts';
 import { describeError } from './informers.ts';
-import type { CatalogSnapshot, CatalogSource, ServiceRecord } from './snapshot.ts';
+import type { CatalogSnapshot, CatalogSource } from './snapshot.ts';
 
-/** One ExternalName Service a workload here may inject, resolved for this namespace (the shape src/native/injection.ts reads). */
-export interface DeclaredService {
-  name: string;
-  prefix: string;
-  host: string;
-  port?: number;
-  secret?: string;
-  keys?: { key: string; suffix: string }[];
-}
+export type { DeclaredService };
 
 export interface DeclarationsSpec {
   hosts: string[];
   services: DeclaredService[];
-}
-
-/** The Service as injection reads it (src/policy/injection.ts): prefix, host value, port, credentials. */
-function declaredService(s: ServiceRecord, shared: boolean): DeclaredService {
-  const annotated = s.annotations[A.ENV_PREFIX]?.trim();
-  const prefix = annotated && ENV_NAME.test(annotated) ? annotated : defaultEnvPrefix(s.name);
-  const host = s.annotations[A.HOST] === A.HOST_EXTERNAL_NAME && s.externalName ? s.externalName.replace(/\.$/, '') : shared ? `${s.name}.${s.namespace}.svc` : s.name;
-  const out: DeclaredService = { name: s.name, prefix, host };
-  if (s.ports[0] !== undefined) out.port = s.ports[0];
-  const secret = s.annotations[A.SECRET]?.trim();
-  if (secret) {
-    out.secret = secret;
-    out.keys = parseSecretKeys(s.annotations[A.SECRET_KEYS] ?? A.DEFAULT_SECRET_KEYS).pairs;
-  }
-  return out;
 }
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -63,13 +39,6 @@ const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
  * native policy never denies anyway), so the native layer is never stricter for want of a host.
  */
 export function desiredDeclarations(snapshot: CatalogSnapshot, config: Config): Map<string, DeclarationsSpec> {
-  // Names of the Services of each namespace (injection looks a name up here, then in the shared namespace).
-  const names = new Map<string, Set<string>>();
-  for (const s of snapshot.records().services) {
-    let set = names.get(s.namespace);
-    if (!set) names.set(s.namespace, (set = new Set()));
-    set.add(s.name);
-  }
   const shared = config.sharedNamespace;
   const allowed = config.allowedHosts.map(normalizeHost);
   const out = new Map<string, DeclarationsSpec>();
@@ -78,14 +47,8 @@ export function desiredDeclarations(snapshot: CatalogSnapshot, config: Config): 
     if (modeFor(ns, snapshot, config).mode === 'off') continue;
     const hosts = new Set(allowed);
     for (const n of [ns, ...(shared !== undefined && shared !== ns ? [shared] : [])]) for (const h of snapshot.externalNames(n)) hosts.add(h);
-    // As injection finds them: the namespace's own Service of that name first (whatever its
-    // type: a ClusterIP Service shadows the shared one), then the shared namespace's.
-    const services: DeclaredService[] = [];
-    const candidates = new Set([...(names.get(ns) ?? []), ...(shared !== undefined ? names.get(shared) ?? [] : [])]);
-    for (const name of [...candidates].sort(byText)) {
-      const s = snapshot.service(ns, name) ?? (shared !== undefined ? snapshot.service(shared, name) : undefined);
-      if (s && s.type === 'ExternalName' && s.externalName) services.push(declaredService(s, s.namespace !== ns));
-    }
+    // As injection finds them (src/native/injection.ts, the webhook's own resolution).
+    const services = declaredServices(ns, snapshot, shared);
     out.set(ns, { hosts: [...hosts].sort(byText), services });
   }
   return out;

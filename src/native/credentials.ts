@@ -1,8 +1,197 @@
 // Native plaintext-credential policy (ValidatingAdmissionPolicy). See common.ts.
+//
+// The API server denies the part of the webhook's plaintext-credential rule that a few regexes
+// decide exactly, without the judge's context (docs/native.md "What the native layer covers"):
+// 1. a literal env value under a name the judge always reads as a credential;
+// 2. a sensitive-named variable read from a ConfigMap (configMapKeyRef);
+// 3. a URL whose userinfo holds a literal password, in any env value.
+// Every word list and pattern below is generated from the judge's own tables (src/recognize),
+// and each condition is a narrowing of the judge's: test/unit/native-credentials.test.ts runs
+// the judge on every case this policy denies. Token formats are left to the webhook: the judge
+// drops filler (runs, counting sequences, few distinct characters) and checks GitHub's CRC32,
+// which no regex says exactly.
 
 import type { Config } from '../config/config.ts';
-import type { KubeObject, Target } from './common.ts';
+import { ACTION_TOKENS, GLUED_SUFFIXES, OPERATION_TOKENS, SENSITIVE_PAIRS, SENSITIVE_TOKENS } from '../recognize/names.ts';
+import { DOCUMENTATION, DURATION, HEADER_NAME, MASKED, PUBLISHABLE_KEY, TLS_SUFFIX, VENDOR_PLACEHOLDER } from '../recognize/literals.ts';
+import { modeBindings, NATIVE_LABELS, POD_SPEC_VARIABLES, SEE_CHECK, vapVersion, WORKLOAD_RULES, type KubeObject, type Target } from './common.ts';
 
-export function credentialPolicies(_config: Config, _target: Target): KubeObject[] {
-  return [];
+export const CREDENTIAL_POLICY = 'extguard-native-plaintext-credential';
+
+/**
+ * Namespaces the shipped webhook configurations never send (their namespaceSelector), whatever
+ * exemptNamespaces says: the native policy must not judge where the webhook does not.
+ */
+export const WEBHOOK_SKIPPED_NAMESPACES = ['cert-manager', 'extguard-system', 'kube-system'];
+
+const sorted = (words: Iterable<string>): string[] => [...new Set(words)].sort();
+const alternation = (words: Iterable<string>): string => sorted(words).join('|');
+
+/**
+ * Longest value judged. Below 16 characters the judge's filler test (isFiller: runs, counting
+ * sequences, fewer than 8 distinct characters) never applies, and none of the judge's placeholder
+ * forms needs the length; longer values stay with the webhook.
+ */
+export const MAX_VALUE_LENGTH = 15;
+
+/**
+ * A value the judge reads as a literal whoever reads it (kubelet or shell): only letters,
+ * digits, `_`, `+` and `-` (no `$` reference, `%`/`@`/`#{}` marker, quote, `:` or `/` of a
+ * secret manager, path or URL, `.` of a truncation or `var.` reference, no blank), mixing
+ * letters and digits (no boolean, mode word, number setting, placeholder word, instruction
+ * `verb-words`, or one repeated character), no `__` substitution marker.
+ */
+export const LITERAL_VALUE = `^[A-Za-z0-9_+-]{1,${MAX_VALUE_LENGTH}}$`;
+
+/**
+ * An alternation of patterns, some case-insensitive. CEL runs it as one RE2 expression with
+ * `(?i:…)` groups; the TypeScript model tests each part with its own flags (V8's `(?i:…)`
+ * modifier mis-folds `µ` inside alternations, and the model must not depend on it).
+ */
+interface Alternation { parts: ReadonlyArray<{ source: string; ignoreCase: boolean }> }
+const fromRegExps = (...res: RegExp[]): Alternation => ({ parts: res.map((re) => ({ source: re.source, ignoreCase: re.flags.includes('i') })) });
+export const re2 = (a: Alternation): string => a.parts.map((p) => (p.ignoreCase ? `(?i:${p.source})` : `(?:${p.source})`)).join('|');
+const tester = (a: Alternation): ((s: string) => boolean) => {
+  const res = a.parts.map((p) => new RegExp(p.source, p.ignoreCase ? 'i' : ''));
+  return (s) => res.some((re) => re.test(s));
+};
+
+/** Forms the judge drops although they pass LITERAL_VALUE: its own regexes, case flags kept. */
+export const NOT_LITERAL = fromRegExps(DURATION, HEADER_NAME, VENDOR_PLACEHOLDER, MASKED, DOCUMENTATION, PUBLISHABLE_KEY, TLS_SUFFIX);
+
+/**
+ * Instructions (`your-db-password1`, `token1-here`) and the empty PEM armour: the judge's
+ * isInstruction and isEmptyArmour, by the words that start them.
+ */
+export const INSTRUCTION: Alternation = { parts: [{ source: 'your|here', ignoreCase: true }, { source: '^-----BEGIN', ignoreCase: false }] };
+
+/** Words that, anywhere in a name, make the judge read it as a setting or an operation's token. */
+export const NAME_STOP_WORDS = sorted([...ACTION_TOKENS, ...OPERATION_TOKENS, 'id', 'gpg', 'pgp', 'gnupg']);
+
+/**
+ * The name's last word(s): credential words, glued ones (PGPASSWORD) and pairs (API_KEY),
+ * grouped by their last word so that the pattern stays short (a regex costs its length).
+ */
+function headAlternatives(): string[] {
+  const byLast = new Map<string, string[]>();
+  for (const p of SENSITIVE_PAIRS) byLast.set(p[p.length - 1]!, [...(byLast.get(p[p.length - 1]!) ?? []), p.slice(0, -1).join('[0-9]*[_.-]+')]);
+  return [
+    ...sorted(SENSITIVE_TOKENS),
+    `[a-z]*(?:${alternation(GLUED_SUFFIXES)})`,
+    ...sorted(byLast.keys()).map((last) => `(?:${alternation(byLast.get(last)!)})[0-9]*[_.-]+${last}`),
+  ];
+}
+
+/**
+ * Names written in one case (DB_PASSWORD, db.password2): the words the judge splits them into
+ * are then exactly their letter runs, so CREDENTIAL_NAME reads them lower-cased.
+ */
+export const ONE_CASE_NAME = '^[A-Z0-9_.-]+$|^[a-z0-9_.-]+$';
+
+/**
+ * A name (lower-cased, of ONE_CASE_NAME) whose last word is a credential word of the judge's
+ * table: PASSWORD, DB_PASSWORD, PGPASSWORD, API_KEY, db.password2. Its words are letters with
+ * an optional digit suffix, separated by `_`, `.` or `-`.
+ */
+export const CREDENTIAL_NAME = `^(?:[a-z]*[0-9]*[_.-]+)*(?:${headAlternatives().join('|')})[0-9]*$`;
+
+/**
+ * The value repeats its name (`DB_PASSWORD=db-password1`): the judge's isSelfNamed leaves
+ * those to sed. Such a value holds the name's last word, so a value holding no credential word
+ * of the table is never one.
+ */
+export const SELF_NAMED: Alternation = { parts: [{ source: alternation([...SENSITIVE_TOKENS, ...GLUED_SUFFIXES, ...SENSITIVE_PAIRS.map((p) => p[p.length - 1]!)]), ignoreCase: true }] };
+
+/** scheme://user:password@host[:port][/…]: userinfo the judge's urlSpans splits at its first `:`. */
+export const URL_WITH_PASSWORD = '^[A-Za-z][A-Za-z0-9+.-]{0,20}://[A-Za-z0-9_-]+:[A-Za-z0-9_+-]+@[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#].*)?$';
+/** The password of URL_WITH_PASSWORD: the first `:…@` (the scheme's `:` is followed by `/`). */
+export const URL_PASSWORD = ':[A-Za-z0-9_+-]+@';
+
+for (const re of [LITERAL_VALUE, re2(NOT_LITERAL), re2(INSTRUCTION), ONE_CASE_NAME, CREDENTIAL_NAME, re2(SELF_NAMED), URL_WITH_PASSWORD, URL_PASSWORD]) {
+  // Written as CEL raw strings (r'…'), where a quote would end the literal.
+  if (re.includes("'")) throw new Error(`native credential pattern holds a quote: ${re}`);
+}
+
+// CEL, over one env entry `e`. Costs, per env entry: two RE2 matches of the name (a short
+// one-case check, then about 700 characters of pattern), then for the few names that match, four matches on a
+// value of at most 15 characters; the URL check is one match of the value, and the rest runs only
+// on values that look like such a URL. See docs/native.md "Cost" for the measured limits.
+const cel = {
+  name: (n: string) => `${n}.matches(r'${ONE_CASE_NAME}') && ${n}.lowerAscii().matches(r'${CREDENTIAL_NAME}') && !${n}.lowerAscii().findAll(r'[a-z]+').exists(w, w in variables.nameStopWords)`,
+  literal: (v: string) => `${v}.matches(r'${LITERAL_VALUE}') && ${v}.matches(r'[A-Za-z]') && ${v}.matches(r'[0-9]') && !${v}.contains('__') && !${v}.matches(r'${re2(NOT_LITERAL)}') && !${v}.matches(r'${re2(INSTRUCTION)}')`,
+};
+export const CEL_LITERAL_UNDER_NAME = `!has(e.valueFrom) && has(e.value) && ${cel.name('e.name')} && ${cel.literal('e.value')} && !e.value.matches(r'${re2(SELF_NAMED)}')`;
+export const CEL_CONFIGMAP_UNDER_NAME = `has(e.valueFrom) && has(e.valueFrom.configMapKeyRef) && ${cel.name('e.name')}`;
+export const CEL_URL_PASSWORD = `!has(e.valueFrom) && has(e.value) && e.value.contains('://') && e.value.matches(r'${URL_WITH_PASSWORD}') && ${cel.literal(`e.value.find(r'${URL_PASSWORD}').substring(1, size(e.value.find(r'${URL_PASSWORD}')) - 1)`)}`;
+
+const notLiteral = tester(NOT_LITERAL);
+const instruction = tester(INSTRUCTION);
+const selfNamed = tester(SELF_NAMED);
+
+/** The same conditions in TypeScript, from the same pattern strings (the unit tests run the judge on what it says). */
+export const model = {
+  name(name: string): boolean {
+    return new RegExp(ONE_CASE_NAME).test(name) && new RegExp(CREDENTIAL_NAME).test(name.toLowerCase()) && !(name.toLowerCase().match(/[a-z]+/g) ?? []).some((w) => NAME_STOP_WORDS.includes(w));
+  },
+  literal(v: string): boolean {
+    return new RegExp(LITERAL_VALUE).test(v) && /[A-Za-z]/.test(v) && /[0-9]/.test(v) && !v.includes('__') && !notLiteral(v) && !instruction(v);
+  },
+  literalUnderName(name: string, value: string): boolean {
+    return model.name(name) && model.literal(value) && !selfNamed(value);
+  },
+  configMapUnderName(name: string): boolean {
+    return model.name(name);
+  },
+  urlPassword(value: string): boolean {
+    if (!new RegExp(URL_WITH_PASSWORD).test(value)) return false;
+    const p = new RegExp(URL_PASSWORD).exec(value)![0];
+    return model.literal(p.slice(1, -1));
+  },
+};
+
+/** Containers (by name) whose env entries match `pred`, with those entries' names: never a value. */
+const offenders = (pred: string, field: string): string =>
+  `variables.containers.filter(c, has(c.env) && c.env.exists(e, ${pred})).map(c, 'container ' + c.name + ': env ' + c.env.filter(e, ${pred}).map(e, e.name).join(', ') + ' (${field})').join('; ')`;
+
+/** A CEL string literal holding `text`. */
+const celString = (text: string): string => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+
+const validation = (pred: string, field: string, what: string, fix: string): object => ({
+  expression: `!variables.containers.exists(c, has(c.env) && c.env.exists(e, ${pred}))`,
+  message: `[plaintext-credential] ${what}: ${fix}; ${SEE_CHECK}`,
+  messageExpression: `'[plaintext-credential] ' + ${offenders(pred, field)} + ${celString(`: ${what}: ${fix}; ${SEE_CHECK}`)}`,
+  reason: 'Forbidden',
+});
+
+export function credentialPolicies(config: Config, target: Target): KubeObject[] {
+  const secretFix = 'keep it in a Secret and read it with valueFrom.secretKeyRef';
+  const policy: KubeObject = {
+    apiVersion: vapVersion(target),
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: CREDENTIAL_POLICY, labels: NATIVE_LABELS },
+    spec: {
+      // An error (a cost limit, a field of an unexpected shape) admits: the webhook judges the
+      // object, and the native layer must never refuse what it would admit.
+      failurePolicy: 'Ignore',
+      matchConstraints: {
+        resourceRules: WORKLOAD_RULES,
+        namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: WEBHOOK_SKIPPED_NAMESPACES }] },
+      },
+      matchConditions: [
+        // The webhook admits an UPDATE of a Pod, or of an object being deleted, that leaves every
+        // container as it was; a Pod's env cannot change, so such updates are left to it.
+        { name: 'judged-like-the-webhook', expression: "!(request.operation == 'UPDATE' && (object.kind == 'Pod' || has(object.metadata.deletionTimestamp)))" },
+      ],
+      variables: [
+        ...POD_SPEC_VARIABLES,
+        { name: 'nameStopWords', expression: `{${NAME_STOP_WORDS.map((w) => `'${w}': true`).join(', ')}}` },
+      ],
+      validations: [
+        validation(CEL_LITERAL_UNDER_NAME, 'value', 'a literal credential under a credential\'s name', secretFix),
+        validation(CEL_CONFIGMAP_UNDER_NAME, 'valueFrom.configMapKeyRef', 'a credential read from a ConfigMap, which anyone who may read ConfigMaps sees', secretFix),
+        validation(CEL_URL_PASSWORD, 'value', 'a literal password in a URL', `${secretFix} (compose the URL with $(VAR) from it)`),
+      ],
+    },
+  };
+  return [policy, ...modeBindings(CREDENTIAL_POLICY, config, target)];
 }

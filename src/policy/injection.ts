@@ -18,8 +18,7 @@ export interface InjectionPlan {
 
 type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } };
 
-/** A valid variable name (an annotated prefix must be one). */
-export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Default prefix: the Service name upper-cased, every non-alphanumeric character as "_". */
 export function defaultEnvPrefix(serviceName: string): string {
@@ -40,14 +39,26 @@ export function parseSecretKeys(value: string): { pairs: { key: string; suffix: 
   return { pairs, bad };
 }
 
-interface Found { service: ServiceRecord; shared: boolean }
+export interface Found { service: ServiceRecord; shared: boolean }
 
 function findService(name: string, namespace: string, catalog: CatalogSnapshot, sharedNamespace?: string): ServiceRecord | undefined {
   return catalog.service(namespace, name) ?? (sharedNamespace ? catalog.service(sharedNamespace, name) : undefined);
 }
 
-/** The variables one Service contributes, plus warnings about its own annotations. */
-function variablesFor({ service, shared }: Found, warnings: string[]): EnvVar[] {
+/**
+ * What one Service contributes, before it becomes variables: the prefix, the host value, the
+ * first port, and the Secret's key=SUFFIX pairs. Shared with the native injection's params
+ * (src/native/injection.ts), so the API server and the webhook inject the same variables.
+ */
+export interface ServiceInjection {
+  prefix: string;
+  host: string;
+  port?: number;
+  secret?: string;
+  keys: { key: string; suffix: string }[];
+}
+
+export function serviceInjection({ service, shared }: Found, warnings: string[]): ServiceInjection {
   let prefix = service.annotations[A.ENV_PREFIX]?.trim() || defaultEnvPrefix(service.name);
   if (!ENV_NAME.test(prefix)) {
     warnings.push(`Service ${service.namespace}/${service.name}: ${A.ENV_PREFIX} "${prefix}" is not a valid variable name; using ${defaultEnvPrefix(service.name)}`);
@@ -59,16 +70,24 @@ function variablesFor({ service, shared }: Found, warnings: string[]): EnvVar[] 
   const host = service.annotations[A.HOST] === A.HOST_EXTERNAL_NAME && service.externalName
     ? service.externalName.replace(/\.$/, '')
     : viaService;
-  const vars: EnvVar[] = [{ name: `${prefix}_HOST`, value: host }];
-  if (service.ports[0] !== undefined) vars.push({ name: `${prefix}_PORT`, value: String(service.ports[0]) });
+  const facts: ServiceInjection = { prefix, host, keys: [] };
+  if (service.ports[0] !== undefined) facts.port = service.ports[0];
   const secret = service.annotations[A.SECRET]?.trim();
   if (secret) {
     const { pairs, bad } = parseSecretKeys(service.annotations[A.SECRET_KEYS] ?? A.DEFAULT_SECRET_KEYS);
     if (bad.length) warnings.push(`Service ${service.namespace}/${service.name}: ignored malformed ${A.SECRET_KEYS} entries (expected key=SUFFIX): ${bad.join(', ')}`);
-    for (const { key, suffix } of pairs) {
-      vars.push({ name: `${prefix}_${suffix}`, valueFrom: { secretKeyRef: { name: secret, key } } });
-    }
+    facts.secret = secret;
+    facts.keys = pairs;
   }
+  return facts;
+}
+
+/** The variables one Service contributes, plus warnings about its own annotations. */
+function variablesFor(found: Found, warnings: string[]): EnvVar[] {
+  const { prefix, host, port, secret, keys } = serviceInjection(found, warnings);
+  const vars: EnvVar[] = [{ name: `${prefix}_HOST`, value: host }];
+  if (port !== undefined) vars.push({ name: `${prefix}_PORT`, value: String(port) });
+  if (secret) for (const { key, suffix } of keys) vars.push({ name: `${prefix}_${suffix}`, valueFrom: { secretKeyRef: { name: secret, key } } });
   return vars;
 }
 

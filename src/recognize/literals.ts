@@ -72,27 +72,27 @@ function isInstruction(v: string): boolean {
  * `ghp_TOKEN`, `xoxb-BOT-TOKEN`. A real token's random part mixes cases or digits; a word in
  * capitals after the prefix is the documentation's name for it.
  */
-const VENDOR_PLACEHOLDER = /^[a-z][a-z0-9]{0,9}(?:[-_][a-z0-9]{1,10}){0,2}[-_][A-Z]+(?:[-_][A-Z]+){0,4}$/;
+export const VENDOR_PLACEHOLDER = /^[a-z][a-z0-9]{0,9}(?:[-_][a-z0-9]{1,10}){0,2}[-_][A-Z]+(?:[-_][A-Z]+){0,4}$/;
 
 /** Characters typed over a value to hide or stand for it: `ghp_xxxxx…`, `xoxb-xxxx-…`, `sk_****`. */
-const MASKED = /[xX]{5}|[*•]{3}/;
+export const MASKED = /[xX]{5}|[*•]{3}/;
 /**
  * AWS and others publish example credentials marked EXAMPLE (AKIAIOSFODNN7EXAMPLE); documents
  * write `sample`, `dummy` or `placeholder` into a value that stands for one. `example` alone
  * (Docker Hub's postgres password) and anything holding `fake` (`fake_password`) are values a
  * container receives, judged like any other.
  */
-const DOCUMENTATION = /EXAMPLE|(?:^|[^A-Za-z])(?:sample|dummy|placeholder)(?:$|[^A-Za-z])/;
+export const DOCUMENTATION = /EXAMPLE|(?:^|[^A-Za-z])(?:sample|dummy|placeholder)(?:$|[^A-Za-z])/;
 /** Numbers that read as settings rather than a PIN: one digit, signed or decimal. */
 const SETTING_NUMBER = /^(?:[-+]?\d(?:\.\d+)?|[-+]?\d+\.\d+|[-+]\d+)$/;
 const BOOLEAN = /^(?:true|false|yes|no|on|off|enabled|disabled)$/i;
 /** When or how a credential is set, not the credential: Ansible's `update_password: on_create`. */
 const MODE_WORD = /^(?:always|never|on_create|on_change|on_update|auto|automatic|prompt|inherit|ignore|manual)$/i;
-const DURATION = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|w|y|sec|secs|min|mins|hours?|days?)$/i;
+export const DURATION = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|w|y|sec|secs|min|mins|hours?|days?)$/i;
 const PATHLIKE = /^(?:\/|\.\.?\/|~\/|[A-Za-z]:\\)\S*$/;
 /** A path's segments: names of files and directories, not base64 (`+`, `=`) or random runs. */
 const PATH_SEGMENT = /^[\w.@:~-]*$/;
-const HEADER_NAME = /^(?:x-[a-z0-9-]+|authorization|proxy-authorization|cookie)$/i;
+export const HEADER_NAME = /^(?:x-[a-z0-9-]+|authorization|proxy-authorization|cookie)$/i;
 const URL_ONLY = /^[a-z][a-z0-9+.-]*:\/\/\S+$/i;
 /** Public halves of key pairs and certificates: shared by design. */
 const PUBLIC_KEY = /^(?:(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-[a-z0-9]+|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) AAAA|-----BEGIN (?:PUBLIC KEY|RSA PUBLIC KEY|CERTIFICATE|PGP PUBLIC KEY BLOCK)-----)/;
@@ -101,7 +101,7 @@ const PUBLIC_KEY = /^(?:(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-[a-z0-9]+|sk-(?:ss
  * `pk_live_`/`pk_test_`, PostHog's project key `phc_` (write-only event ingestion). They
  * identify an account and authorise nothing secret.
  */
-const PUBLISHABLE_KEY = /^(?:pk_(?:live|test)_[A-Za-z0-9]{10}|phc_[A-Za-z0-9]{20})[A-Za-z0-9]*$/;
+export const PUBLISHABLE_KEY = /^(?:pk_(?:live|test)_[A-Za-z0-9]{10}|phc_[A-Za-z0-9]{20})[A-Za-z0-9]*$/;
 /** What an AUTH setting names when it is not a credential: a mechanism. */
 const AUTH_MECHANISM = /^(?:basic|bearer|digest|token|tokens|oauth|oauth2|oidc|jwt|ldap|saml|kerberos|gssapi|ntlm|mtls|tls|x509|cert|certificate|apikey|api-key|api_key|password|md5|scram-sha-256|scram-sha-1|trust|peer|plain|anonymous|internal|external|local|iam|sso|keycloak|dex|header|cookie|session|optional|required)$/i;
 
@@ -228,5 +228,5 @@ export function namesSecretObject(words: readonly string[], value: string): bool
   return (OBJECT_NAME.test(v) && TLS_SUFFIX.test(v)) || NAMESPACED_NAME.test(v);
 }
 const OBJECT_NAME = /^[a-z0-9][a-z0-9-]*$/;
-const TLS_SUFFIX = /-(?:cert|certs|tls|ca|certificate|certificates)$/;
+export const TLS_SUFFIX = /-(?:cert|certs|tls|ca|certificate|certificates)$/;
 const NAMESPACED_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\/[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/;

@@ -11,19 +11,19 @@
 import { nameWords } from './scan.ts';
 
 /** A token that names a credential wherever it sits, as long as no setting word follows it. */
-const SENSITIVE_TOKENS = new Set([
+export const SENSITIVE_TOKENS = new Set([
   'password', 'passwd', 'pwd', 'pw', 'pass', 'pgpass', 'secret', 'secrete', 'token', 'apikey', 'passphrase', 'credential', 'credentials', 'creds',
   'privatekey', 'secretkey', 'accesskey', 'authtoken', 'authkey', 'mnemonic',
 ]);
 /** Keywords long enough to recognise when glued to a prefix: PGPASSWORD, WEBHOOKSECRET, AUTHTOKEN, TS_AUTHKEY. */
-const GLUED_SUFFIXES = ['password', 'passwd', 'passphrase', 'secret', 'token', 'apikey', 'authkey'];
+export const GLUED_SUFFIXES = ['password', 'passwd', 'passphrase', 'secret', 'token', 'apikey', 'authkey'];
 /** Tokens that name a credential only as the last word: REDIS_AUTH, BASIC_AUTH, AUTHORIZATION, BEARER (not AUTH_SERVER). */
 const LAST_TOKENS = new Set(['auth', 'authorization', 'bearer']);
 /** Words that say what is done with a credential, wherever they sit: AllowUsersToChangePassword, MIN_PASSWORD_LENGTH. */
-const ACTION_TOKENS = new Set(['allow', 'change', 'reset', 'update', 'generate', 'random', 'require', 'required', 'enable', 'enabled', 'disable', 'disabled',
+export const ACTION_TOKENS = new Set(['allow', 'change', 'reset', 'update', 'generate', 'random', 'require', 'required', 'enable', 'enabled', 'disable', 'disabled',
   'has', 'min', 'max', 'minimum', 'maximum', 'length', 'policy', 'expiry', 'age', 'hash', 'public', 'publishable', 'pub', 'pubkey', 'reuse', 'prevention']);
 /** Pairs of adjacent tokens that together name a credential. */
-const SENSITIVE_PAIRS = [
+export const SENSITIVE_PAIRS = [
   'api_key', 'access_key', 'private_key', 'secret_key', 'client_secret', 'auth_token', 'signing_key', 'encryption_key', 'master_key',
   'account_key', 'session_key', 'app_key', 'license_key', 'hmac_key', 'jwt_key', 'client_key', 'auth_key', 'ssh_key', 'deploy_key',
   'gpg_key', 'pgp_key', 'tls_key', 'ssl_key', 'storage_key', 'shared_key', 'subscription_key', 'admin_key', 'service_key',
@@ -109,7 +109,7 @@ function sensitiveWords(t: readonly string[], s: NameSettings): boolean {
   return true;
 }
 
-const OPERATION_TOKENS = new Set(['csrf', 'xsrf', 'next', 'page', 'pagination', 'continuation', 'resume', 'creation', 'idempotency', 'idempotent', 'action', 'result', 'cancellation']);
+export const OPERATION_TOKENS = new Set(['csrf', 'xsrf', 'next', 'page', 'pagination', 'continuation', 'resume', 'creation', 'idempotency', 'idempotent', 'action', 'result', 'cancellation']);
 
 /** Index of the last word that ends a credential term in the name, or -1. */
 function credentialHead(t: readonly string[], s: NameSettings): number {

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { parse } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { canonical, desiredDeclarations } from '../../src/catalog/declarations-sync.ts';
 import { buildSnapshot } from '../../src/catalog/snapshot.ts';
 import { parseConfig } from '../../src/config/config.ts';
 import { DEFAULT_TARGET } from '../../src/native/common.ts';
-import { declarationObjects, declarationsCrd } from '../../src/native/declarations.ts';
+import { declarationObjects, declarationsCrd, DECLARATIONS_GROUP, DECLARATIONS_KIND, DECLARATIONS_NAME, DECLARATIONS_PLURAL, DECLARATIONS_VERSION } from '../../src/native/declarations.ts';
+import { DECLARATIONS } from '../../src/native/injection.ts';
 import { nativePolicies } from '../../src/native/policies.ts';
 import { catalogOf } from '../helpers/policy.ts';
 import { clusterIPService, externalService, namespace } from '../helpers/objects.ts';
@@ -13,10 +14,11 @@ import { clusterIPService, externalService, namespace } from '../helpers/objects
 const config = parseConfig('allowedHosts: ["*.Stripe.com.", "api.github.com"]\nsharedNamespace: shared\nexemptNamespaces: [kube-system]\n', 'test');
 
 describe('native Declarations', () => {
-  it('manifests/native/crd.yaml is the CRD `extguard policies` prints', () => {
-    const shipped = parse(readFileSync(new URL('../../manifests/native/crd.yaml', import.meta.url), 'utf8'));
-    expect(shipped).to.deep.equal(declarationsCrd());
+  it('`extguard policies` prints the CRD first (manifests/native/policies.yaml ships it), and the same Declarations names as the injection policies read', () => {
+    const shipped = parseAllDocuments(readFileSync(new URL('../../manifests/native/policies.yaml', import.meta.url), 'utf8')).map((d) => d.toJS());
+    expect(shipped[0]).to.deep.equal(declarationsCrd());
     expect(nativePolicies(config, { namespace: 'ops' })[0]).to.deep.equal(declarationsCrd());
+    expect([DECLARATIONS.group, DECLARATIONS.version, DECLARATIONS.kind, DECLARATIONS.plural, DECLARATIONS.name]).to.deep.equal([DECLARATIONS_GROUP, DECLARATIONS_VERSION, DECLARATIONS_KIND, DECLARATIONS_PLURAL, DECLARATIONS_NAME]);
   });
 
   it("lets only extguard's ServiceAccount (of the namespace it runs in) write Declarations", () => {
