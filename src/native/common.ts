@@ -49,9 +49,10 @@ const ACTIONS: Record<Exclude<Mode, 'off'>, string[]> = { enforce: ['Deny'], war
  * Bindings of one policy, one per mode, selecting namespaces as the webhook's modeFor does:
  * the label's mode; no label: defaultMode; an unknown label value: enforce; exempt namespaces
  * and `off` never. A label selector cannot say "In [warn] or absent", so the default mode gets
- * its own binding on DoesNotExist.
+ * its own binding on DoesNotExist. `opts.paramRef`: the parameter object each binding reads
+ * (a policy with a paramKind).
  */
-export function modeBindings(policyName: string, config: Config, target: Target = DEFAULT_TARGET): KubeObject[] {
+export function modeBindings(policyName: string, config: Config, target: Target = DEFAULT_TARGET, opts: { paramRef?: Record<string, unknown> } = {}): KubeObject[] {
   const exempt = config.exemptNamespaces.length ? [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...config.exemptNamespaces].sort() }] : [];
   const bindings: Array<{ suffix: string; actions: string[]; expressions: object[] }> = [];
   const enforce = [{ key: MODE_LABEL, operator: 'NotIn', values: ['audit', 'off', 'warn'] }, ...(config.defaultMode === 'enforce' ? [] : [{ key: MODE_LABEL, operator: 'Exists' }])];
@@ -66,6 +67,7 @@ export function modeBindings(policyName: string, config: Config, target: Target 
     metadata: { name: `${policyName}-${b.suffix}`, labels: NATIVE_LABELS },
     spec: {
       policyName,
+      ...(opts.paramRef ? { paramRef: opts.paramRef } : {}),
       validationActions: b.actions,
       matchResources: { namespaceSelector: { matchExpressions: [...b.expressions, ...exempt] } },
     },

@@ -61,6 +61,20 @@ const QUIET_LAST = new Set([
 
 /** A name that is `listed` whole: NO_PROXY (and no_proxy), VIRTUAL_HOST, SERVER_NAME... */
 const LISTED_NAMES = new Set(['no_proxy', 'virtual_host', 'virtual_hosts', 'server_name', 'server_names', 'hostname', 'host_name']);
+/** Ends of a joined name that make it `listed`: FOO_NO_PROXY. */
+const LISTED_NAME_ENDS = ['_no_proxy'];
+
+/**
+ * Every word and whole name that can make a name `listed`, whatever its position: a name
+ * with none of these words, not one of these names and with none of these ends is never
+ * `listed`. For the native policy (src/native/hosts.ts), which must know that a variable's
+ * URL is judged without running the judge.
+ */
+export const LISTED_SIGNALS = {
+  names: [...LISTED_NAMES],
+  nameEnds: LISTED_NAME_ENDS,
+  words: [...new Set([...LISTED_WORDS, ...LISTED_LAST, ...BROWSER_FIRST, ...SERVED, ...OWN])],
+};
 
 const MEMO_LIMIT = 4096;
 const memo = new Map<string, HostRole>();
@@ -81,7 +95,7 @@ export function hostRole(name: string): HostRole {
 export function roleOfWords(words: readonly string[]): HostRole {
   if (words.length === 0) return 'other';
   const joined = words.join('_');
-  if (LISTED_NAMES.has(joined) || joined.endsWith('_no_proxy')) return 'listed';
+  if (LISTED_NAMES.has(joined) || LISTED_NAME_ENDS.some((e) => joined.endsWith(e))) return 'listed';
   if (words.some((w) => LISTED_WORDS.has(w))) return 'listed';
   const last = words[words.length - 1]!;
   if (LISTED_LAST.has(last)) return 'listed';

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { readManifests, catalogFromDocuments } from '../catalog/files.ts';
+import { startDeclarationsSync, type DeclarationsSync } from '../catalog/declarations-sync.ts';
 import { loadKubeConfig, startInformerCatalog, type InformerCatalog } from '../catalog/informers.ts';
 import { EMPTY_CATALOG, staticCatalog, type CatalogSource } from '../catalog/snapshot.ts';
 import { DEFAULT_CONFIG } from '../config/config.ts';
@@ -37,6 +38,8 @@ export interface ServeOptions {
   devCertDir?: string;
   /** How often certificate and config files are checked for changes. */
   pollIntervalMs?: number;
+  /** Between two rounds of the Declarations sync (tests). */
+  declarationsTickMs?: number;
   shutdownTimeoutMs?: number;
   /** Listener limits (timeouts, sizes); defaults in edge.ts. */
   edge?: Partial<EdgeLimits>;
@@ -130,6 +133,11 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
     logger.warn('no cluster and no --declarations: serving with an empty catalog, so every external host is undeclared');
   }
 
+  // The native policies' params (docs/native-hosts.md): every replica writes the same content.
+  const declarations: DeclarationsSync | undefined = kc
+    ? startDeclarationsSync({ kc, catalog, config: () => policy.config, logger, ...(opts.declarationsTickMs ? { tickMs: opts.declarationsTickMs } : {}) })
+    : undefined;
+
   const metrics = createMetrics();
   observeCertificate(metrics, certificateValidity(tlsOptions));
   // What was loaded at start is what is on disk: nothing has failed yet.
@@ -198,6 +206,7 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
     unwatch.forEach((u) => u());
     https.close();
     await judge.close();
+    await declarations?.stop();
     await catalog.stop();
     throw new Error(`cannot listen on ${opts.bindAddress}: ${(err as Error).message}`);
   }
@@ -229,6 +238,7 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
     metricsServer.close();
     metricsServer.closeAllConnections();
     await judge.close();
+    await declarations?.stop();
     await catalog.stop();
   };
   return { port, metricsPort, ...(caFile ? { caFile } : {}), close };

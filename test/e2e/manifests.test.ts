@@ -91,6 +91,15 @@ describe('manifests/ against a real API server', function () {
     const can = async (verb: string, resource: string) =>
       (await cp.kubectl(['auth', 'can-i', verb, resource, '--all-namespaces', '--as', 'system:serviceaccount:extguard-system:extguard'])).stdout.trim();
     for (const r of ['services', 'namespaces']) for (const v of ['get', 'list', 'watch']) expect(await can(v, r), `${v} ${r}`).to.equal('yes');
+    // Declarations (the native policies' params) whether or not their CRD is installed: asked as a SubjectAccessReview, which needs no discovery.
+    const canDeclarations = async (verb: string): Promise<boolean> => {
+      const review = { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: 'system:serviceaccount:extguard-system:extguard', groups: ['system:serviceaccounts'], resourceAttributes: { group: 'extguard.io', resource: 'declarations', verb, namespace: 'any' } } };
+      const r = await cp.kubectl(['create', '-o', 'json', '-f', '-'], { input: JSON.stringify(review) });
+      expect(r.code, r.stderr).to.equal(0);
+      return JSON.parse(r.stdout).status.allowed === true;
+    };
+    for (const v of ['get', 'list', 'create', 'patch', 'delete']) expect(await canDeclarations(v), `${v} declarations`).to.equal(true);
+    expect(await canDeclarations('update'), 'update declarations').to.equal(false);
     for (const [v, r] of [['get', 'secrets'], ['list', 'secrets'], ['create', 'services'], ['update', 'namespaces'], ['list', 'pods']]) expect(await can(v!, r!), `${v} ${r}`).to.equal('no');
   });
 });
