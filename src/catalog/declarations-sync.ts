@@ -168,7 +168,7 @@ export function startDeclarationsSync(opts: SyncOptions): DeclarationsSync {
         const problem = describeError(err);
         const absent = (err as { statusCode?: number }).statusCode === 404;
         if (problem !== lastProblem) {
-          if (absent) opts.logger.info({}, 'the Declarations CRD (extguard.io) is not installed: native policies get no params from this replica (docs/native-hosts.md)');
+          if (absent) opts.logger.info({}, 'the Declarations CRD (extguard.io) is not installed: native policies get no params from this replica (docs/native.md)');
           else opts.logger.warn({ err: problem }, 'Declarations sync failed; retrying');
         }
         lastProblem = problem;

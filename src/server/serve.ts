@@ -133,7 +133,7 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
     logger.warn('no cluster and no --declarations: serving with an empty catalog, so every external host is undeclared');
   }
 
-  // The native policies' params (docs/native-hosts.md): every replica writes the same content.
+  // The native policies' params (docs/native.md): every replica writes the same content.
   const declarations: DeclarationsSync | undefined = kc
     ? startDeclarationsSync({ kc, catalog, config: () => policy.config, logger, ...(opts.declarationsTickMs ? { tickMs: opts.declarationsTickMs } : {}) })
     : undefined;

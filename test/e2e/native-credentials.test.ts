@@ -89,11 +89,10 @@ describe('native plaintext-credential policy through a real kube-apiserver, no w
   it('the policy type-checks against the workload schemas: status.typeChecking empty', async function () {
     this.timeout(120_000);
     // status.typeChecking is written by kube-controller-manager's ValidatingAdmissionPolicy
-    // status controller, which this control plane does not run. The native-hosts branch builds it
-    // alone as test tooling (cmd/vap-status, into the e2e bin dir); until that lands, skip
-    // rather than assert on a status nobody writes.
+    // status controller, which this control plane does not run: test/e2e/run.js builds it alone
+    // (cmd/vap-status) into the e2e bin dir before any test file.
     const bin = join(cp.binDir, 'vap-status');
-    if (!existsSync(bin)) this.skip();
+    expect(existsSync(bin), `${bin} (test/e2e/controlplane/build-vap-status.sh)`).to.equal(true);
     const controller = spawn(bin, ['--kubeconfig', cp.kubeconfigPath], { stdio: 'ignore' });
     try {
       const deadline = Date.now() + 90_000;

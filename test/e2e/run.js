@@ -55,6 +55,17 @@ if (!process.env.EXTGUARD_E2E_HELM && findGo()) {
   helmEnv.EXTGUARD_E2E_HELM = path.join(e2eCacheDir(), 'bin', 'helm');
 }
 
+// vap-status (kube-controller-manager's ValidatingAdmissionPolicy status controller alone, from
+// the control plane's go.mod): the native policy tests read status.typeChecking, which only it
+// writes. Built here, before any test file, so none of them can find it missing.
+if (findGo() && !process.env.EXTGUARD_E2E_BIN) {
+  const build = spawnSync('bash', [path.join(here, 'controlplane', 'build-vap-status.sh')], { stdio: 'inherit', cwd: root });
+  if (build.status !== 0) {
+    console.error(`e2e: FAILED — building vap-status (test/e2e/controlplane/build-vap-status.sh) exited ${build.status ?? build.signal}`);
+    process.exit(1);
+  }
+}
+
 // Third-party CRDs the e2e suite applies (cert-manager's, policy reports, Cilium, Istio,
 // prometheus-operator...), each from its project's Go module through the Go module proxy,
 // pinned by version and module hash: one file per module in test/e2e/modules/*.json with
