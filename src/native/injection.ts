@@ -71,7 +71,7 @@ export function declaredServices(namespace: string, catalog: CatalogSnapshot, sh
 }
 
 /** Where the pod spec and the pod template's metadata live, for the kinds of one policy. */
-interface Location {
+export interface Location {
   suffix: string;
   /** Resources (plural) this location covers, looked up in WORKLOAD_RULES. */
   resources: string[];
@@ -82,7 +82,7 @@ interface Location {
   metadata: string[][];
 }
 
-const LOCATIONS: Location[] = [
+export const LOCATIONS: Location[] = [
   // A Pod's containers cannot change after creation: injected on CREATE only (docs/contract.md).
   { suffix: 'pod', resources: ['pods'], operations: ['CREATE'], spec: ['spec'], metadata: [['metadata']] },
   {
@@ -109,7 +109,7 @@ const cel = (s: string): string => JSON.stringify(s);
  * dropped (listAnnotation); duplicates kept. Not distinct(): its cost is quadratic in the list,
  * and a 1,000-name annotation (3.6 kB) already ran out of budget with it.
  */
-function annotationList(loc: Location, key: string): string {
+export function annotationList(loc: Location, key: string): string {
   const values = loc.metadata.map((m) => `object${m.map((f) => `.?${f}`).join('')}.?annotations[?${cel(key)}].orValue('')`);
   return `(${values.join(" + ',' + ")}).split(',').map(s, s.trim()).filter(s, s != '')`;
 }

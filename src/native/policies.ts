@@ -8,6 +8,7 @@ import { declarationObjects } from './declarations.ts';
 import { governancePolicies } from './governance.ts';
 import { hostPolicies } from './hosts.ts';
 import { injectionPolicies } from './injection.ts';
+import { unknownServicePolicies } from './unknown-service.ts';
 
 export interface NativeOptions {
   target?: Target;
@@ -23,6 +24,7 @@ export function nativePolicies(config: Config, opts: NativeOptions = {}): KubeOb
     ...credentialPolicies(config, target),
     ...hostPolicies(config, target),
     ...governancePolicies(config, target),
+    ...unknownServicePolicies(config, target),
     ...injectionPolicies(config, target),
   ];
 }
