@@ -11,7 +11,7 @@
 // Declarations. At start, and every resync, the objects in the cluster are listed so that
 // stale ones left by another replica or an older config go too.
 
-import { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import { HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import { DECLARATIONS_API_VERSION, DECLARATIONS_KIND, DECLARATIONS_NAME, DECLARATIONS_PLURAL } from '../native/declarations.ts';
@@ -20,6 +20,7 @@ import { declaredServices, type DeclaredService } from '../native/injection.ts';
 import { modeFor } from '../policy/judge.ts';
 import { normalizeHost } from '../policy/hosts.ts';
 import { describeError } from './informers.ts';
+import { kubeRequest } from './kube-request.ts';
 import type { CatalogSnapshot, CatalogSource } from './snapshot.ts';
 
 export type { DeclaredService };
@@ -98,19 +99,8 @@ export function startDeclarationsSync(opts: SyncOptions): DeclarationsSync {
   let running: Promise<void> | undefined;
   let stopped = false;
 
-  const call = async (method: HttpMethod, url: string, body?: string, contentType?: string): Promise<{ status: number; text: string }> => {
-    const server = opts.kc.getCurrentCluster()?.server;
-    if (!server) throw new Error('kubeconfig has no current cluster');
-    const ctx = new RequestContext(server + url, method);
-    ctx.setHeaderParam('Accept', 'application/json');
-    if (body !== undefined) {
-      ctx.setHeaderParam('Content-Type', contentType ?? 'application/json');
-      ctx.setBody(body);
-    }
-    await opts.kc.applySecurityAuthentication(ctx);
-    const res = await http.send(ctx).toPromise();
-    return { status: res.httpStatusCode, text: await res.body.text() };
-  };
+  const call = (method: HttpMethod, path: string, body?: string, contentType = 'application/json') =>
+    kubeRequest(opts.kc, http, { method, path, ...(body !== undefined ? { body: { contentType, text: body } } : {}) });
 
   /** What is in the cluster now: namespaces that hold our object, with its spec as JSON. */
   const list = async (): Promise<void> => {

@@ -14,8 +14,9 @@
 // every admission at once under failurePolicy Fail. health() tells the truth instead (watch
 // down since when, and why), for the metrics and the logs.
 
-import { HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, ListWatch, RequestContext, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
+import { kubeRequest } from './kube-request.ts';
 import { LiveCatalog, toNamespaceRecord, toServiceRecord, type CatalogChange, type CatalogSource, type NamespaceRecord, type ServiceRecord } from './snapshot.ts';
 
 export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
@@ -96,22 +97,14 @@ class KeepingWatch extends Watch {
 
 /** Lists `path` in pages, keeping each item reduced; the list's resourceVersion starts the watch. */
 async function listKept(kc: KubeConfig, http: IsomorphicFetchHttpLibrary, path: string, keep: (obj: unknown) => Kept<unknown>): Promise<KubernetesListObject<Kept<unknown>>> {
-  const server = kc.getCurrentCluster()?.server;
-  if (!server) throw new Error('kubeconfig has no current cluster');
   const items: Kept<unknown>[] = [];
   let resourceVersion = '';
   let next: string | undefined;
   do {
-    const url = new URL(server + path);
-    url.searchParams.set('limit', String(LIST_PAGE));
-    if (next) url.searchParams.set('continue', next);
-    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-    ctx.setHeaderParam('Accept', 'application/json');
-    await kc.applySecurityAuthentication(ctx);
-    const res = await http.send(ctx).toPromise();
-    const text = await res.body.text();
-    if (res.httpStatusCode !== 200) throw Object.assign(new Error(`list ${path}: HTTP ${res.httpStatusCode}`), { statusCode: res.httpStatusCode });
-    const page = JSON.parse(text) as { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] };
+    const query = new URLSearchParams({ limit: String(LIST_PAGE), ...(next ? { continue: next } : {}) });
+    const res = await kubeRequest(kc, http, { method: HttpMethod.GET, path: `${path}${path.includes('?') ? '&' : '?'}${query}` });
+    if (res.status !== 200) throw Object.assign(new Error(`list ${path}: HTTP ${res.status}`), { statusCode: res.status });
+    const page = JSON.parse(res.text) as { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] };
     for (const item of page.items ?? []) items.push(keep(item));
     resourceVersion = page.metadata?.resourceVersion ?? '';
     next = page.metadata?.continue || undefined;

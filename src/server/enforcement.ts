@@ -12,8 +12,9 @@
 // Fail in place, which is what failurePolicy Fail means (docs/install.md "The install window").
 
 import { networkInterfaces } from 'node:os';
-import { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import { HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig } from '@kubernetes/client-node';
 import { describeError } from '../catalog/informers.ts';
+import { kubeRequest } from '../catalog/kube-request.ts';
 import type { Logger } from '../log.ts';
 import { anotherReplicaReady, calledServices, enforced, failurePolicyPatch, handedOver, ownEndpointReady, type EndpointSliceView, type Want, type WebhookConfigurationView } from './failure-policy.ts';
 
@@ -54,21 +55,10 @@ export interface Enforcement {
 interface Response { status: number; body: unknown }
 
 async function call(kc: KubeConfig, http: IsomorphicFetchHttpLibrary, method: HttpMethod, path: string, signal: AbortSignal, body?: { type: string; value: unknown }): Promise<Response> {
-  const server = kc.getCurrentCluster()?.server;
-  if (!server) throw new Error('kubeconfig has no current cluster');
-  const ctx = new RequestContext(server + path, method);
-  ctx.setHeaderParam('Accept', 'application/json');
-  if (body) {
-    ctx.setHeaderParam('Content-Type', body.type);
-    ctx.setBody(JSON.stringify(body.value));
-  }
-  ctx.setSignal(signal);
-  await kc.applySecurityAuthentication(ctx);
-  const res = await http.send(ctx).toPromise();
-  const text = await res.body.text();
+  const res = await kubeRequest(kc, http, { method, path, signal, ...(body ? { body: { contentType: body.type, text: JSON.stringify(body.value) } } : {}) });
   let parsed: unknown;
-  try { parsed = JSON.parse(text); } catch { parsed = undefined; }
-  return { status: res.httpStatusCode, body: parsed };
+  try { parsed = JSON.parse(res.text); } catch { parsed = undefined; }
+  return { status: res.status, body: parsed };
 }
 
 /** The API server's Status message, which names the resource and never carries a request body. */
