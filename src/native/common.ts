@@ -29,6 +29,16 @@ export const WORKLOAD_RULES = [
 ];
 
 /**
+ * Namespaces the shipped webhook configurations never send (their namespaceSelector), whatever
+ * exemptNamespaces says: no native policy may judge or mutate where the webhook does not.
+ */
+export const WEBHOOK_SKIPPED_NAMESPACES = ['cert-manager', 'extguard-system', 'kube-system'];
+export const SKIPPED_NAMESPACES_EXPRESSION = { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: WEBHOOK_SKIPPED_NAMESPACES };
+
+/** What every workload policy matches: the webhook entries' kinds, in the namespaces they are sent from. */
+export const WORKLOAD_MATCH = { resourceRules: WORKLOAD_RULES, namespaceSelector: { matchExpressions: [SKIPPED_NAMESPACES_EXPRESSION] } };
+
+/**
  * CEL variables every workload policy starts from: `podSpec` (the pod spec of any covered
  * kind) and `containers` (containers, initContainers and ephemeralContainers, in that order).
  */

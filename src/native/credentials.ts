@@ -14,15 +14,9 @@
 import type { Config } from '../config/config.ts';
 import { ACTION_TOKENS, GLUED_SUFFIXES, OPERATION_TOKENS, SENSITIVE_PAIRS, SENSITIVE_TOKENS } from '../recognize/names.ts';
 import { DOCUMENTATION, DURATION, HEADER_NAME, MASKED, PUBLISHABLE_KEY, TLS_SUFFIX, VENDOR_PLACEHOLDER } from '../recognize/literals.ts';
-import { modeBindings, NATIVE_LABELS, POD_SPEC_VARIABLES, SEE_CHECK, vapVersion, WORKLOAD_RULES, type KubeObject, type Target } from './common.ts';
+import { modeBindings, NATIVE_LABELS, POD_SPEC_VARIABLES, SEE_CHECK, vapVersion, WORKLOAD_MATCH, type KubeObject, type Target } from './common.ts';
 
 export const CREDENTIAL_POLICY = 'extguard-native-plaintext-credential';
-
-/**
- * Namespaces the shipped webhook configurations never send (their namespaceSelector), whatever
- * exemptNamespaces says: the native policy must not judge where the webhook does not.
- */
-export const WEBHOOK_SKIPPED_NAMESPACES = ['cert-manager', 'extguard-system', 'kube-system'];
 
 const sorted = (words: Iterable<string>): string[] => [...new Set(words)].sort();
 const alternation = (words: Iterable<string>): string => sorted(words).join('|');
@@ -173,10 +167,7 @@ export function credentialPolicies(config: Config, target: Target): KubeObject[]
       // An error (a cost limit, a field of an unexpected shape) admits: the webhook judges the
       // object, and the native layer must never refuse what it would admit.
       failurePolicy: 'Ignore',
-      matchConstraints: {
-        resourceRules: WORKLOAD_RULES,
-        namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: WEBHOOK_SKIPPED_NAMESPACES }] },
-      },
+      matchConstraints: WORKLOAD_MATCH,
       matchConditions: [
         // The webhook admits an UPDATE of a Pod, or of an object being deleted, that leaves every
         // container as it was; a Pod's env cannot change, so such updates are left to it.

@@ -11,8 +11,7 @@
 
 import type { Config, Subjects } from '../config/config.ts';
 import { normalizeHost } from '../policy/hosts.ts';
-import { MODE_LABEL, modeBindings, NATIVE_LABELS, SEE_CHECK, vapVersion, type KubeObject, type Target } from './common.ts';
-import { WEBHOOK_SKIPPED_NAMESPACES } from './credentials.ts';
+import { MODE_LABEL, modeBindings, NATIVE_LABELS, SEE_CHECK, SKIPPED_NAMESPACES_EXPRESSION, vapVersion, type KubeObject, type Target } from './common.ts';
 
 export const MODE_POLICY = 'extguard-native-mode-change';
 export const DECLARATION_POLICY = 'extguard-native-undeclarable-host';
@@ -94,7 +93,7 @@ function declarationPolicy(config: Config, target: Target): KubeObject[] {
         failurePolicy: 'Fail',
         matchConstraints: {
           resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['services'] }],
-          namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: WEBHOOK_SKIPPED_NAMESPACES }] },
+          namespaceSelector: { matchExpressions: [SKIPPED_NAMESPACES_EXPRESSION] },
         },
         matchConditions: [
           { name: 'external-name', expression: "has(object.spec.type) && object.spec.type == 'ExternalName'" },

@@ -21,7 +21,7 @@ import { parse as parseDomain } from 'tldts';
 import type { Config } from '../config/config.ts';
 import { normalizeHost } from '../policy/hosts.ts';
 import { LISTED_SIGNALS } from '../recognize/host-names.ts';
-import { modeBindings, NATIVE_LABELS, POD_SPEC_VARIABLES, SEE_CHECK, vapVersion, WORKLOAD_RULES, type KubeObject, type Target } from './common.ts';
+import { modeBindings, NATIVE_LABELS, POD_SPEC_VARIABLES, SEE_CHECK, vapVersion, WORKLOAD_MATCH, type KubeObject, type Target } from './common.ts';
 import { DECLARATIONS_API_VERSION, DECLARATIONS_KIND, DECLARATIONS_NAME } from './declarations.ts';
 
 export const HOST_POLICY = 'extguard-native-undeclared-host';
@@ -93,7 +93,7 @@ export function hostPolicies(config: Config, target: Target): KubeObject[] {
       // is skipped too, even with parameterNotFoundAction Deny.
       failurePolicy: 'Ignore',
       paramKind: { apiVersion: DECLARATIONS_API_VERSION, kind: DECLARATIONS_KIND },
-      matchConstraints: { resourceRules: WORKLOAD_RULES },
+      matchConstraints: WORKLOAD_MATCH,
       matchConditions: [
         // The judge leaves alone an object being deleted (finalizers) and a Pod update that
         // cannot change its containers; the native layer skips every such update.

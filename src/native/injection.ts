@@ -17,7 +17,7 @@ import type { CatalogSnapshot } from '../catalog/snapshot.ts';
 import type { Config } from '../config/config.ts';
 import { INJECT, INJECT_CONTAINERS } from '../policy/annotations.ts';
 import { serviceInjection } from '../policy/injection.ts';
-import { mapVersion, MODE_LABEL, NATIVE_LABELS, WORKLOAD_RULES, type KubeObject, type Target } from './common.ts';
+import { mapVersion, MODE_LABEL, NATIVE_LABELS, SKIPPED_NAMESPACES_EXPRESSION, WORKLOAD_RULES, type KubeObject, type Target } from './common.ts';
 
 /** The params the policies read: one Declarations object named `extguard` in each namespace. */
 export const DECLARATIONS = { group: 'extguard.io', version: 'v1alpha1', kind: 'Declarations', plural: 'declarations', name: 'extguard' } as const;
@@ -188,13 +188,14 @@ function policyFor(loc: Location, target: Target): KubeObject {
   };
 }
 
-/** Namespaces the webhook mutates in: every mode but off (an unknown label value is enforce), never an exempt one. */
+/** Namespaces the webhook mutates in: every mode but off (an unknown label value is enforce), never an exempt one, never one its entry skips. */
 function namespaceSelector(config: Config): object {
   return {
     matchExpressions: [
       { key: MODE_LABEL, operator: 'NotIn', values: ['off'] },
       ...(config.defaultMode === 'off' ? [{ key: MODE_LABEL, operator: 'Exists' }] : []),
       ...(config.exemptNamespaces.length ? [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...config.exemptNamespaces].sort() }] : []),
+      SKIPPED_NAMESPACES_EXPRESSION,
     ],
   };
 }

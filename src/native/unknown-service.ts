@@ -14,8 +14,7 @@
 
 import type { Config } from '../config/config.ts';
 import { INJECT } from '../policy/annotations.ts';
-import { modeBindings, NATIVE_LABELS, SEE_CHECK, vapVersion, WORKLOAD_RULES, type KubeObject, type Target } from './common.ts';
-import { WEBHOOK_SKIPPED_NAMESPACES } from './credentials.ts';
+import { modeBindings, NATIVE_LABELS, SEE_CHECK, vapVersion, WORKLOAD_MATCH, type KubeObject, type Target } from './common.ts';
 import { annotationList, DECLARATIONS, LOCATIONS } from './injection.ts';
 
 export const UNKNOWN_SERVICE_POLICY = 'extguard-native-unknown-service';
@@ -38,10 +37,7 @@ export function unknownServicePolicies(config: Config, target: Target): KubeObje
       // A cost or evaluation failure admits: the webhook judges.
       failurePolicy: 'Ignore',
       paramKind: { apiVersion: `${DECLARATIONS.group}/${DECLARATIONS.version}`, kind: DECLARATIONS.kind },
-      matchConstraints: {
-        resourceRules: WORKLOAD_RULES,
-        namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: WEBHOOK_SKIPPED_NAMESPACES }] },
-      },
+      matchConstraints: WORKLOAD_MATCH,
       matchConditions: [
         { name: 'not-deleting', expression: '!has(object.metadata.deletionTimestamp)' },
         // A Pod's containers cannot change after creation: judged on CREATE, as the injection policy mutates it.

@@ -56,18 +56,20 @@ describe('native injection policies', () => {
     }
   });
 
-  it('binds where the webhook mutates: never mode off nor exempt namespaces; a defaultMode off needs the label', () => {
+  it('binds where the webhook mutates: never mode off nor exempt namespaces nor those its entry skips (cert-manager too); a defaultMode off needs the label', () => {
     for (const b of bindings) {
       expect(b.spec.paramRef).to.deep.equal({ name: 'extguard', parameterNotFoundAction: 'Allow' });
       expect(b.spec.matchResources.namespaceSelector.matchExpressions).to.deep.equal([
         { key: 'extguard.io/mode', operator: 'NotIn', values: ['off'] },
         { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...DEFAULT_CONFIG.exemptNamespaces].sort() },
+        { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['cert-manager', 'extguard-system', 'kube-system'] },
       ]);
     }
     const off = injectionPolicies(parseConfig('defaultMode: "off"\nexemptNamespaces: []\n'), { minor: 36 }).find((o) => o.kind === 'MutatingAdmissionPolicyBinding') as Obj;
     expect(off.spec.matchResources.namespaceSelector.matchExpressions).to.deep.equal([
       { key: 'extguard.io/mode', operator: 'NotIn', values: ['off'] },
       { key: 'extguard.io/mode', operator: 'Exists' },
+      { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['cert-manager', 'extguard-system', 'kube-system'] },
     ]);
   });
 
