@@ -13,8 +13,9 @@ fi
 cache="${EXTGUARD_E2E_CACHE:-$HOME/.cache/extguard-e2e}"
 bin="$cache/bin"
 
-# What a build depends on: go.mod, go.sum, the Go version and the scripts that build it. A
+# What a build depends on: go.mod, go.sum, the Go version and the scripts that build it, plus
+# the files named as arguments (a build script other than build.sh, sources of our own). A
 # stamp file holding this hash makes a warm run a no-op.
 build_stamp() {
-  { cat go.mod go.sum; go version; cat build.sh "${BASH_SOURCE[0]}"; } | sha256sum | cut -d' ' -f1
+  { cat go.mod go.sum; go version; cat build.sh "${BASH_SOURCE[0]}" "$@"; } | sha256sum | cut -d' ' -f1
 }

@@ -8,7 +8,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
 . ../go-env.sh
 stamp_file="$bin/.stamp-vap-status"
-stamp="$({ cat go.mod go.sum cmd/vap-status/main.go build-vap-status.sh ../go-env.sh; go version; } | sha256sum | cut -d' ' -f1)"
+stamp="$(build_stamp build-vap-status.sh cmd/vap-status/main.go)"
 if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && [ -x "$bin/vap-status" ]; then
   echo "vap-status up to date ($bin/vap-status)"
   exit 0
