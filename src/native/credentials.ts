@@ -4,15 +4,17 @@
 // decide exactly, without the judge's context (docs/native.md "What the native layer covers"):
 // 1. a literal env value under a name the judge always reads as a credential;
 // 2. a sensitive-named variable read from a ConfigMap (configMapKeyRef);
-// 3. a URL whose userinfo holds a literal password, in any env value.
+// 3. a URL whose userinfo holds a literal password, in any env value;
+// 4. a whole env value that is one token of a known issuer's format, and that no test of the
+//    judge's filler test (runs, counting sequences, repeated patterns, few distinct characters,
+//    documentation words) could call a placeholder.
 // Every word list and pattern below is generated from the judge's own tables (src/recognize),
 // and each condition is a narrowing of the judge's: test/unit/native-credentials.test.ts runs
-// the judge on every case this policy denies. Token formats are left to the webhook: the judge
-// drops filler (runs, counting sequences, few distinct characters) and checks GitHub's CRC32,
-// which no regex says exactly.
+// the judge on every case this policy denies.
 
 import type { Config } from '../config/config.ts';
 import { ACTION_TOKENS, GLUED_SUFFIXES, OPERATION_TOKENS, SENSITIVE_PAIRS, SENSITIVE_TOKENS } from '../recognize/names.ts';
+import { FILLER, FILLER_WORDS, FORMATS } from '../recognize/formats.ts';
 import { DOCUMENTATION, DURATION, HEADER_NAME, MASKED, PUBLISHABLE_KEY, TLS_SUFFIX, VENDOR_PLACEHOLDER } from '../recognize/literals.ts';
 import { modeBindings, NATIVE_LABELS, POD_SPEC_VARIABLES, SEE_CHECK, vapVersion, WORKLOAD_MATCH, type KubeObject, type Target } from './common.ts';
 
@@ -118,6 +120,107 @@ export const CEL_LITERAL_UNDER_NAME = `!has(e.valueFrom) && has(e.value) && ${ce
 export const CEL_CONFIGMAP_UNDER_NAME = `has(e.valueFrom) && has(e.valueFrom.configMapKeyRef) && ${cel.name('e.name')}`;
 export const CEL_URL_PASSWORD = `!has(e.valueFrom) && has(e.value) && e.value.contains('://') && e.value.matches(r'${URL_WITH_PASSWORD}') && ${cel.literal(`e.value.find(r'${URL_PASSWORD}').substring(1, size(e.value.find(r'${URL_PASSWORD}')) - 1)`)}`;
 
+/**
+ * Token formats read natively: each issues tokens of one fixed length, so a whole env value of
+ * that format is exactly the judge's match (nothing after it to read as a documentation word),
+ * and its pattern has no lookaround once its word boundaries are dropped. Formats proven by
+ * their context (PEM armour, PuTTY files, Vault's and Octopus' verify tests), written inside URLs
+ * or connection strings, or whose issuers' tokens run longer than the pattern are left to the
+ * webhook. The patterns are the judge's (FORMATS), not copies.
+ */
+export const NATIVE_FORMATS: readonly string[] = [
+  '1Password secret key', 'AWS access key ID', 'Adobe client secret', 'Airtable token', 'Alibaba Cloud access key ID', 'Artifactory token',
+  'ClickHouse Cloud secret', 'Clojars token', 'DigitalOcean token', 'Databricks token', 'Docker Hub token', 'Doppler token', 'Duffel token',
+  'Dynatrace token', 'EasyPost token', 'Frame.io token', 'GitHub token', 'GitLab runner registration token', 'GitLab token', 'Google API key',
+  'Grafana token', 'Groq API key', 'Heroku token', 'Hugging Face token', 'Linear API key', 'Mailgun API key', 'New Relic key', 'Notion token',
+  'OpenShift user token', 'Perplexity API key', 'PlanetScale token', 'Postman API key', 'Prefect or Pulumi token', 'ReadMe token', 'RubyGems token',
+  'Scalingo token', 'SendGrid API key', 'Sendinblue API key', 'Shippo token', 'Shopify token', 'Sourcegraph token', 'Twilio API key', 'age secret key',
+];
+
+/** A format's pattern for a whole value: its word boundaries and trailing lookahead dropped (they hold at the ends of a whole value). */
+function wholeValueSource(re: RegExp): string {
+  const src = re.source.replace(/^\\b/, '').replace(/(?:\\b|\(\?![^()]*\))$/, '');
+  if (/\(\?[=!<]|\\b|\\[1-9]/.test(src)) throw new Error(`native token format has lookaround or a back-reference: ${re.source}`);
+  return src;
+}
+
+/** Every native format's pattern, anchored: one RE2 alternation. */
+export const NATIVE_FORMAT_SOURCES: ReadonlyArray<{ what: string; source: string }> = FORMATS.filter((f) => NATIVE_FORMATS.includes(f.what)).map((f) => ({ what: f.what, source: wholeValueSource(f.regex) }));
+export const TOKEN_FORMAT = `^(?:${NATIVE_FORMAT_SOURCES.map((f) => f.source).join('|')})$`;
+if (FORMATS.filter((f) => NATIVE_FORMATS.includes(f.what) && !f.verify).length !== FORMATS.filter((f) => NATIVE_FORMATS.includes(f.what)).length) {
+  throw new Error('a native token format has a verify test the native layer cannot run');
+}
+{
+  const known = new Set(FORMATS.map((f) => f.what));
+  for (const w of NATIVE_FORMATS) if (!known.has(w)) throw new Error(`native token format "${w}" is not one of the judge's formats`);
+}
+
+/** The first two characters of every native format's hints: a cheap map lookup before the long pattern. */
+export const TOKEN_HEADS: readonly string[] = sorted(FORMATS.filter((f) => NATIVE_FORMATS.includes(f.what)).flatMap((f) => f.hints.map((h) => h.slice(0, 2))));
+/** Longest whole value tested for a format: longer than every native format's token. */
+export const MAX_TOKEN_LENGTH = 160;
+
+/** The characters of every native format's tokens, in ASCII order (ascending runs are read in it). */
+const PRINTABLE = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).filter((c) => /[A-Za-z0-9_.=+/~-]/.test(c));
+export const TOKEN_ALPHABET = '^[A-Za-z0-9_.=+/~-]+$';
+const reEscape = (c: string): string => (/[\\^$.|?*+()[\]{}-]/.test(c) ? `\\${c}` : c);
+
+/** Every run of FILLER.ascending consecutive code points within the alphabet. */
+function ascendingRuns(): string[][] {
+  const runs: string[][] = [];
+  for (let i = 0; i + FILLER.ascending <= PRINTABLE.length; i++) {
+    const run = PRINTABLE.slice(i, i + FILLER.ascending);
+    if (run.every((c, k) => k === 0 || c.charCodeAt(0) === run[k - 1]!.charCodeAt(0) + 1)) runs.push(run);
+  }
+  return runs;
+}
+
+/**
+ * Parts of the judge's filler test that a regex states exactly: its documentation words, runs
+ * of one character (but A), of a placeholder character, and ascending runs.
+ */
+export const FILLER_PATTERN = [
+  FILLER_WORDS.source,
+  ...[...FILLER.placeholderChars].map((c) => `${reEscape(c)}{${FILLER.placeholderRun}}`),
+  `(?:${PRINTABLE.filter((c) => c !== 'A' && !FILLER.placeholderChars.includes(c)).map((c) => `${reEscape(c)}{${FILLER.run}}`).join('|')})`,
+  `(?:${ascendingRuns().map((run) => run.map(reEscape).join('')).join('|')})`,
+].join('|');
+
+/**
+ * The judge's periodic test, widened: a period of p ≤ 4 repeated over 12 positions (runs inside
+ * it skipped) leaves a stretch of at least 12 + p characters drawn from p, so a window of
+ * PERIOD_WINDOW characters with at most maxPeriod distinct ones may be filler; none is no filler.
+ */
+export const PERIOD_WINDOW = FILLER.periodic + 2;
+
+/** Window starts tried over a token of at most MAX_TOKEN_LENGTH characters. */
+const STARTS = Array.from({ length: MAX_TOKEN_LENGTH - PERIOD_WINDOW + 1 }, (_, i) => i);
+
+for (const re of [TOKEN_FORMAT, FILLER_PATTERN]) if (re.includes("'")) throw new Error(`native credential pattern holds a quote: ${re}`);
+
+/**
+ * Cost: one map lookup of the value's first two characters for every value; for the few with a
+ * token's head, one match of the formats' pattern (about 2,000 characters) and, on a match,
+ * one of the filler pattern, a count of distinct characters (68 `contains`) and, per
+ * 14-character window (at most 147), four `replace` of its first character.
+ */
+export const CEL_TOKEN_FORMAT = [
+  '!has(e.valueFrom) && has(e.value)',
+  `size(e.value) >= 16 && size(e.value) <= ${MAX_TOKEN_LENGTH}`,
+  'e.value.substring(0, 2) in variables.tokenHeads',
+  `e.value.matches(r'${TOKEN_ALPHABET}')`,
+  `e.value.matches(r'${TOKEN_FORMAT}')`,
+  `!e.value.matches(r'${FILLER_PATTERN}')`,
+  `variables.printable.filter(ch, e.value.contains(ch)).size() >= ${FILLER.distinct}`,
+  // Each window with every occurrence of its first character removed, maxPeriod times: a window
+  // of at most maxPeriod distinct characters is then empty.
+  `!variables.windowStarts.filter(i, i + ${PERIOD_WINDOW} <= size(e.value)).map(i, e.value.substring(i, i + ${PERIOD_WINDOW}))${'.map(w, w.replace(w.charAt(0), \'\'))'.repeat(FILLER.maxPeriod)}.exists(w, w == '')`,
+].join(' && ');
+
+const tokenFormat = new RegExp(TOKEN_FORMAT);
+const fillerPattern = new RegExp(FILLER_PATTERN);
+const distinct = (s: string): number => new Set(s).size;
+
 const notLiteral = tester(NOT_LITERAL);
 const instruction = tester(INSTRUCTION);
 const selfNamed = tester(SELF_NAMED);
@@ -135,6 +238,12 @@ export const model = {
   },
   configMapUnderName(name: string): boolean {
     return model.name(name);
+  },
+  tokenFormat(value: string): boolean {
+    if (value.length < 16 || value.length > MAX_TOKEN_LENGTH || !TOKEN_HEADS.includes(value.slice(0, 2))) return false;
+    if (!new RegExp(TOKEN_ALPHABET).test(value) || !tokenFormat.test(value) || fillerPattern.test(value) || distinct(value) < FILLER.distinct) return false;
+    for (let i = 0; i + PERIOD_WINDOW <= value.length; i++) if (distinct(value.slice(i, i + PERIOD_WINDOW)) <= FILLER.maxPeriod) return false;
+    return true;
   },
   urlPassword(value: string): boolean {
     if (!new RegExp(URL_WITH_PASSWORD).test(value)) return false;
@@ -176,11 +285,15 @@ export function credentialPolicies(config: Config, target: Target): KubeObject[]
       variables: [
         ...POD_SPEC_VARIABLES,
         { name: 'nameStopWords', expression: `{${NAME_STOP_WORDS.map((w) => `'${w}': true`).join(', ')}}` },
+        { name: 'tokenHeads', expression: `{${TOKEN_HEADS.map((w) => `${celString(w)}: true`).join(', ')}}` },
+        { name: 'printable', expression: `[${PRINTABLE.map(celString).join(', ')}]` },
+        { name: 'windowStarts', expression: `[${STARTS.join(', ')}]` },
       ],
       validations: [
         validation(CEL_LITERAL_UNDER_NAME, 'value', 'a literal credential under a credential\'s name', secretFix),
         validation(CEL_CONFIGMAP_UNDER_NAME, 'valueFrom.configMapKeyRef', 'a credential read from a ConfigMap, which anyone who may read ConfigMaps sees', secretFix),
         validation(CEL_URL_PASSWORD, 'value', 'a literal password in a URL', `${secretFix} (compose the URL with $(VAR) from it)`),
+        validation(CEL_TOKEN_FORMAT, 'value', "a token in a known issuer's format", `revoke it, then ${secretFix}`),
       ],
     },
   };

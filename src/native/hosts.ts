@@ -12,16 +12,20 @@
 //   the TLD (EXACT_TLDS, checked against tldts, the judge's list): such a name is always
 //   external to the judge, never a `service.namespace` or `pod.service` name, whatever Services
 //   exist (those have two labels), and never an IP literal;
+//   or a cloud metadata service's name or IPv4 address (METADATA_HOSTS: the judge holds them
+//   external whatever the name's shape), or, from Kubernetes 1.31 (CEL's IP library), an IPv4
+//   address in dotted decimal that is outside internalCIDRs and the ranges the judge always
+//   holds internal (ALWAYS_INTERNAL_CIDRS);
 // - not the cluster domain, not declared: `params.spec.hosts` holds what serve computed for the
 //   namespace (allowedHosts patterns, the namespace's and the shared namespace's ExternalNames).
-// Everything else (IPs, two-label names, other TLDs, hosts in commands, config files, other
-// fields) is left to the webhook.
+// Everything else (IPv6, other IPv4 forms, two-label names, other TLDs, hosts in commands, config
+// files, other fields) is left to the webhook.
 
 import { parse as parseDomain } from 'tldts';
 import type { Config } from '../config/config.ts';
-import { normalizeHost } from '../policy/hosts.ts';
+import { ALWAYS_INTERNAL_CIDRS, METADATA_HOSTS, normalizeHost } from '../policy/hosts.ts';
 import { LISTED_SIGNALS } from '../recognize/host-names.ts';
-import { modeBindings, NATIVE_LABELS, POD_SPEC_VARIABLES, SEE_CHECK, vapVersion, WORKLOAD_MATCH, type KubeObject, type Target } from './common.ts';
+import { DEFAULT_TARGET, modeBindings, NATIVE_LABELS, POD_SPEC_VARIABLES, SEE_CHECK, vapVersion, WORKLOAD_MATCH, type KubeObject, type Target } from './common.ts';
 import { DECLARATIONS_API_VERSION, DECLARATIONS_KIND, DECLARATIONS_NAME } from './declarations.ts';
 
 export const HOST_POLICY = 'extguard-native-undeclared-host';
@@ -41,9 +45,26 @@ export const EXACT_TLDS: readonly string[] = CANDIDATE_TLDS.filter((t) => {
 export const ENV_NAME_PATTERN = '^[A-Z]+(_[A-Z]+)*$';
 const LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
 
-/** A whole URL of an exact TLD with three or more labels, a decimal port and an unreserved path. */
-export function urlPattern(tlds: readonly string[] = EXACT_TLDS): string {
-  return `^https?://(${LABEL}\\.){2,}(${tlds.join('|')})(:[0-9]{1,5})?(/[A-Za-z0-9._~/%+-]*)?$`;
+/** An IPv4 address in dotted decimal without leading zeros: the only form the policy reads. */
+export const IPV4 = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}';
+
+/** CEL's IP and CIDR library (isIP, ip, cidr) may be used in stored policies from Kubernetes 1.31. */
+export const hasIpLibrary = (t: Target): boolean => t.minor >= 31;
+
+/** Metadata services named by a DNS name or an IPv4 address (the IPv6 ones are left to the webhook). */
+export const METADATA_NAMES: readonly string[] = [...METADATA_HOSTS].filter((h) => !h.includes(':')).sort();
+
+/** IPv4 ranges never external: the judge's fixed ones and the config's internalCIDRs. */
+export const internalIPv4Ranges = (config: Config): string[] => [...new Set([...ALWAYS_INTERNAL_CIDRS, ...config.internalCIDRs].filter((c) => !c.includes(':')))].sort();
+
+/**
+ * A whole URL with a decimal port and an unreserved path, whose host is a name of three or more
+ * labels under an exact TLD, a metadata service, or (`ip`) any dotted-decimal IPv4 address.
+ */
+export function urlPattern(opts: { tlds?: readonly string[]; ip?: boolean } = {}): string {
+  const tlds = opts.tlds ?? EXACT_TLDS;
+  const hosts = [`(${LABEL}\\.){2,}(${tlds.join('|')})`, ...METADATA_NAMES.map((h) => h.replaceAll('.', '\\.')), ...(opts.ip ? [IPV4] : [])];
+  return `^https?://(${hosts.join('|')})(:[0-9]{1,5})?(/[A-Za-z0-9._~/%+-]*)?$`;
 }
 
 const celString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -55,12 +76,12 @@ const celList = (xs: readonly string[]): string => `[${[...xs].sort().map(celStr
  * First the variables whose name and value have the judged shape, then their hosts (between
  * `//` and the port or path: the pattern guarantees both shapes) against the declared ones.
  */
-export function undeclaredEnvExpression(config: Config): string {
+export function undeclaredEnvExpression(config: Config, target: Target = DEFAULT_TARGET): string {
   const cluster = normalizeHost(config.clusterDomain);
   const name = 'e.name.lowerAscii()';
   const shape = [
     'has(e.value)',
-    `e.value.matches(${celString(urlPattern())})`,
+    `e.value.matches(${celString(urlPattern({ ip: hasIpLibrary(target) }))})`,
     `e.name.matches(${celString(ENV_NAME_PATTERN)})`,
     `!(${name} in ${celList(LISTED_SIGNALS.names)})`,
     `!${celList(LISTED_SIGNALS.nameEnds)}.exists(x, ${name}.endsWith(x))`,
@@ -72,6 +93,8 @@ export function undeclaredEnvExpression(config: Config): string {
     `!x[1].endsWith(${celString(`.${cluster}`)})`,
     '!(x[1] in variables.declared)',
     '!variables.declaredSuffixes.exists(s, x[1].endsWith(s))',
+    // An address inside the cluster's ranges is internal, unless a metadata service's.
+    ...(hasIpLibrary(target) ? [`(x[1] in variables.metadata || !isIP(x[1]) || !variables.internal.exists(r, r.containsIP(ip(x[1]))))`] : []),
   ].join(' && ');
   return `has(c.env) ? c.env.filter(e, ${shape}).map(e, [string(e.name), string(e.value).split('/')[2].split(':')[0]]).filter(x, ${undeclared}).map(x, 'container "' + c.name + '": env ' + x[0]) : []`;
 }
@@ -104,7 +127,13 @@ export function hostPolicies(config: Config, target: Target): KubeObject[] {
         { name: 'declared', expression: 'has(params.spec) && has(params.spec.hosts) ? params.spec.hosts : []' },
         // `*.suffix` entries as `.suffix`, computed once per request rather than once per variable.
         { name: 'declaredSuffixes', expression: "variables.declared.filter(p, p.startsWith('*.')).map(p, p.substring(1))" },
-        { name: 'undeclared', expression: `variables.containers.map(c, ${undeclaredEnvExpression(config)})` },
+        ...(hasIpLibrary(target)
+          ? [
+              { name: 'metadata', expression: celList(METADATA_NAMES) },
+              { name: 'internal', expression: `${celList(internalIPv4Ranges(config))}.map(r, cidr(r))` },
+            ]
+          : []),
+        { name: 'undeclared', expression: `variables.containers.map(c, ${undeclaredEnvExpression(config, target)})` },
       ],
       validations: [
         {

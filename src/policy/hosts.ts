@@ -50,6 +50,16 @@ export interface HostContext {
   hasLocalService?(name: string): boolean;
 }
 
+/**
+ * Never external whatever the configuration says: loopback, unspecified, link-local, multicast,
+ * and the documentation ranges (RFC 5737, RFC 3849: examples in manifests, routed nowhere).
+ * The native host policy reads the same list (src/native/hosts.ts).
+ */
+export const ALWAYS_INTERNAL_CIDRS: readonly string[] = [
+  '127.0.0.0/8', '0.0.0.0/8', '169.254.0.0/16', '224.0.0.0/3', '::1/128', '::/128', 'fe80::/10', 'ff00::/8',
+  '192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24', '2001:db8::/32',
+];
+
 export function compileHostSettings(s: HostSettings): CompiledHostSettings {
   const internal = new BlockList();
   for (const cidr of s.internalCIDRs) {
@@ -61,20 +71,10 @@ export function compileHostSettings(s: HostSettings): CompiledHostSettings {
     }
     internal.addSubnet(addr!, prefix, family === 4 ? 'ipv4' : 'ipv6');
   }
-  // Never external whatever the configuration says.
-  internal.addSubnet('127.0.0.0', 8, 'ipv4');
-  internal.addSubnet('0.0.0.0', 8, 'ipv4');
-  internal.addSubnet('169.254.0.0', 16, 'ipv4');
-  internal.addSubnet('224.0.0.0', 3, 'ipv4');
-  internal.addAddress('::1', 'ipv6');
-  internal.addAddress('::', 'ipv6');
-  internal.addSubnet('fe80::', 10, 'ipv6');
-  internal.addSubnet('ff00::', 8, 'ipv6');
-  // Documentation ranges (RFC 5737, RFC 3849): examples in manifests, routed nowhere.
-  internal.addSubnet('192.0.2.0', 24, 'ipv4');
-  internal.addSubnet('198.51.100.0', 24, 'ipv4');
-  internal.addSubnet('203.0.113.0', 24, 'ipv4');
-  internal.addSubnet('2001:db8::', 32, 'ipv6');
+  for (const cidr of ALWAYS_INTERNAL_CIDRS) {
+    const [addr, bits] = cidr.split('/');
+    internal.addSubnet(addr!, Number(bits), addr!.includes(':') ? 'ipv6' : 'ipv4');
+  }
   return { clusterSuffix: normalizeHost(s.clusterDomain), internal };
 }
 

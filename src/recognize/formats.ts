@@ -176,8 +176,21 @@ export function isFiller(token: string): boolean {
   }
 }
 
+/** Words that make a token documentation wherever they are in it. */
+export const FILLER_WORDS = /EXAMPLE|example|Example|SAMPLE|sample|DUMMY|dummy|PLACEHOLDER|placeholder|REDACTED|redacted|your|YOUR|Your|HERE|[Hh]ere$|RANDOM|[Rr]andom/;
+
+/**
+ * isFiller's thresholds, read by the native policies (src/native/credentials.ts) too: a run of
+ * `run` of one character (but A), of `placeholderRun` of `placeholderChars`, an ascending run of
+ * `ascending`, `periodic` matches of a period of 2 to `maxPeriod`, fewer than `distinct`
+ * distinct characters in a token of `distinctFrom` or more.
+ */
+export const FILLER = { run: 8, placeholderRun: 5, placeholderChars: 'xX0*.', ascending: 8, periodic: 12, maxPeriod: 4, distinct: 8, distinctFrom: 16 } as const;
+
+const PLACEHOLDER_CHARS = new Set([...FILLER.placeholderChars].map((c) => c.charCodeAt(0)));
+
 function fillerShape(token: string): boolean {
-  if (/EXAMPLE|example|Example|SAMPLE|sample|DUMMY|dummy|PLACEHOLDER|placeholder|REDACTED|redacted|your|YOUR|Your|HERE|[Hh]ere$|RANDOM|[Rr]andom/.test(token)) return true;
+  if (FILLER_WORDS.test(token)) return true;
   let run = 1;
   let ascending = 1;
   // Runs of a short period: abcabc…, 123123…, 1212…
@@ -193,16 +206,16 @@ function fillerShape(token: string): boolean {
     // x, X, 0, * and . are what people type for "some characters here"; any character
     // repeated eight times is as unlikely in a random token.
     // A run of A is base64 for zero bytes, common in real keys and tokens.
-    if ((run >= 8 && c !== 65) || (run >= 5 && (c === 120 || c === 88 || c === 48 || c === 42 || c === 46))) return true;
-    if (ascending >= 8) return true;
+    if ((run >= FILLER.run && c !== 65) || (run >= FILLER.placeholderRun && PLACEHOLDER_CHARS.has(c))) return true;
+    if (ascending >= FILLER.ascending) return true;
     // A run of one character is a run, judged above (a run of A is no pattern).
     if (c === prev) continue;
-    for (let p = 2; p <= 4; p++) {
+    for (let p = 2; p <= FILLER.maxPeriod; p++) {
       periodic[p] = i >= p && c === token.charCodeAt(i - p) ? periodic[p]! + 1 : 0;
-      if (periodic[p]! >= 12) return true;
+      if (periodic[p]! >= FILLER.periodic) return true;
     }
   }
-  return token.length >= 16 && distinct < 8;
+  return token.length >= FILLER.distinctFrom && distinct < FILLER.distinct;
 }
 
 /** Up to 64 word characters after a match: `xoxe.xoxp-1-SlackAppConfiguration…TokenHere` ends in a hint. */

@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/config.ts';
 import { DEFAULT_TARGET, type KubeObject } from '../../src/native/common.ts';
-import { CREDENTIAL_POLICY, credentialPolicies } from '../../src/native/credentials.ts';
+import fc from 'fast-check';
+import { CREDENTIAL_POLICY, credentialPolicies, model, NATIVE_FORMAT_SOURCES } from '../../src/native/credentials.ts';
 import type { ControlPlane, KubectlResult } from './cluster.ts';
 import { sharedControlPlane } from './hooks.ts';
 
@@ -167,6 +168,37 @@ describe('native plaintext-credential policy through a real kube-apiserver, no w
     }
   });
 
+  it("token formats: the API server decides every sampled token and placeholder variant as the model does (the model the unit tests hold the judge to)", async function () {
+    this.timeout(180_000);
+    const overwrite = (t: string, at: number, text: string): string => t.slice(0, at) + text + t.slice(at + text.length);
+    const cases: string[] = [];
+    for (const { source } of NATIVE_FORMAT_SOURCES) {
+      const token = fc.sample(fc.stringMatching(new RegExp(`^${source}$`)), { numRuns: 1, seed: 11 })[0]!;
+      cases.push(token);
+      for (const f of ['xxxxx', 'bbbbbbbb', '01234567', 'Example', 'ababababababab', 'abcdabcdabcdabcd', 'aabbaabbaabbaabbaa']) {
+        if (token.length - f.length >= 4) cases.push(overwrite(token, token.length - f.length, f));
+      }
+    }
+    const mismatches: string[] = [];
+    let denied = 0;
+    // One kubectl per 60 cases: the API server admits or refuses each Pod of a List on its own.
+    for (let i = 0; i < cases.length; i += 60) {
+      const chunk = cases.slice(i, i + 60);
+      const items = chunk.map((value, k) => ({ ...KINDS['Pod']!(NS.enforce, [{ name: 'SETTING', value }]), metadata: { name: `tok-${i + k}`, namespace: NS.enforce } }));
+      const r = await kubectl(['create', '--dry-run=server', '-f', '-'], { apiVersion: 'v1', kind: 'List', items });
+      chunk.forEach((value, k) => {
+        const line = r.stderr.split('\n').find((l) => l.includes(`"tok-${i + k}"`));
+        const byApi = line !== undefined;
+        if (byApi) denied++;
+        // Never the value in the message; the case by its index only.
+        if (byApi && (!line.includes("a token in a known issuer's format") || line.includes(value))) mismatches.push(`case ${i + k}: message`);
+        if (byApi !== model.tokenFormat(value)) mismatches.push(`case ${i + k}: api ${byApi ? 'denies' : 'admits'}`);
+      });
+    }
+    expect(mismatches).to.deep.equal([]);
+    expect(denied).to.be.greaterThan(NATIVE_FORMAT_SOURCES.length / 2);
+  });
+
   it('cost: measured where the API server gives up, and past it the policy admits (failurePolicy Ignore)', async function () {
     this.timeout(300_000);
     /** Largest n for which `make(n)` is judged within the cost limit by the fail-closed copy (exponential then binary search). */
@@ -199,8 +231,13 @@ describe('native plaintext-credential policy through a real kube-apiserver, no w
     const worst = (n: number): Env => Array.from({ length: n }, (_, i) => ({ name: `APP_${i}_PASSWORD`, value: `pw-${i}-key` }));
     const envs = await limit((n) => KINDS['Pod']!(NS.cost, benign(n)), 256, 32_768);
     const worstEnvs = await limit((n) => KINDS['Pod']!(NS.cost, worst(n)), 256, 32_768);
+    // A token whose only flaw is a repeated tail: every check runs, the last window decides.
+    const { source } = NATIVE_FORMAT_SOURCES.find((f) => f.what === 'Groq API key')!;
+    const base = fc.sample(fc.stringMatching(new RegExp(`^${source}$`)), { numRuns: 1, seed: 5 })[0]!;
+    const tail = base.slice(0, base.length - 16) + 'ab'.repeat(8);
+    const tokens = await limit((n) => KINDS['Pod']!(NS.cost, Array.from({ length: n }, (_, i) => ({ name: `T_${i}`, value: tail }))), 16, 32_768);
     const valueSize = await limit((n) => KINDS['Pod']!(NS.cost, [{ name: 'DATABASE_URL', value: `postgres://app:${'a'.repeat(n)}` }]), 4096, 1_048_576);
-    console.log(`      cost limit: ${envs.n} env entries (SETTING_i=vi), ${worstEnvs.n} (APP_i_PASSWORD=pw-i-key), one value of ${valueSize.n} characters`);
+    console.log(`      cost limit: ${envs.n} env entries (SETTING_i=vi), ${worstEnvs.n} (APP_i_PASSWORD=pw-i-key), one value of ${valueSize.n} characters, ${tokens.n} token-format values read to their last window`);
     console.log(`      refusal: ${(envs.error || worstEnvs.error).split('\n')[0]}`);
     expect(envs.n).to.be.greaterThan(500);
     // Past the limit the real policy (failurePolicy Ignore) admits: the webhook judges such an object.

@@ -10,9 +10,10 @@ import { stringify as toYaml } from 'yaml';
 import { parseConfig } from '../../src/config/config.ts';
 import { DEFAULT_TARGET } from '../../src/native/common.ts';
 import {
-  CEL_CONFIGMAP_UNDER_NAME, CEL_LITERAL_UNDER_NAME, CEL_URL_PASSWORD, CREDENTIAL_NAME, CREDENTIAL_POLICY, credentialPolicies, model, NAME_STOP_WORDS, re2, SELF_NAMED,
+  CEL_CONFIGMAP_UNDER_NAME, CEL_LITERAL_UNDER_NAME, CEL_TOKEN_FORMAT, CEL_URL_PASSWORD, CREDENTIAL_NAME, CREDENTIAL_POLICY, credentialPolicies, model, NAME_STOP_WORDS, NATIVE_FORMAT_SOURCES, NATIVE_FORMATS, re2, SELF_NAMED,
 } from '../../src/native/credentials.ts';
 import { nativePolicies } from '../../src/native/policies.ts';
+import { findFormat, isFiller } from '../../src/recognize/formats.ts';
 import { ACTION_TOKENS, GLUED_SUFFIXES, OPERATION_TOKENS, SENSITIVE_PAIRS, SENSITIVE_TOKENS } from '../../src/recognize/names.ts';
 import { namespace } from '../helpers/objects.ts';
 import { catalogOf, judgeCreate, policyOf } from '../helpers/policy.ts';
@@ -72,11 +73,11 @@ describe('native plaintext-credential policy', () => {
         expect(v.messageExpression).to.contain('map(e, e.name)');
         // Outside the conditions it repeats, the message reads no value.
         let outside = v.messageExpression as string;
-        for (const p of [CEL_LITERAL_UNDER_NAME, CEL_CONFIGMAP_UNDER_NAME, CEL_URL_PASSWORD]) outside = outside.replaceAll(p, 'P');
+        for (const p of [CEL_LITERAL_UNDER_NAME, CEL_CONFIGMAP_UNDER_NAME, CEL_URL_PASSWORD, CEL_TOKEN_FORMAT]) outside = outside.replaceAll(p, 'P');
         expect(outside).not.to.match(/\be\.value\b/);
         expect(v.messageExpression).to.contain('extguard check');
       }
-      expect(vap.spec.validations.map((v: any) => v.expression)).to.deep.equal([CEL_LITERAL_UNDER_NAME, CEL_CONFIGMAP_UNDER_NAME, CEL_URL_PASSWORD].map((p) => `!variables.containers.exists(c, has(c.env) && c.env.exists(e, ${p}))`));
+      expect(vap.spec.validations.map((v: any) => v.expression)).to.deep.equal([CEL_LITERAL_UNDER_NAME, CEL_CONFIGMAP_UNDER_NAME, CEL_URL_PASSWORD, CEL_TOKEN_FORMAT].map((p) => `!variables.containers.exists(c, has(c.env) && c.env.exists(e, ${p}))`));
     });
   });
 
@@ -161,6 +162,53 @@ describe('native plaintext-credential policy', () => {
       fc.assert(fc.property(url, name, (u, n) => {
         if (model.urlPassword(u)) expect(judgeDenies({ name: n, value: u }), `${n}=${u}`).to.equal(true);
       }), fuzzParams(2000));
+    });
+  });
+
+  describe('token formats', () => {
+    const SAMPLES = 40;
+    /** Placeholder shapes written over part of a token, so that every part of the filler test is met. */
+    const FILLERS = [
+      'xxxxx', '00000', '.....', 'bbbbbbbb', 'AAAAAAAAAAAA', '01234567', 'abcdefgh', 'ababababababab', 'abcabcabcabcabc', 'abcdabcdabcdabcd',
+      'abbabbabbabbabbabb', 'aabbaabbaabbaabbaa', 'Example', 'your', 'HERE', 'Random', 'q1q1q1q1q1q1q1q1', 'zz9zz9zz9zz9zz9z',
+    ];
+    const overwrite = (token: string, at: number, text: string): string => token.slice(0, at) + text + token.slice(at + text.length);
+    const variants = (token: string): string[] => [token, ...FILLERS.flatMap((f) => [Math.floor(token.length / 3), token.length - f.length].filter((at) => at >= 4 && at + f.length <= token.length).map((at) => overwrite(token, at, f)))];
+    // Few distinct characters: the format's prefix and one repeated pair.
+    const fewDistinct = (token: string): string => token.slice(0, 5) + 'a1'.repeat(token.length).slice(0, token.length - 5);
+
+    it('every native format reads real-looking tokens, and each one the model denies the judge denies under any name', () => {
+      let denied = 0;
+      const missed: string[] = [];
+      for (const { what, source } of NATIVE_FORMAT_SOURCES) {
+        let formatDenied = 0;
+        for (const token of fc.sample(fc.stringMatching(new RegExp(`^${source}$`)), { numRuns: SAMPLES, seed: 7 })) {
+          for (const v of [...variants(token), fewDistinct(token)]) {
+            if (!model.tokenFormat(v)) continue;
+            formatDenied++;
+            denied++;
+            expect(findFormat(v), `${what}: the judge reads the whole value as a token`).to.not.equal(undefined);
+            for (const name of ['SETTING', 'X', 'appConfig', 'EXAMPLE_TOKEN']) expect(literalDenied(name, v), `${what} under ${name} (value not shown)`).to.equal(true);
+          }
+        }
+        if (formatDenied === 0) missed.push(what);
+      }
+      expect(denied).to.be.greaterThan(NATIVE_FORMATS.length * 10);
+      // Formats whose hints do not start the token have no cheap head: left to the webhook.
+      expect(missed).to.deep.equal(['DigitalOcean token']);
+    });
+
+    it('leaves every filler shape the judge drops to the webhook', () => {
+      const { source } = NATIVE_FORMAT_SOURCES.find((f) => f.what === 'AWS access key ID')!;
+      const token = fc.sample(fc.stringMatching(new RegExp(`^${source}$`)), { numRuns: 1, seed: 3 })[0]!;
+      for (const v of variants(token).slice(1)) if (isFiller(v)) expect(model.tokenFormat(v), 'a filler variant').to.equal(false);
+      expect(model.tokenFormat(fewDistinct(token))).to.equal(false);
+    });
+
+    it('stays out of ordinary values: settings, paths, URLs, hashes, base64 of text', () => {
+      for (const v of ['SKIP_MIGRATIONS_ON_START', 'ghcr.io/org/app:1.2.3', 'https://api.example.com/v1', 'sha256:' + '0'.repeat(64), 'dGhpcyBpcyBub3QgYSB0b2tlbg==', 'AKIAtoo-short', 'gho_short']) {
+        expect(model.tokenFormat(v), v).to.equal(false);
+      }
     });
   });
 

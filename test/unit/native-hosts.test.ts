@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { parse as parseDomain } from 'tldts';
 import { parseConfig } from '../../src/config/config.ts';
-import { EXACT_TLDS, hostPolicies, HOST_POLICY } from '../../src/native/hosts.ts';
+import { EXACT_TLDS, hostPolicies, HOST_POLICY, internalIPv4Ranges, METADATA_NAMES } from '../../src/native/hosts.ts';
 import { DEFAULT_TARGET } from '../../src/native/common.ts';
 import { compilePolicy } from '../../src/policy/judge.ts';
 import { hostRole, LISTED_SIGNALS } from '../../src/recognize/host-names.ts';
@@ -84,5 +84,33 @@ describe('native undeclared-host policy', () => {
       expect(judgeCreate(pod({ namespace: 'shop', containers: [{ env: [{ name: 'API_URL', value }] }] }), catalog, policy).verdict.allowed, value).to.equal(true);
     }
     expect(modelDenies('API_URL', 'https://files.evil.net/x', DECLARED)).to.equal(true);
+  });
+
+  it('reads IPv4 addresses against internalCIDRs and the ranges the judge always holds internal, and metadata services by name or address', () => {
+    const custom = parseConfig('internalCIDRs: [11.0.0.0/8]\n', 'test');
+    const customPolicy = compilePolicy(custom);
+    const internal = internalIPv4Ranges(custom);
+    expect(internal).to.include.members(['11.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16']).and.not.include('10.0.0.0/8');
+    const cases: Array<[string, boolean]> = [
+      ['http://52.94.236.248/', true], ['http://11.2.3.4/', false], ['http://10.0.0.1/', true], ['http://127.0.0.1:9090/', false],
+      ['http://169.254.169.254/latest/meta-data/', true], ['http://169.254.1.1/', false], ['http://metadata.google.internal/computeMetadata/v1/', true],
+      ['http://metadata/computeMetadata/v1/', true], ['http://010.0.0.1/', false], ['http://0x7f000001/', false],
+    ];
+    for (const [value, denied] of cases) {
+      expect(modelDenies('API_URL', value, [], 'cluster.local', internal), value).to.equal(denied);
+      const j = judgeCreate(pod({ namespace: 'shop', containers: [{ env: [{ name: 'API_URL', value }] }] }), catalog, customPolicy);
+      if (denied) expect(j.verdict.allowed, value).to.equal(false);
+    }
+    // Declared by address or by name, the judge and the model admit.
+    expect(modelDenies('API_URL', 'http://52.94.236.248/', ['52.94.236.248'], 'cluster.local', internal)).to.equal(false);
+    expect(modelDenies('API_URL', 'http://169.254.169.254/', ['169.254.169.254'], 'cluster.local', internal)).to.equal(false);
+  });
+
+  it("uses CEL's IP library only where stored policies may (Kubernetes 1.31 and later); below, only metadata services' addresses", () => {
+    const at = (minor: number) => JSON.stringify(hostPolicies(config, { minor })[0]);
+    expect(at(31)).to.contain('isIP(').and.contain('cidr(r)').and.contain("'192.168.0.0/16'");
+    expect(at(30)).to.not.contain('isIP(').and.not.contain('cidr(');
+    expect(at(30)).to.match(/169\\+\.254\\+\.169\\+\.254/);
+    expect(METADATA_NAMES).to.include.members(['169.254.169.254', 'metadata.google.internal', 'metadata']);
   });
 });
