@@ -1,6 +1,7 @@
 // extguard's command line: serve, check, mutate, certs, egress. Each command turns flags and files
 // into the same inputs the webhook uses, and the judge's output into text, JSON or YAML.
 
+import { KUBECTL_YAML } from './objects/yaml-out.ts';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -300,7 +301,7 @@ program
   .action((o: { config?: string; kubeVersion: number; namespace: string }) => {
     const policy = policyFrom(o.config);
     const objects = nativePolicies(policy.config, { target: { minor: o.kubeVersion }, namespace: o.namespace });
-    process.stdout.write(objects.map((obj) => toYaml(obj, { lineWidth: 0 })).join('---\n'));
+    process.stdout.write(objects.map((obj) => toYaml(obj, KUBECTL_YAML)).join('---\n'));
   });
 
 try {

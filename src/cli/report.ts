@@ -1,6 +1,7 @@
 // `extguard check` and `extguard mutate` over manifests: the same judge as the webhook, with
 // the Services and Namespaces among the inputs (and --declarations) as cluster state.
 
+import { KUBECTL_YAML } from '../objects/yaml-out.ts';
 import fastJsonPatch from 'fast-json-patch';
 import { stringify } from 'yaml';
 import { catalogFromDocuments, recordsFromDocuments, type FileNote, type ManifestDocument } from '../catalog/files.ts';
@@ -193,5 +194,5 @@ export function mutateManifests(inputs: readonly ManifestDocument[], declaration
     if (!j.verdict.patch.length) return object;
     return fastJsonPatch.applyPatch(structuredClone(object), j.verdict.patch as fastJsonPatch.Operation[], true, false).newDocument;
   });
-  return { yaml: docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'), notes };
+  return { yaml: docs.map((d) => stringify(d, KUBECTL_YAML)).join('---\n'), notes };
 }

@@ -1,5 +1,6 @@
 // What every exported object shares: its name, its labels, and how a set of them is written.
 
+import { KUBECTL_YAML } from '../objects/yaml-out.ts';
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 
@@ -41,6 +42,6 @@ export function subdomainName(prefix: string, text: string): string {
  */
 export function toYaml(objects: readonly KubeObject[], comments: readonly string[]): string {
   const head = comments.map((c) => (c === '' ? '#' : `# ${c}`)).join('\n');
-  const docs = objects.map((o) => stringify(o, { lineWidth: 0 }));
+  const docs = objects.map((o) => stringify(o, KUBECTL_YAML));
   return [head ? `${head}\n` : '', docs.join('---\n')].join(docs.length && head ? '---\n' : '');
 }

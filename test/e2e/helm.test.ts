@@ -19,7 +19,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import type { ControlPlane } from './cluster.ts';
 import { installCrds } from './crds.ts';
 import { sharedControlPlane } from './hooks.ts';
@@ -275,6 +275,19 @@ describe('Helm chart charts/extguard', function () {
       expect(drift, `the chart differs from manifests/self-signed + manifests/monitoring (fix the chart or manifests/, or list the difference with its reason in test/e2e/helm/compare.ts):\n${drift}`).to.equal('');
     });
 
+    it('native.enabled renders the policies of its defaultMode (audit by default, a Deny binding on unlabelled namespaces only in enforce), in another release namespace too, and the API server accepts them', async function () {
+      this.timeout(60_000);
+      const bindings = (rendered: string) => parseAllDocuments(rendered).map((d) => d.toJS() as Obj).filter((o) => o && o.kind === 'ValidatingAdmissionPolicyBinding');
+      const audit = bindings(await template('--set', 'native.enabled=true', '--show-only', 'templates/native.yaml'));
+      expect(audit.map((b) => b.metadata.name)).to.include('extguard-native-plaintext-credential-audit-default');
+      const enforce = bindings(await template('--set', 'native.enabled=true', '--set', 'config.defaultMode=enforce', '--show-only', 'templates/native.yaml'));
+      expect(enforce.map((b) => b.metadata.name)).to.not.include('extguard-native-plaintext-credential-audit-default');
+      const other = await helm(['template', 'extguard', chart, '--namespace', 'team-extguard', '--set', 'native.enabled=true', '--set', 'config.exemptNamespaces={kube-system,kube-public,kube-node-lease,team-extguard,cert-manager}', '--show-only', 'templates/native.yaml']);
+      expect(other.code, other.stderr).to.equal(0);
+      expect(other.stdout).to.contain('team-extguard').and.not.contain('extguard-system');
+      await dryRun(await template('--set', 'native.enabled=true', '--set', 'config.defaultMode=warn', '--show-only', 'templates/native.yaml'));
+    });
+
     it("charts/extguard/files/monitoring/ holds manifests/monitoring's rules and dashboard byte for byte", () => {
       for (const f of MONITORING_FILES) {
         const copy = readFileSync(join(chart, 'files/monitoring', f), 'utf8');
@@ -314,6 +327,14 @@ describe('Helm chart charts/extguard', function () {
         for (const p of patterns) expect(r.stderr).to.match(p);
       });
     }
+
+    it('native.enabled with a config other than the default but for defaultMode is refused (its policies would not match the webhook)', async () => {
+      for (const args of [['--set', 'config.allowedHosts[0]=api.example.com'], ['--set', 'config.exemptNamespaces={kube-system}'], ['--set', 'config.internalCIDRs={10.0.0.0/8}']]) {
+        const r = await helm(['template', 'extguard', chart, '--namespace', 'extguard-system', '--set', 'native.enabled=true', ...args]);
+        expect(r.code, args.join(' ')).to.not.equal(0);
+        expect(r.stderr).to.contain('native.enabled').and.contain('extguard policies --config');
+      }
+    });
 
     it('a namespace the chart must not own (default, kube-system) is refused', async () => {
       for (const ns of ['default', 'kube-system']) {

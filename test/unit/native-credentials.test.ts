@@ -211,15 +211,4 @@ describe('native plaintext-credential policy', () => {
       }
     });
   });
-
-  describe('manifests/native and the chart', () => {
-    // Regenerate: npx node src/cli.ts policies > manifests/native/policies.yaml && cp manifests/native/policies.yaml charts/extguard/files/native/policies.yaml
-    const generated = nativePolicies(config).map((obj) => toYaml(obj, { lineWidth: 0 })).join('---\n');
-    it('manifests/native/policies.yaml is what `extguard policies` prints with the default config', () => {
-      expect(readFileSync('manifests/native/policies.yaml', 'utf8')).to.equal(generated);
-    });
-    it('the chart carries the same file, byte for byte', () => {
-      expect(readFileSync('charts/extguard/files/native/policies.yaml', 'utf8')).to.equal(readFileSync('manifests/native/policies.yaml', 'utf8'));
-    });
-  });
 });
