@@ -14,7 +14,8 @@
 
 import type { Config } from '../config/config.ts';
 import { ACTION_TOKENS, GLUED_SUFFIXES, OPERATION_TOKENS, SENSITIVE_PAIRS, SENSITIVE_TOKENS } from '../recognize/names.ts';
-import { FILLER, FILLER_WORDS, FORMATS } from '../recognize/formats.ts';
+import { FORMATS } from '../recognize/formats.ts';
+import { celNotFiller, FILLER_ALPHABET, FILLER_VARIABLES, MAX_FILLER_TESTED, notFiller } from './filler.ts';
 import { DOCUMENTATION, DURATION, HEADER_NAME, MASKED, PUBLISHABLE_KEY, TLS_SUFFIX, VENDOR_PLACEHOLDER } from '../recognize/literals.ts';
 import { modeBindings, NATIVE_LABELS, POD_SPEC_VARIABLES, SEE_CHECK, vapVersion, WORKLOAD_MATCH, type KubeObject, type Target } from './common.ts';
 
@@ -24,11 +25,13 @@ const sorted = (words: Iterable<string>): string[] => [...new Set(words)].sort()
 const alternation = (words: Iterable<string>): string => sorted(words).join('|');
 
 /**
- * Longest value judged. Below 16 characters the judge's filler test (isFiller: runs, counting
- * sequences, fewer than 8 distinct characters) never applies, and none of the judge's placeholder
- * forms needs the length; longer values stay with the webhook.
+ * Longest value judged under a credential's name. From 16 characters on, the judge drops a value
+ * that reads as filler (isFiller), so the policy then requires filler.ts's test too; longer
+ * values stay with the webhook.
  */
-export const MAX_VALUE_LENGTH = 15;
+export const MAX_VALUE_LENGTH = 64;
+/** Length from which the judge's literal test applies isFiller. */
+export const FILLER_FROM = 16;
 
 /**
  * A value the judge reads as a literal whoever reads it (kubelet or shell): only letters,
@@ -114,7 +117,7 @@ for (const re of [LITERAL_VALUE, re2(NOT_LITERAL), re2(INSTRUCTION), ONE_CASE_NA
 // on values that look like such a URL. See docs/native.md "Cost" for the measured limits.
 const cel = {
   name: (n: string) => `${n}.matches(r'${ONE_CASE_NAME}') && ${n}.lowerAscii().matches(r'${CREDENTIAL_NAME}') && !${n}.lowerAscii().findAll(r'[a-z]+').exists(w, w in variables.nameStopWords)`,
-  literal: (v: string) => `${v}.matches(r'${LITERAL_VALUE}') && ${v}.matches(r'[A-Za-z]') && ${v}.matches(r'[0-9]') && !${v}.contains('__') && !${v}.matches(r'${re2(NOT_LITERAL)}') && !${v}.matches(r'${re2(INSTRUCTION)}')`,
+  literal: (v: string) => `${v}.matches(r'${LITERAL_VALUE}') && ${v}.matches(r'[A-Za-z]') && ${v}.matches(r'[0-9]') && !${v}.contains('__') && !${v}.matches(r'${re2(NOT_LITERAL)}') && !${v}.matches(r'${re2(INSTRUCTION)}') && (size(${v}) < ${FILLER_FROM} || (${celNotFiller(v)}))`,
 };
 export const CEL_LITERAL_UNDER_NAME = `!has(e.valueFrom) && has(e.value) && ${cel.name('e.name')} && ${cel.literal('e.value')} && !e.value.matches(r'${re2(SELF_NAMED)}')`;
 export const CEL_CONFIGMAP_UNDER_NAME = `has(e.valueFrom) && has(e.valueFrom.configMapKeyRef) && ${cel.name('e.name')}`;
@@ -158,51 +161,15 @@ if (FORMATS.filter((f) => NATIVE_FORMATS.includes(f.what) && !f.verify).length !
 /** The first two characters of every native format's hints: a cheap map lookup before the long pattern. */
 export const TOKEN_HEADS: readonly string[] = sorted(FORMATS.filter((f) => NATIVE_FORMATS.includes(f.what)).flatMap((f) => f.hints.map((h) => h.slice(0, 2))));
 /** Longest whole value tested for a format: longer than every native format's token. */
-export const MAX_TOKEN_LENGTH = 160;
+export const MAX_TOKEN_LENGTH = MAX_FILLER_TESTED;
+export const TOKEN_ALPHABET = `^[${FILLER_ALPHABET}]+$`;
 
-/** The characters of every native format's tokens, in ASCII order (ascending runs are read in it). */
-const PRINTABLE = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).filter((c) => /[A-Za-z0-9_.=+/~-]/.test(c));
-export const TOKEN_ALPHABET = '^[A-Za-z0-9_.=+/~-]+$';
-const reEscape = (c: string): string => (/[\\^$.|?*+()[\]{}-]/.test(c) ? `\\${c}` : c);
-
-/** Every run of FILLER.ascending consecutive code points within the alphabet. */
-function ascendingRuns(): string[][] {
-  const runs: string[][] = [];
-  for (let i = 0; i + FILLER.ascending <= PRINTABLE.length; i++) {
-    const run = PRINTABLE.slice(i, i + FILLER.ascending);
-    if (run.every((c, k) => k === 0 || c.charCodeAt(0) === run[k - 1]!.charCodeAt(0) + 1)) runs.push(run);
-  }
-  return runs;
-}
-
-/**
- * Parts of the judge's filler test that a regex states exactly: its documentation words, runs
- * of one character (but A), of a placeholder character, and ascending runs.
- */
-export const FILLER_PATTERN = [
-  FILLER_WORDS.source,
-  ...[...FILLER.placeholderChars].map((c) => `${reEscape(c)}{${FILLER.placeholderRun}}`),
-  `(?:${PRINTABLE.filter((c) => c !== 'A' && !FILLER.placeholderChars.includes(c)).map((c) => `${reEscape(c)}{${FILLER.run}}`).join('|')})`,
-  `(?:${ascendingRuns().map((run) => run.map(reEscape).join('')).join('|')})`,
-].join('|');
-
-/**
- * The judge's periodic test, widened: a period of p ≤ 4 repeated over 12 positions (runs inside
- * it skipped) leaves a stretch of at least 12 + p characters drawn from p, so a window of
- * PERIOD_WINDOW characters with at most maxPeriod distinct ones may be filler; none is no filler.
- */
-export const PERIOD_WINDOW = FILLER.periodic + 2;
-
-/** Window starts tried over a token of at most MAX_TOKEN_LENGTH characters. */
-const STARTS = Array.from({ length: MAX_TOKEN_LENGTH - PERIOD_WINDOW + 1 }, (_, i) => i);
-
-for (const re of [TOKEN_FORMAT, FILLER_PATTERN]) if (re.includes("'")) throw new Error(`native credential pattern holds a quote: ${re}`);
+if (TOKEN_FORMAT.includes("'")) throw new Error(`native token pattern holds a quote: ${TOKEN_FORMAT}`);
 
 /**
  * Cost: one map lookup of the value's first two characters for every value; for the few with a
- * token's head, one match of the formats' pattern (about 2,000 characters) and, on a match,
- * one of the filler pattern, a count of distinct characters (68 `contains`) and, per
- * 14-character window (at most 147), four `replace` of its first character.
+ * token's head, one match of the formats' pattern (about 1,500 characters) and, on a match,
+ * the filler test (filler.ts).
  */
 export const CEL_TOKEN_FORMAT = [
   '!has(e.valueFrom) && has(e.value)',
@@ -210,16 +177,10 @@ export const CEL_TOKEN_FORMAT = [
   'e.value.substring(0, 2) in variables.tokenHeads',
   `e.value.matches(r'${TOKEN_ALPHABET}')`,
   `e.value.matches(r'${TOKEN_FORMAT}')`,
-  `!e.value.matches(r'${FILLER_PATTERN}')`,
-  `variables.printable.filter(ch, e.value.contains(ch)).size() >= ${FILLER.distinct}`,
-  // Each window with every occurrence of its first character removed, maxPeriod times: a window
-  // of at most maxPeriod distinct characters is then empty.
-  `!variables.windowStarts.filter(i, i + ${PERIOD_WINDOW} <= size(e.value)).map(i, e.value.substring(i, i + ${PERIOD_WINDOW}))${'.map(w, w.replace(w.charAt(0), \'\'))'.repeat(FILLER.maxPeriod)}.exists(w, w == '')`,
+  celNotFiller('e.value'),
 ].join(' && ');
 
 const tokenFormat = new RegExp(TOKEN_FORMAT);
-const fillerPattern = new RegExp(FILLER_PATTERN);
-const distinct = (s: string): number => new Set(s).size;
 
 const notLiteral = tester(NOT_LITERAL);
 const instruction = tester(INSTRUCTION);
@@ -231,7 +192,7 @@ export const model = {
     return new RegExp(ONE_CASE_NAME).test(name) && new RegExp(CREDENTIAL_NAME).test(name.toLowerCase()) && !(name.toLowerCase().match(/[a-z]+/g) ?? []).some((w) => NAME_STOP_WORDS.includes(w));
   },
   literal(v: string): boolean {
-    return new RegExp(LITERAL_VALUE).test(v) && /[A-Za-z]/.test(v) && /[0-9]/.test(v) && !v.includes('__') && !notLiteral(v) && !instruction(v);
+    return new RegExp(LITERAL_VALUE).test(v) && /[A-Za-z]/.test(v) && /[0-9]/.test(v) && !v.includes('__') && !notLiteral(v) && !instruction(v) && (v.length < FILLER_FROM || notFiller(v));
   },
   literalUnderName(name: string, value: string): boolean {
     return model.name(name) && model.literal(value) && !selfNamed(value);
@@ -241,9 +202,7 @@ export const model = {
   },
   tokenFormat(value: string): boolean {
     if (value.length < 16 || value.length > MAX_TOKEN_LENGTH || !TOKEN_HEADS.includes(value.slice(0, 2))) return false;
-    if (!new RegExp(TOKEN_ALPHABET).test(value) || !tokenFormat.test(value) || fillerPattern.test(value) || distinct(value) < FILLER.distinct) return false;
-    for (let i = 0; i + PERIOD_WINDOW <= value.length; i++) if (distinct(value.slice(i, i + PERIOD_WINDOW)) <= FILLER.maxPeriod) return false;
-    return true;
+    return new RegExp(TOKEN_ALPHABET).test(value) && tokenFormat.test(value) && notFiller(value);
   },
   urlPassword(value: string): boolean {
     if (!new RegExp(URL_WITH_PASSWORD).test(value)) return false;
@@ -286,8 +245,7 @@ export function credentialPolicies(config: Config, target: Target): KubeObject[]
         ...POD_SPEC_VARIABLES,
         { name: 'nameStopWords', expression: `{${NAME_STOP_WORDS.map((w) => `'${w}': true`).join(', ')}}` },
         { name: 'tokenHeads', expression: `{${TOKEN_HEADS.map((w) => `${celString(w)}: true`).join(', ')}}` },
-        { name: 'printable', expression: `[${PRINTABLE.map(celString).join(', ')}]` },
-        { name: 'windowStarts', expression: `[${STARTS.join(', ')}]` },
+        ...FILLER_VARIABLES,
       ],
       validations: [
         validation(CEL_LITERAL_UNDER_NAME, 'value', 'a literal credential under a credential\'s name', secretFix),

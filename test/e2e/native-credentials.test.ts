@@ -168,7 +168,7 @@ describe('native plaintext-credential policy through a real kube-apiserver, no w
     }
   });
 
-  it("token formats: the API server decides every sampled token and placeholder variant as the model does (the model the unit tests hold the judge to)", async function () {
+  it("token formats and long literals: the API server decides every sampled token, long literal and placeholder variant as the model does (the model the unit tests hold the judge to)", async function () {
     this.timeout(180_000);
     const overwrite = (t: string, at: number, text: string): string => t.slice(0, at) + text + t.slice(at + text.length);
     const cases: string[] = [];
@@ -179,8 +179,22 @@ describe('native plaintext-credential policy through a real kube-apiserver, no w
         if (token.length - f.length >= 4) cases.push(overwrite(token, token.length - f.length, f));
       }
     }
+    // Long literals under a credential's name: random runs and filler shapes, 16 to 64 characters.
+    const parts = fc.array(fc.oneof(fc.constantFrom('abababab', 'abcabcabc', '12345678', 'qqqqqqqq', 'a1a1a1a1', 'Random', 'abcdabcd'), fc.stringMatching(/^[A-Za-z0-9_+-]{1,9}$/)), { minLength: 3, maxLength: 10 });
+    const longLiterals = fc.sample(parts, { numRuns: 120, seed: 13 }).map((a) => a.join('')).filter((v) => v.length >= 16 && v.length <= 64);
     const mismatches: string[] = [];
     let denied = 0;
+    let longDenied = 0;
+    for (let i = 0; i < longLiterals.length; i += 60) {
+      const chunk = longLiterals.slice(i, i + 60);
+      const items = chunk.map((value, k) => ({ ...KINDS['Pod']!(NS.enforce, [{ name: 'DB_PASSWORD', value }]), metadata: { name: `long-${i + k}`, namespace: NS.enforce } }));
+      const r = await kubectl(['create', '--dry-run=server', '-f', '-'], { apiVersion: 'v1', kind: 'List', items });
+      chunk.forEach((value, k) => {
+        const line = r.stderr.split('\n').find((l) => l.includes(`"long-${i + k}"`));
+        if (line !== undefined) longDenied++;
+        if ((line !== undefined) !== model.literalUnderName('DB_PASSWORD', value)) mismatches.push(`long literal ${i + k}: api ${line !== undefined ? 'denies' : 'admits'}`);
+      });
+    }
     // One kubectl per 60 cases: the API server admits or refuses each Pod of a List on its own.
     for (let i = 0; i < cases.length; i += 60) {
       const chunk = cases.slice(i, i + 60);
@@ -197,6 +211,8 @@ describe('native plaintext-credential policy through a real kube-apiserver, no w
     }
     expect(mismatches).to.deep.equal([]);
     expect(denied).to.be.greaterThan(NATIVE_FORMAT_SOURCES.length / 2);
+    expect(longDenied).to.be.greaterThan(10);
+    expect(longDenied).to.be.lessThan(longLiterals.length);
   });
 
   it('cost: measured where the API server gives up, and past it the policy admits (failurePolicy Ignore)', async function () {

@@ -151,6 +151,18 @@ describe('native plaintext-credential policy', () => {
       }), fuzzParams(3000));
     });
 
+    it('property: a long literal (16 to 64 characters) the model denies under a name, the judge denies; filler shapes are left to it', () => {
+      const FILLER_PARTS = ['abababab', 'abcabcabc', '12345678', 'qqqqqqqq', 'a1a1a1a1', 'AAAAAAAA', 'xxxxx', '00000', 'Random', 'HERE', 'abcdabcd'];
+      const long = fc.array(fc.oneof(fc.constantFrom(...FILLER_PARTS), fc.stringMatching(/^[A-Za-z0-9_+-]{1,9}$/)), { minLength: 3, maxLength: 12 }).map((a) => a.join(''));
+      let denied = 0;
+      fc.assert(fc.property(fc.constantFrom('DB_PASSWORD', 'API_KEY', 'PGPASSWORD', 'client_secret', 'AUTH_TOKEN'), long, (n, v) => {
+        if (!model.literalUnderName(n, v)) return;
+        if (v.length >= 16) denied++;
+        expect(literalDenied(n, v), `${n}=${v}`).to.equal(true);
+      }), fuzzParams(3000));
+      expect(denied).to.be.greaterThan(100);
+    });
+
     it('property: a name the model denies from a ConfigMap, the judge denies', () => {
       fc.assert(fc.property(name, (n) => {
         if (model.configMapUnderName(n)) expect(configMapDenied(n), n).to.equal(true);
