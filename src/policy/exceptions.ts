@@ -58,7 +58,8 @@ export function isExpired(x: Pick<ExceptionEntry, 'expires'>, now: Date): boolea
 /** A glob of * and ? as an anchored regular expression source (every other character literal). */
 export function globSource(glob: string): string {
   let out = '^';
-  for (const ch of glob) out += ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[\\^$.|+()[\]{}/-]/g, '\\$&');
+  // RE2 (CEL's matches()) and JavaScript read this the same way.
+  for (const ch of glob) out += ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
   return `${out}$`;
 }
 
