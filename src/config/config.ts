@@ -6,7 +6,7 @@ import { Ajv } from 'ajv';
 import { parse as parseDomain } from 'tldts';
 import { parse as parseYaml } from 'yaml';
 import schema from './config.schema.json' with { type: 'json' };
-import type { Mode } from '../policy/types.ts';
+import type { Mode, RuleName } from '../policy/types.ts';
 
 export interface Config {
   defaultMode: Mode;
@@ -28,7 +28,7 @@ export interface Config {
 }
 
 /** The rules an exception or a per-rule setting may name: governance rules are platform rules, never excepted. */
-export const EXCEPTABLE_RULES = ['plaintext-credential', 'undeclared-external-host', 'unknown-external-service'] as const;
+export const EXCEPTABLE_RULES = ['plaintext-credential', 'undeclared-external-host', 'unknown-external-service'] as const satisfies readonly RuleName[];
 export type ExceptableRule = (typeof EXCEPTABLE_RULES)[number];
 export type MaxVerdict = 'deny' | 'warn' | 'off';
 

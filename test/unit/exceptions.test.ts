@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { parseConfig } from '../../src/config/config.ts';
+import { configSchema, EXCEPTABLE_RULES, parseConfig } from '../../src/config/config.ts';
+import { RULES } from '../../src/policy/types.ts';
 import { handleAdmission, summarize } from '../../src/admission/handler.ts';
 import { compilePolicy, judge } from '../../src/policy/judge.ts';
 import { globSource, isExpired } from '../../src/policy/exceptions.ts';
@@ -79,6 +80,14 @@ describe('exceptions and rule settings', () => {
     expect(run(notController, yaml).verdict.allowed).to.equal(false);
     const cronPod = pod('nightly-29000000-abcde', { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'nightly-29000000', uid: 'u', controller: true }] });
     expect(run(cronPod, exception('kind: CronJob, name: nightly')).verdict.allowed).to.equal(true);
+  });
+
+  it('the schema offers exactly the exceptable rules, and each is a rule the judge emits', () => {
+    const schema = configSchema as any;
+    expect(schema.properties.exceptions.items.properties.rules.items.enum).to.deep.equal([...EXCEPTABLE_RULES]);
+    expect(Object.keys(schema.properties.rules.properties)).to.deep.equal([...EXCEPTABLE_RULES]);
+    for (const r of EXCEPTABLE_RULES) expect(RULES).to.include(r);
+    expect(RULES.filter((r) => !(EXCEPTABLE_RULES as readonly string[]).includes(r)).sort()).to.deep.equal(['invalid-declaration', 'mode-change-forbidden', 'undeclarable-host']);
   });
 
   it('governance rules are not exceptable: the config refuses them, and the judge keeps them', () => {
