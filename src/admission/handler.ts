@@ -6,6 +6,7 @@ import type { CatalogSnapshot } from '../catalog/snapshot.ts';
 import { ExpansionLimitError, EXPANSION_ALLOWANCE } from '../objects/expand.ts';
 import { judge, modeFor, type Judgement, type Policy } from '../policy/judge.ts';
 import { denialMessage } from '../policy/messages.ts';
+import { exceptionLabel } from '../policy/exceptions.ts';
 import type { Mode, RuleName, Violation } from '../policy/types.ts';
 import { ShapeError } from '../objects/workload.ts';
 import { allowed, denied, errored, type AdmissionRequest, type AdmissionReviewResponse } from './review.ts';
@@ -19,7 +20,8 @@ export interface Handled {
   unjudged?: UnjudgedReason;
 }
 
-export function handleAdmission(endpoint: Endpoint, request: AdmissionRequest, catalog: CatalogSnapshot, policy: Policy): Handled {
+/** `now`: the date exceptions expire against (the judge reads no clock). */
+export function handleAdmission(endpoint: Endpoint, request: AdmissionRequest, catalog: CatalogSnapshot, policy: Policy, now = new Date()): Handled {
   let judgement: Judgement;
   try {
     judgement = judge(
@@ -34,6 +36,7 @@ export function handleAdmission(endpoint: Endpoint, request: AdmissionRequest, c
         // never as an administrator's (only `check`, with no requester at all, is).
         requester: { username: request.userInfo?.username ?? '', groups: request.userInfo?.groups ?? [] },
         injectionOnly: endpoint === 'mutate',
+        now,
       },
       catalog,
       policy,
@@ -72,9 +75,11 @@ export interface ReviewSummary {
   byRule: Partial<Record<RuleName, number>>;
   /** The first LOGGED_VIOLATIONS violations: rule, container and path. */
   violations: Pick<Violation, 'rule' | 'container' | 'path'>[];
+  /** Exceptions this review used, as their labels (index and selection: bounded by the config). */
+  exceptions?: string[];
 }
 
-export function summarize(handled: Handled): ReviewSummary | undefined {
+export function summarize(handled: Handled, policy: Policy): ReviewSummary | undefined {
   const j = handled.judgement;
   if (!j?.subject) return undefined;
   const v = j.verdict;
@@ -90,6 +95,7 @@ export function summarize(handled: Handled): ReviewSummary | undefined {
     violationCount: v.violations.length,
     byRule,
     violations: v.violations.slice(0, LOGGED_VIOLATIONS).map(({ rule, container, path }) => ({ rule, container, path })),
+    ...(j.exceptions?.applied.length ? { exceptions: j.exceptions.applied.map((i) => exceptionLabel(policy.config.exceptions[i]!, i)) } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import { buildSnapshot, type CatalogSnapshot, type NamespaceRecord } from '../ca
 import { MODE_LABEL } from '../policy/annotations.ts';
 import { judge, modeFor, type Policy } from '../policy/judge.ts';
 import { MODES, type JsonPatchOperation, type Mode, type Violation } from '../policy/types.ts';
+import { exceptionsReport, formatExceptions, type ExceptionsReport } from './exceptions-report.ts';
 
 /** How strict a mode is: an input may raise the mode a namespace gets, never lower it. */
 const STRICTNESS: Record<Mode, number> = { off: 0, audit: 1, warn: 2, enforce: 3 };
@@ -63,6 +64,8 @@ export interface CheckReport {
   /** What the YAML reader noticed in a document it still read (a duplicate key). */
   notices: FileNote[];
   summary: { objects: number; denied: number; warned: number; mutated: number };
+  /** With exceptions in the config: which the run used, which matched nothing, which expired. */
+  exceptions?: ExceptionsReport;
 }
 
 /** What reading the inputs found besides the objects. */
@@ -87,23 +90,27 @@ export const UNREADABLE_OBJECT = 'UNREADABLE_OBJECT';
  * Namespaces in inputs + declarations. An object that cannot be judged becomes an error entry,
  * and the others are still judged.
  */
-export function checkManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs = false, read: ReadNotes = {}): CheckRun {
+export function checkManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs = false, read: ReadNotes = {}, now = new Date()): CheckRun {
   const catalog = catalogFor(inputs, declarations, policy, trustInputs);
   const configMaps = configMapsIn([...declarations, ...inputs]);
   const results: CheckResult[] = [];
   const locations: (string | undefined)[] = [];
   const documents: ManifestDocument[] = [];
   const errors = [...(read.errors ?? [])];
+  const used = new Map<number, number>();
+  const expired = new Map<number, number>();
   for (const document of inputs) {
     const { object, source, file, line } = document;
     let j;
     try {
-      j = judge({ operation: 'CREATE', object, dryRun: true, configMaps }, catalog, policy);
+      j = judge({ operation: 'CREATE', object, dryRun: true, configMaps, now }, catalog, policy);
     } catch (err) {
       if (!(err instanceof ShapeError || err instanceof ExpansionLimitError)) throw err;
       errors.push({ file: file ?? source, ...(line ? { line } : {}), reason: `cannot be judged: ${err.message}`, code: err instanceof ShapeError ? UNREADABLE_OBJECT : TOO_COMPLEX });
       continue;
     }
+    for (const i of j.exceptions?.applied ?? []) used.set(i, (used.get(i) ?? 0) + 1);
+    for (const i of j.exceptions?.expired ?? []) expired.set(i, (expired.get(i) ?? 0) + 1);
     const w = j.subject;
     if (!w || (w.kind === 'Service' && !isExternalName(object))) continue;
     const v = j.verdict;
@@ -128,6 +135,7 @@ export function checkManifests(inputs: readonly ManifestDocument[], declarations
       warned: results.filter((r) => r.allowed && r.warnings.length > 0).length,
       mutated: results.filter((r) => r.patch.length > 0).length,
     },
+    ...(policy.config.exceptions.length ? { exceptions: exceptionsReport(policy.config, used, expired, now) } : {}),
   };
   return { report, locations, documents, files: read.files ?? 0 };
 }
@@ -170,6 +178,7 @@ export function formatText({ report, locations, files }: CheckRun): string {
   });
   for (const e of report.errors) lines.push(`ERROR   ${noteLine(e)}`);
   for (const n of report.notices) lines.push(`NOTICE  ${noteLine(n)}`);
+  if (report.exceptions) lines.push(...formatExceptions(report.exceptions));
   const s = report.summary;
   lines.push(`${s.objects} object(s): ${s.denied} denied, ${s.warned} allowed with warnings, ${s.mutated} would be mutated`);
   if (files > 0) {

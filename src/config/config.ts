@@ -3,9 +3,10 @@
 // and the tests share it; reading and watching the file lives in watch.ts.
 
 import { Ajv } from 'ajv';
+import { parse as parseDomain } from 'tldts';
 import { parse as parseYaml } from 'yaml';
 import schema from './config.schema.json' with { type: 'json' };
-import type { Mode } from '../policy/types.ts';
+import type { Mode, RuleName } from '../policy/types.ts';
 
 export interface Config {
   defaultMode: Mode;
@@ -22,6 +23,24 @@ export interface Config {
     modeAdmins: Subjects;
     declarations: { allowedTargets: string[]; admins: Subjects };
   };
+  exceptions: ExceptionEntry[];
+  rules: Partial<Record<ExceptableRule, { maxVerdict: MaxVerdict }>>;
+}
+
+/** The rules an exception or a per-rule setting may name: governance rules are platform rules, never excepted. */
+export const EXCEPTABLE_RULES = ['plaintext-credential', 'undeclared-external-host', 'unknown-external-service'] as const satisfies readonly RuleName[];
+export type ExceptableRule = (typeof EXCEPTABLE_RULES)[number];
+export type MaxVerdict = 'deny' | 'warn' | 'off';
+
+export interface ExceptionEntry {
+  namespace: string;
+  kind?: string;
+  /** Exact name or a glob (* and ?); absent: every name. */
+  name?: string;
+  rules: ExceptableRule[];
+  reason: string;
+  /** YYYY-MM-DD: the last day (UTC) it applies. */
+  expires: string;
 }
 
 /** Requesters named by user name or group (as the API server sends them in request.userInfo). */
@@ -34,7 +53,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
+// verbose: an unknown field's error then carries its schema, so the message can list the known ones.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
 const validate = ajv.compile<Config>(schema);
 
 export { schema as configSchema };
@@ -55,12 +75,64 @@ export function parseConfig(text: string, source = 'config'): Config {
   if (!validate(config)) {
     const problems = (validate.errors ?? []).map((e) => {
       const where = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
-      const extra = e.keyword === 'additionalProperties' ? ` "${String(e.params['additionalProperty'])}"` : '';
-      return `${where}: ${e.message ?? 'invalid'}${extra}`;
+      return `${where}: ${describeError(e)}`;
     });
-    throw new ConfigError(`${source}: invalid configuration: ${problems.join('; ')}`);
+    throw new ConfigError(`${source}: invalid configuration: ${[...new Set(problems)].join('; ')}`);
   }
+  const problems = semanticProblems(config);
+  if (problems.length) throw new ConfigError(`${source}: invalid configuration: ${problems.join('; ')}`);
   return config;
+}
+
+type AjvError = NonNullable<typeof validate.errors>[number];
+
+/** ajv's words, plus what the user needs to fix it: the allowed values of an enum, the name of an unknown or missing field. */
+function describeError(e: AjvError): string {
+  switch (e.keyword) {
+    case 'enum': return `must be one of ${(e.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'additionalProperties': {
+      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      return `unknown field "${String(e.params['additionalProperty'])}"${known.length ? `; known fields: ${known.join(', ')}` : ''}`;
+    }
+    case 'required': return `missing required field "${String(e.params['missingProperty'])}"`;
+    default: return e.message ?? 'invalid';
+  }
+}
+
+/** What the schema cannot say: real calendar dates, and wildcards that would cover a whole public suffix. */
+function semanticProblems(config: Config): string[] {
+  const problems: string[] = [];
+  config.exceptions.forEach((x, i) => {
+    if (!isCalendarDate(x.expires)) problems.push(`exceptions.${i}.expires: "${x.expires}" is not a calendar date (YYYY-MM-DD)`);
+  });
+  const wildcards: Array<[string, string[]]> = [['allowedHosts', config.allowedHosts], ['governance.declarations.allowedTargets', config.governance.declarations.allowedTargets]];
+  for (const [field, patterns] of wildcards) {
+    patterns.forEach((p, i) => {
+      const why = tooBroadWildcard(p);
+      if (why) problems.push(`${field}.${i}: "${p}" ${why}; name a registrable domain, e.g. "*.example.com"`);
+    });
+  }
+  return problems;
+}
+
+function isCalendarDate(text: string): boolean {
+  const d = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text;
+}
+
+/**
+ * `*.com` or `*.co.uk` would allow every host under a public suffix (tldts, the Public Suffix
+ * List the host rule already judges with), and `*.internal` a single label: never what a
+ * platform team means.
+ */
+function tooBroadWildcard(pattern: string): string | undefined {
+  if (!pattern.startsWith('*.')) return undefined;
+  const suffix = pattern.slice(2).replace(/\.$/, '').toLowerCase();
+  const parsed = parseDomain(suffix, { allowPrivateDomains: false });
+  if (parsed.isIp) return undefined;
+  if (parsed.isIcann && parsed.publicSuffix === suffix) return 'covers a whole public suffix';
+  if (!suffix.includes('.')) return 'covers every name under a single label';
+  return undefined;
 }
 
 export const DEFAULT_CONFIG: Config = parseConfig('', 'built-in defaults');

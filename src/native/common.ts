@@ -6,7 +6,8 @@
 // The native layer must never be stricter than the webhook: a CEL expression may miss what the
 // webhook catches, never deny what it admits (the corpus subset gate holds it to that).
 
-import type { Config } from '../config/config.ts';
+import type { Config, ExceptableRule, ExceptionEntry, MaxVerdict } from '../config/config.ts';
+import { globSource } from '../policy/exceptions.ts';
 import type { Mode } from '../policy/types.ts';
 
 export type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; [k: string]: unknown }; [k: string]: unknown };
@@ -86,3 +87,81 @@ export function modeBindings(policyName: string, config: Config, target: Target 
 
 /** The message tail every native denial carries: the webhook and the CLI give the full list and fixes. */
 export const SEE_CHECK = 'run `extguard check` on the manifest (or read the webhook\'s warnings) for every finding and its fix';
+
+/** The native policies that stand for an exceptable rule (exceptions and maxVerdict apply to them). */
+const POLICY_RULES: ReadonlyArray<[string, ExceptableRule]> = [
+  ['extguard-native-plaintext-credential', 'plaintext-credential'],
+  ['extguard-native-undeclared-host', 'undeclared-external-host'],
+  ['extguard-native-unknown-service', 'unknown-external-service'],
+];
+
+const ruleOfPolicy = (name: string): ExceptableRule | undefined => POLICY_RULES.find(([p]) => name === p || name.startsWith(`${p}-`))?.[1];
+
+/**
+ * Owner kinds an exception's kind reaches through: a Deployment's ReplicaSets (and their Pods),
+ * a CronJob's Jobs. Matched leniently (any `-<suffix>` after the name): CEL may let more
+ * through than the webhook, never less.
+ */
+const OWNER_KINDS: Record<string, string[]> = { Deployment: ['Deployment', 'ReplicaSet'], CronJob: ['CronJob', 'Job'] };
+
+/**
+ * One exception as a CEL condition, true when it selects the object: its namespace, and its
+ * kind and name (a glob, as an anchored RE2 expression) on the object itself or on the
+ * object's controller. No expiry: CEL has no clock, so an expired exception still excludes
+ * here; the webhook denies it again, and the native layer only misses (docs/native.md).
+ */
+export function exceptionExpression(x: ExceptionEntry): string {
+  const lit = (s: string): string => JSON.stringify(s);
+  const name = x.name === undefined ? undefined : globSource(x.name);
+  const own = [
+    ...(x.kind !== undefined ? [`request.kind.kind == ${lit(x.kind)}`] : []),
+    ...(name !== undefined ? [`object.metadata.?name.orValue('').matches(${lit(name)})`] : []),
+  ];
+  const ownerKinds = x.kind === undefined ? undefined : (OWNER_KINDS[x.kind] ?? [x.kind]);
+  const owner = [
+    'r.?controller.orValue(false) == true',
+    ...(ownerKinds ? [`r.kind in [${ownerKinds.map(lit).join(', ')}]`] : []),
+    ...(name !== undefined ? [`r.name.matches(${lit(`${name.slice(0, -1)}(-[a-z0-9]+)?$`)})`] : []),
+  ];
+  const selects = `(${own.length ? own.join(' && ') : 'true'}) || object.metadata.?ownerReferences.orValue([]).exists(r, ${owner.join(' && ')})`;
+  return `(request.namespace == ${lit(x.namespace)} && (${selects}))`;
+}
+
+/**
+ * The config's rule settings and exceptions over the generated policies, so the native layer
+ * is never stricter than the webhook: maxVerdict off drops a rule's policies, warn binds them
+ * Warn instead of Deny, and each exception naming a rule becomes a matchCondition of its policy.
+ */
+export function withRuleSettings(objects: readonly KubeObject[], config: Config): KubeObject[] {
+  const policyRule = new Map<string, ExceptableRule>();
+  for (const o of objects) {
+    const rule = o.kind === 'ValidatingAdmissionPolicy' ? ruleOfPolicy(o.metadata.name) : undefined;
+    if (rule) policyRule.set(o.metadata.name, rule);
+  }
+  const cap = (rule: ExceptableRule | undefined): MaxVerdict => (rule ? config.rules[rule]?.maxVerdict ?? 'deny' : 'deny');
+  const out: KubeObject[] = [];
+  for (const o of objects) {
+    if (o.kind === 'ValidatingAdmissionPolicy' && policyRule.has(o.metadata.name)) {
+      const rule = policyRule.get(o.metadata.name)!;
+      if (cap(rule) === 'off') continue;
+      const excepting = config.exceptions.filter((x) => x.rules.includes(rule));
+      if (!excepting.length) { out.push(o); continue; }
+      const spec = o['spec'] as { matchConditions?: object[] };
+      // One condition for all: a policy holds at most 64, and a config may hold more exceptions.
+      const condition = { name: 'not-excepted', expression: `!(${excepting.map(exceptionExpression).join(' || ')})` };
+      out.push({ ...o, spec: { ...spec, matchConditions: [...(spec.matchConditions ?? []), condition] } });
+      continue;
+    }
+    if (o.kind === 'ValidatingAdmissionPolicyBinding') {
+      const spec = o['spec'] as { policyName: string; validationActions: string[] };
+      const rule = policyRule.get(spec.policyName);
+      if (cap(rule) === 'off') continue;
+      if (cap(rule) === 'warn' && spec.validationActions.includes('Deny')) {
+        out.push({ ...o, spec: { ...spec, validationActions: [...new Set(spec.validationActions.map((a) => (a === 'Deny' ? 'Warn' : a)))] } });
+        continue;
+      }
+    }
+    out.push(o);
+  }
+  return out;
+}

@@ -2,7 +2,7 @@
 // same rule tables the judge uses. Each rule's module owns its policies; this only assembles.
 
 import type { Config } from '../config/config.ts';
-import { DEFAULT_TARGET, type KubeObject, type Target } from './common.ts';
+import { DEFAULT_TARGET, withRuleSettings, type KubeObject, type Target } from './common.ts';
 import { credentialPolicies } from './credentials.ts';
 import { declarationObjects } from './declarations.ts';
 import { governancePolicies } from './governance.ts';
@@ -19,12 +19,12 @@ export interface NativeOptions {
 export function nativePolicies(config: Config, opts: NativeOptions = {}): KubeObject[] {
   const target = opts.target ?? DEFAULT_TARGET;
   const namespace = opts.namespace ?? 'extguard-system';
-  return [
+  return withRuleSettings([
     ...declarationObjects(config, { target, namespace }),
     ...credentialPolicies(config, target),
     ...hostPolicies(config, target),
     ...governancePolicies(config, target),
     ...unknownServicePolicies(config, target),
     ...injectionPolicies(config, target),
-  ];
+  ], config);
 }

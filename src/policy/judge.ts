@@ -21,6 +21,7 @@ import { planInjection } from './injection.ts';
 import { configMapViolation, credentialViolation, hiddenHostViolation, unlistedConfigMapViolations, hostViolation, shapeWarning, type Judged } from './messages.ts';
 import { MODES, type CredentialFinding, type JsonPatchOperation, type Mode, type Verdict } from './types.ts';
 import { fitWarnings } from './warnings.ts';
+import { exceptionLabel, settle, type ExceptionUse } from './exceptions.ts';
 
 export type { Requester } from './governance.ts';
 
@@ -63,6 +64,11 @@ export interface AdmissionInput {
    * a workload's envFrom and configMapKeyRef then read their values. The webhook holds none.
    */
   configMaps?: (namespace: string, name: string) => Readonly<Record<string, string>> | undefined;
+  /**
+   * Today, for the exceptions' expiry: the caller reads the clock, the judge does not. Absent:
+   * no exception applies (per-rule settings still do).
+   */
+  now?: Date;
 }
 
 /** The object a verdict is about: a workload, a declaration (ExternalName Service), a ConfigMap or a Namespace. */
@@ -81,6 +87,8 @@ export interface Judgement {
   /** The namespace is exempt by configuration (never judged). */
   exempt: boolean;
   verdict: Verdict;
+  /** Exceptions (by index into config.exceptions) that this object used, or matched expired. */
+  exceptions?: ExceptionUse;
 }
 
 const ALLOW_ALL = (mode: Mode): Verdict => ({ mode, allowed: true, violations: [], warnings: [], patch: [], auditAnnotations: {} });
@@ -146,7 +154,7 @@ function judgeConfigMap(input: AdmissionInput, cm: ConfigMapView, old: ConfigMap
   const { findings, more } = configMapCredentials(cm, policy.credentials, unchanged);
   const judged = findings.map((f) => configMapViolation(cm, f));
   if (more > 0) judged.push(unlistedConfigMapViolations(cm, more));
-  return { subject, exempt, verdict: verdictOf(mode, judged, labelProblem ? [labelProblem] : [], []) };
+  return settledJudgement({ subject, exempt }, mode, judged, labelProblem ? [labelProblem] : [], [], input, policy);
 }
 
 function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogSnapshot, policy: Policy): Judgement {
@@ -251,7 +259,7 @@ function judgeWorkload(input: AdmissionInput, update: boolean, catalog: CatalogS
   const configMaps = held ? (name: string) => held(workload.namespace, name) : undefined;
   for (const c of containers) judgeTexts(c.name, containerTexts(c, budget, workload.podMetadata, configMaps));
   if (unlisted > 0) judged.push(unlistedViolations(workload, unlisted, unlistedRule!));
-  return { subject, workload, exempt, verdict: verdictOf(mode, judged, notes, injection.patch) };
+  return settledJudgement({ subject, workload, exempt }, mode, judged, notes, injection.patch, input, policy);
 }
 
 /**
@@ -308,6 +316,35 @@ function statefulSetService(object: unknown): string | undefined {
   if (typeof object !== 'object' || object === null) return undefined;
   const o = object as { kind?: unknown; spec?: { serviceName?: unknown } };
   return o.kind === 'StatefulSet' && typeof o.spec?.serviceName === 'string' && o.spec.serviceName !== '' ? o.spec.serviceName : undefined;
+}
+
+/**
+ * The verdict after the rule settings and exceptions (exceptions.ts): excepted and capped
+ * violations become warnings (and an `exceptions` audit annotation), and never deny.
+ */
+function settledJudgement(base: Omit<Judgement, 'verdict'> & { subject: Subject }, mode: Mode, judged: readonly Judged[], notes: readonly string[], patch: JsonPatchOperation[], input: AdmissionInput, policy: Policy): Judgement {
+  const s = settle(judged, base.subject, input.object, policy.config, input.now);
+  if (s.kept.length === judged.length && s.warnings.length === 0) return { ...base, verdict: verdictOf(mode, judged, notes, patch) };
+  // audit stays silent towards the client, as for the violations themselves.
+  const verdict = verdictOf(mode, s.kept, mode === 'audit' ? notes : [...notes, ...s.warnings], patch);
+  if (s.excepted.length) verdict.auditAnnotations = { ...verdict.auditAnnotations, mode, exceptions: exceptionAnnotation(s.excepted, policy.config) };
+  const used = s.use.applied.length + s.use.expired.length > 0;
+  return { ...base, verdict, ...(used ? { exceptions: s.use } : {}) };
+}
+
+/** Which exception excepted which violation: labels, rules and paths, never a value; bounded like the violations annotation. */
+function exceptionAnnotation(excepted: ReturnType<typeof settle>['excepted'], config: Config): string {
+  const items = excepted.map(({ judged: { violation: v }, exception: i }) => ({ exception: exceptionLabel(config.exceptions[i]!, i), expires: config.exceptions[i]!.expires, rule: v.rule, container: v.container, path: v.path }));
+  let value = '[';
+  let kept = 0;
+  const room = AUDIT_VALUE_LIMIT - `,{"truncated":${items.length}}]`.length;
+  for (const item of items) {
+    const text = JSON.stringify(item);
+    if (kept > 0 && value.length + 1 + text.length > room) break;
+    value += (kept > 0 ? ',' : '') + text;
+    kept++;
+  }
+  return value + (kept < items.length ? `,{"truncated":${items.length - kept}}]` : ']');
 }
 
 function verdictOf(mode: Mode, judged: readonly Judged[], notes: readonly string[], patch: JsonPatchOperation[]): Verdict {

@@ -4,9 +4,11 @@
 export type Mode = 'enforce' | 'warn' | 'audit' | 'off';
 export const MODES: readonly Mode[] = ['enforce', 'warn', 'audit', 'off'];
 
-export type RuleName =
-  | 'plaintext-credential' | 'undeclared-external-host' | 'unknown-external-service'
-  | 'mode-change-forbidden' | 'invalid-declaration' | 'undeclarable-host';
+export const RULES = [
+  'plaintext-credential', 'undeclared-external-host', 'unknown-external-service',
+  'mode-change-forbidden', 'invalid-declaration', 'undeclarable-host',
+] as const;
+export type RuleName = (typeof RULES)[number];
 
 export interface Violation {
   rule: RuleName;

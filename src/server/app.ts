@@ -178,6 +178,8 @@ export function createWebhookApp(state: WebhookState, opts: AppOptions): express
     }
     metrics.verdicts.inc({ mode: s.mode, allowed: String(s.allowed) });
     for (const [rule, n] of Object.entries(s.byRule)) metrics.violations.inc({ rule, mode: s.mode }, n);
+    for (const exception of s.exceptions ?? []) metrics.exceptionsApplied.inc({ exception });
+    if (s.exceptions) logger.info({ ...fields, exceptions: s.exceptions }, 'violations excepted');
     // Locations and rules only: messages never carry values, but logs need not even that.
     if (s.violationCount) {
       logger.info({ ...fields, allowed: s.allowed, violationCount: s.violationCount, violations: s.violations }, s.allowed ? `violations allowed (${s.mode})` : 'denied');

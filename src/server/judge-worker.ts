@@ -48,7 +48,7 @@ function review(job: ReviewJob): FromWorker {
     return { type: 'rejected', id: job.id, status: err.status, message: err.message, ...(err.uid ? { review: JSON.stringify(errored(err.uid, err.status, err.message)) } : {}) };
   }
   const handled = handleAdmission(job.endpoint, request, catalog, policy);
-  const summary = summarize(handled);
+  const summary = summarize(handled, policy);
   return { type: 'answer', id: job.id, review: JSON.stringify(handled.review), request: requestFields(request), ...(summary ? { summary } : {}), ...(handled.unjudged ? { unjudged: handled.unjudged } : {}) };
 }
 

@@ -1,5 +1,6 @@
 // Prometheus metrics, on their own registry so tests can create several servers in one process.
-// Labels are closed sets (endpoint, code, mode, rule): never a name, host or value from a request.
+// Labels are closed sets (endpoint, code, mode, rule, and the configured exceptions): never a
+// name, host or value from a request.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WatchHealth } from '../catalog/informers.ts';
@@ -10,6 +11,8 @@ export interface Metrics {
   duration: Histogram<'endpoint'>;
   verdicts: Counter<'mode' | 'allowed'>;
   violations: Counter<'rule' | 'mode'>;
+  /** Labelled by the exception's index and selection (config-bounded, never a request's name). */
+  exceptionsApplied: Counter<'exception'>;
   mutations: Counter;
   catalogSynced: Gauge;
   webhookEnforcing: Gauge;
@@ -45,6 +48,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     verdicts: new Counter({ name: 'extguard_verdicts_total', help: 'Validation verdicts by mode and outcome.', labelNames: ['mode', 'allowed'], registers }),
     violations: new Counter({ name: 'extguard_violations_total', help: 'Violations found by /validate, by rule and mode.', labelNames: ['rule', 'mode'], registers }),
+    exceptionsApplied: new Counter({
+      name: 'extguard_exceptions_applied_total',
+      help: 'Reviews by /validate in which a configured exception turned violations into warnings, by exception ("#<index> <namespace>/<kind>/<name>" as in the config; * where it leaves a field out).',
+      labelNames: ['exception'],
+      registers,
+    }),
     mutations: new Counter({ name: 'extguard_mutations_total', help: 'Admission requests that /mutate answered with a patch.', registers }),
     catalogSynced: new Gauge({ name: 'extguard_catalog_synced', help: '1 once the Service and Namespace caches have synced.', registers }),
     // 0 while the webhooks are still (or again) failing open: before the first Ready round,

@@ -142,7 +142,7 @@ describe('extguard CLI (built binary)', function () {
       writeFileSync(cfg, 'defaultMode: sometimes\n');
       const r = run(['check', '--config', cfg, join(examples, 'workloads', 'good.yaml')]);
       expect(r.code).to.equal(2);
-      expect(r.stderr).to.match(/defaultMode: must be equal to one of the allowed values/);
+      expect(r.stderr).to.match(/defaultMode: must be one of "enforce", "warn", "audit", "off"/);
     });
   });
 

@@ -17,3 +17,42 @@ describe('native policies, together', () => {
     for (const b of injection) expect(excludes(b.spec.matchResources.namespaceSelector), b.metadata.name).to.equal(true);
   });
 });
+
+describe('native policies, with exceptions and rule settings', () => {
+  const config = parseConfig([
+    'exceptions:',
+    '  - {namespace: shop, kind: Deployment, name: "rep*", rules: [plaintext-credential], reason: r, expires: "2027-03-31"}',
+    '  - {namespace: billing, rules: [plaintext-credential, undeclared-external-host], reason: r, expires: "2020-01-01"}',
+    'rules:',
+    '  undeclared-external-host: {maxVerdict: warn}',
+    '  unknown-external-service: {maxVerdict: "off"}',
+  ].join('\n'));
+  const objs = nativePolicies(config) as any[];
+  const vap = (name: string) => objs.find((o) => o.kind === 'ValidatingAdmissionPolicy' && o.metadata.name === name);
+  const bindings = (name: string) => objs.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding' && o.spec.policyName === name);
+
+  it('each exception naming a rule becomes one not-excepted matchCondition of its policy, expired or not (CEL has no clock)', () => {
+    const cred = vap('extguard-native-plaintext-credential').spec.matchConditions.find((c: any) => c.name === 'not-excepted');
+    expect(cred.expression).to.equal(
+      '!((request.namespace == "shop" && ((request.kind.kind == "Deployment" && object.metadata.?name.orValue(\'\').matches("^rep.*$")) || ' +
+        'object.metadata.?ownerReferences.orValue([]).exists(r, r.?controller.orValue(false) == true && r.kind in ["Deployment", "ReplicaSet"] && r.name.matches("^rep.*(-[a-z0-9]+)?$")))) || ' +
+        '(request.namespace == "billing" && ((true) || object.metadata.?ownerReferences.orValue([]).exists(r, r.?controller.orValue(false) == true))))',
+    );
+    const host = vap('extguard-native-undeclared-host').spec.matchConditions.find((c: any) => c.name === 'not-excepted');
+    expect(host.expression).to.contain('"billing"').and.not.contain('"shop"');
+  });
+
+  it('maxVerdict warn binds the rule Warn where it bound Deny; off leaves its policy out', () => {
+    const host = bindings('extguard-native-undeclared-host');
+    expect(host.length).to.be.greaterThan(0);
+    for (const b of host) expect(b.spec.validationActions).to.not.include('Deny');
+    expect(host.find((b) => b.metadata.name.endsWith('-enforce')).spec.validationActions).to.deep.equal(['Warn']);
+    expect(vap('extguard-native-unknown-service')).to.equal(undefined);
+    expect(bindings('extguard-native-unknown-service')).to.deep.equal([]);
+    expect(bindings('extguard-native-plaintext-credential').find((b) => b.metadata.name.endsWith('-enforce')).spec.validationActions).to.deep.equal(['Deny']);
+  });
+
+  it('without exceptions or rule settings the policies are the default ones', () => {
+    expect(nativePolicies(parseConfig('rules: {plaintext-credential: {maxVerdict: deny}}'))).to.deep.equal(nativePolicies(parseConfig('')));
+  });
+});

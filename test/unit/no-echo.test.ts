@@ -48,7 +48,7 @@ function outputs(place: Place, shape: Shape, n: number): { channel: string; text
         const request = { uid: 'u', kind: { group: '', version: 'v1', kind }, namespace: 'shop', name: 'planted', operation: 'CREATE', object, userInfo: { username: 'tenant', groups: [] } };
         const handled = handleAdmission(endpoint, request, catalog, policy);
         out.push({ channel: `/${endpoint} (${mode}) review`, text: JSON.stringify(handled.review) });
-        out.push({ channel: `/${endpoint} (${mode}) log and metrics summary`, text: JSON.stringify(summarize(handled) ?? {}) });
+        out.push({ channel: `/${endpoint} (${mode}) log and metrics summary`, text: JSON.stringify(summarize(handled, policy) ?? {}) });
       }
     }
   }
