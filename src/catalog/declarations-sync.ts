@@ -16,7 +16,7 @@ import type { Config } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import { DECLARATIONS_API_VERSION, DECLARATIONS_KIND, DECLARATIONS_NAME, DECLARATIONS_PLURAL } from '../native/declarations.ts';
 import { NATIVE_LABELS } from '../native/common.ts';
-import { declaredServices, type DeclaredService } from '../native/injection.ts';
+import { declaredServices, serviceNamesByNamespace, type DeclaredService } from '../native/injection.ts';
 import { modeFor } from '../policy/judge.ts';
 import { normalizeHost } from '../policy/hosts.ts';
 import { describeError } from './informers.ts';
@@ -43,13 +43,14 @@ export function desiredDeclarations(snapshot: CatalogSnapshot, config: Config): 
   const shared = config.sharedNamespace;
   const allowed = config.allowedHosts.map(normalizeHost);
   const out = new Map<string, DeclarationsSpec>();
+  const byNamespace = serviceNamesByNamespace(snapshot);
   for (const ns of [...snapshot.namespaces()].sort(byText)) {
     if (snapshot.namespaceLabels(ns) === undefined) continue; // known only from a Service's namespace
     if (modeFor(ns, snapshot, config).mode === 'off') continue;
     const hosts = new Set(allowed);
     for (const n of [ns, ...(shared !== undefined && shared !== ns ? [shared] : [])]) for (const h of snapshot.externalNames(n)) hosts.add(h);
     // As injection finds them (src/native/injection.ts, the webhook's own resolution).
-    const services = declaredServices(ns, snapshot, shared);
+    const services = declaredServices(ns, snapshot, shared, byNamespace);
     out.set(ns, { hosts: [...hosts].sort(byText), services });
   }
   return out;

@@ -51,9 +51,20 @@ export interface DeclarationsSpec {
  * would find from there (own namespace first, then the shared one) that is ExternalName,
  * sorted by name. Anything else stays out, so the native policy leaves it to the webhook.
  */
-export function declaredServices(namespace: string, catalog: CatalogSnapshot, sharedNamespace?: string): DeclaredService[] {
-  const names = new Set<string>();
-  for (const s of catalog.records().services) if (s.namespace === namespace || s.namespace === sharedNamespace) names.add(s.name);
+/** Service names by namespace, in one pass: declaredServices for every namespace reads it instead of every Service each time. */
+export function serviceNamesByNamespace(catalog: CatalogSnapshot): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const s of catalog.records().services) {
+    const names = out.get(s.namespace);
+    if (names) names.push(s.name);
+    else out.set(s.namespace, [s.name]);
+  }
+  return out;
+}
+
+export function declaredServices(namespace: string, catalog: CatalogSnapshot, sharedNamespace?: string, byNamespace = serviceNamesByNamespace(catalog)): DeclaredService[] {
+  const names = new Set<string>(byNamespace.get(namespace));
+  if (sharedNamespace !== undefined) for (const n of byNamespace.get(sharedNamespace) ?? []) names.add(n);
   const out: DeclaredService[] = [];
   for (const name of [...names].sort()) {
     const service = catalog.service(namespace, name) ?? (sharedNamespace !== undefined ? catalog.service(sharedNamespace, name) : undefined);
