@@ -82,6 +82,7 @@ function packageVersion(): string {
 
 const program = new Command('extguard')
   .description('Kubernetes admission webhook: declared external services, no plaintext credentials.')
+  .version(packageVersion(), '-V, --version', 'print the version (package.json) and exit')
   .showHelpAfterError()
   .exitOverride();
 
