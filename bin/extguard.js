@@ -16,19 +16,14 @@ const major = Number(process.versions.node.split('.')[0]);
 if (major >= NEEDED_MAJOR) {
   await import('../dist/cli.js');
 } else {
-  // `npm ci` installs the `node` package's binary in the checkout's node_modules; an install
-  // from the packed package (pre-commit's, `npm install -g`) has no devDependencies, so there
-  // the `node` package is installed beside extguard (.pre-commit-hooks.yaml does). The PATH
-  // lookup that npm scripts get is not available when this file is run directly.
-  const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const candidates = [join(pkg, 'node_modules', 'node', 'bin', 'node'), join(pkg, '..', 'node', 'bin', 'node')];
-  const bundled = candidates.find((c) => existsSync(c));
+  // `npm ci` installs the `node` package's binary here; the PATH lookup that npm scripts get
+  // is not available when this file is run directly.
+  const bundled = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', 'node', 'bin', 'node');
   // The variable stops a loop if the bundled binary were itself older than 24.
-  if (process.env.EXTGUARD_REEXEC === '1' || !bundled) {
+  if (process.env.EXTGUARD_REEXEC === '1' || !existsSync(bundled)) {
     process.stderr.write(
       `extguard needs Node.js ${NEEDED_MAJOR} or newer; this is ${process.version}. ` +
-      'In a checkout, run `npm ci` there (it brings Node 24); where extguard was installed from its package, ' +
-      'install `node@24` beside it (`npm install -g node@24`), or run extguard with Node 24.\n',
+      'Run `npm ci` in the extguard directory (it brings Node 24), or run extguard with Node 24.\n',
     );
     process.exit(2);
   }
