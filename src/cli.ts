@@ -83,6 +83,7 @@ function packageVersion(): string {
 
 const program = new Command('extguard')
   .description('Kubernetes admission webhook: declared external services, no plaintext credentials.')
+  .version(packageVersion(), '-V, --version', 'print the version (package.json) and exit')
   .showHelpAfterError()
   .exitOverride();
 
@@ -150,14 +151,14 @@ function collect(value: string, previous: string[]): string[] {
  * the webhook would not admit it as judged either. Nothing to judge at all fails it too, so a
  * wrong path in CI does not pass quietly.
  */
-function unusableReasons(run: CheckRun, inputs: Inputs | undefined, o: { strict?: boolean; cluster?: boolean }): string[] {
+function unusableReasons(run: CheckRun, inputs: Inputs | undefined, o: { strict?: boolean; cluster?: boolean; skipNonKubernetes?: boolean }): string[] {
   const reasons = new Set(inputs?.unusable ?? []);
   const readErrors = inputs?.errors.length ?? 0;
   run.report.errors.forEach((e, i) => {
     const fromJudge = i >= readErrors;
     if (o.strict || o.cluster || e.code === TOO_COMPLEX || (fromJudge && inputs?.named.has(e.file))) reasons.add(where(e));
   });
-  if (inputs && !reasons.size && inputs.documents.length === 0 && (inputs.skipped.length || inputs.errors.length)) {
+  if (inputs && !reasons.size && inputs.documents.length === 0 && (inputs.errors.length || (inputs.skipped.length && !o.skipNonKubernetes))) {
     reasons.add(`no Kubernetes object in the inputs: ${inputs.skipped.length} document(s) skipped, ${inputs.errors.length} error(s)`);
   }
   return [...reasons];
@@ -172,16 +173,17 @@ program
   .option('--trust-inputs', 'let ExternalName Services and Namespace mode labels among the inputs count as cluster state (by default they cannot lower the verdict)')
   .option('--exclude <glob>', 'when walking a directory, skip files and directories matching GLOB (repeatable; without "/" it matches a name at any depth, with "/" a path relative to the directory)', collect, [])
   .option('--strict', 'exit 2 when any file found in a directory cannot be read or judged (by default it is reported and the run exits by its verdict)')
+  .option('--skip-non-kubernetes', 'a named file holding no Kubernetes object (a CI config) is skipped with a notice instead of failing the run (exit 2); the pre-commit hook passes it')
   .option('--cluster', 'judge the workloads running in the cluster (kubeconfig) instead of files')
   .option('--kubeconfig <file>', 'with --cluster: kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)')
   .addOption(new Option('--format <format>', 'output format: text, json, sarif (SARIF 2.1.0, docs/ci.md) or policyreport (OpenReports Report objects, docs/reports.md)').choices(['text', 'json', 'sarif', 'policyreport']).default('text'))
-  .action(async (paths: string[], o: { config?: string; declarations?: string; trustInputs?: boolean; exclude: string[]; strict?: boolean; cluster?: boolean; kubeconfig?: string; format: 'text' | 'json' | 'sarif' | 'policyreport' }) => {
+  .action(async (paths: string[], o: { config?: string; declarations?: string; trustInputs?: boolean; exclude: string[]; strict?: boolean; skipNonKubernetes?: boolean; cluster?: boolean; kubeconfig?: string; format: 'text' | 'json' | 'sarif' | 'policyreport' }) => {
     const policy = policyFrom(o.config);
     if (o.cluster && paths.length) throw new InputError('give either --cluster or manifest paths, not both');
     if (!o.cluster && !paths.length) throw new InputError('check needs manifest paths, or --cluster');
     // Kept for SARIF, which points at lines of what was read; stdin cannot be read twice.
     let stdinText: string | undefined;
-    const inputs = o.cluster ? undefined : readInputs(paths, { exclude: o.exclude, stdin: () => (stdinText = readFileSync(0, 'utf8')) });
+    const inputs = o.cluster ? undefined : readInputs(paths, { exclude: o.exclude, skipNonKubernetes: o.skipNonKubernetes === true, stdin: () => (stdinText = readFileSync(0, 'utf8')) });
     const documents = inputs ? inputs.documents : await clusterDocuments(o.kubeconfig);
     // The cluster's own objects are its state; files are what the gate is gating.
     const run = checkManifests(documents, declarationsFrom(o.declarations), policy, o.cluster === true || o.trustInputs === true, inputs ?? {});
@@ -200,6 +202,9 @@ program
       process.stdout.write(formatReports(buildReports(run, new Date())));
     } else {
       process.stdout.write(o.format === 'json' ? JSON.stringify(run.report, null, 2) + '\n' : formatText(run));
+    }
+    if (o.skipNonKubernetes && inputs) {
+      for (const s of inputs.skipped) if (inputs.named.has(s.file)) process.stderr.write(`extguard: skipped ${where(s)}\n`);
     }
     for (const reason of unusable) process.stderr.write(`extguard: ${reason}\n`);
     process.exitCode = unusable.length ? EXIT_UNUSABLE : run.report.summary.denied > 0 ? EXIT_DENIED : EXIT_OK;

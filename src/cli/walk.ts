@@ -32,6 +32,11 @@ export interface WalkOptions {
   /** `--exclude` globs; see `isExcluded`. */
   exclude?: readonly string[];
   stdin?: () => string;
+  /**
+   * A named file that holds no Kubernetes object is skipped like one found in a directory
+   * (`--skip-non-kubernetes`): pre-commit names every staged YAML file, CI configs included.
+   */
+  skipNonKubernetes?: boolean;
 }
 
 /** Reads files, directories (recursively, *.yaml|*.yml|*.json) or "-" for stdin. A missing path throws InputError. */
@@ -40,7 +45,7 @@ export function readInputs(paths: readonly string[], options: WalkOptions = {}):
   const exclude = (options.exclude ?? []).map(normalizePattern);
   for (const path of paths) {
     if (path === '-') {
-      readNamed(inputs, '<stdin>', options.stdin ? options.stdin() : readFileSync(0, 'utf8'));
+      readNamed(inputs, '<stdin>', options.stdin ? options.stdin() : readFileSync(0, 'utf8'), options);
       continue;
     }
     let st;
@@ -61,18 +66,18 @@ export function readInputs(paths: readonly string[], options: WalkOptions = {}):
     } catch (err) {
       throw new InputError(`${path}: ${(err as Error).message}`);
     }
-    readNamed(inputs, path, text);
+    readNamed(inputs, path, text, options);
   }
   return inputs;
 }
 
-function readNamed(inputs: Inputs, file: string, text: string): void {
+function readNamed(inputs: Inputs, file: string, text: string, options: WalkOptions): void {
   inputs.named.add(file);
   const before = { documents: inputs.documents.length, skipped: inputs.skipped.length, errors: inputs.errors.length };
   read(inputs, file, text);
   for (const e of inputs.errors.slice(before.errors)) inputs.unusable.push(where(e));
   // A named file holding documents, none of them a Kubernetes object, is the wrong file.
-  if (inputs.documents.length === before.documents && inputs.skipped.length > before.skipped) inputs.unusable.push(where(inputs.skipped[before.skipped]!));
+  if (!options.skipNonKubernetes && inputs.documents.length === before.documents && inputs.skipped.length > before.skipped) inputs.unusable.push(where(inputs.skipped[before.skipped]!));
 }
 
 function read(inputs: Inputs, file: string, text: string): void {

@@ -206,7 +206,7 @@ export function containerText(plant?: { env?: JsonText[]; command?: JsonText; ar
 }
 
 /** Where each covered kind keeps its pod spec, and a few near misses. */
-const KINDS: readonly { apiVersion: string; kind: string; wrap: readonly string[] }[] = [
+export const KINDS: readonly { apiVersion: string; kind: string; wrap: readonly string[] }[] = [
   { apiVersion: 'v1', kind: 'Pod', wrap: [] },
   { apiVersion: 'apps/v1', kind: 'Deployment', wrap: ['template'] },
   { apiVersion: 'apps/v1', kind: 'ReplicaSet', wrap: ['template'] },
@@ -214,6 +214,9 @@ const KINDS: readonly { apiVersion: string; kind: string; wrap: readonly string[
   { apiVersion: 'apps/v1', kind: 'DaemonSet', wrap: ['template'] },
   { apiVersion: 'batch/v1', kind: 'Job', wrap: ['template'] },
   { apiVersion: 'batch/v1', kind: 'CronJob', wrap: ['jobTemplate', 'template'] },
+  { apiVersion: 'v1', kind: 'ReplicationController', wrap: ['template'] },
+  // A PodTemplate has no spec: its `template` {metadata, spec} sits at the top (below).
+  { apiVersion: 'v1', kind: 'PodTemplate', wrap: [] },
 ];
 const NEAR_MISSES = [['v1', 'Deployment'], ['apps/v1beta2', 'Deployment'], ['extensions/v1beta1', 'Deployment'], ['batch/v1', 'Pod'], ['v1', 'pod'], ['v1', 'Service']];
 
@@ -232,7 +235,7 @@ const metadata = objectText([
 ]).chain((m) => fc.constantFrom(m, m, m, m, m, m, m, m, m, m.replace(/^\{/, '{"deletionTimestamp":"2024-01-01T00:00:00Z",').replace(/,}$/, '}')));
 
 /**
- * A manifest of one of the seven covered kinds (sometimes a near miss), any field possibly
+ * A manifest of one of the covered kinds (COVERED_KINDS, sometimes a near miss), any field possibly
  * missing, of the wrong type, null or polluted. `planted` is put among the containers.
  */
 export function workloadText(planted?: fc.Arbitrary<JsonText>): fc.Arbitrary<JsonText> {
@@ -262,7 +265,7 @@ export function workloadText(planted?: fc.Arbitrary<JsonText>): fc.Arbitrary<Jso
       ['apiVersion', maybe(fc.constant(JSON.stringify(apiVersion))), 'required'],
       ['kind', maybe(fc.constant(JSON.stringify(kind))), 'required'],
       ['metadata', metadata],
-      ['spec', spec, sure],
+      kind === 'PodTemplate' ? ['template', objectText([['metadata', metadata], ['spec', spec, sure]]), sure] : ['spec', spec, sure],
     ]);
   });
 }
