@@ -107,7 +107,9 @@ describe('install window: nothing refused until a replica is Ready', function ()
     hook = await runInstalledPod(cp, { endpointReady: false });
     await until('the replica to be Ready itself', 30_000, async () => (await hook!.get('/readyz')).status === 200);
     await until('the replica to say why it waits', 15_000, async () => hook!.logs().includes('not yet a Ready endpoint'));
-    expect(await policies()).to.deep.equal(OPEN);
+    const slices = (await cp.kubectl(['get', 'endpointslices', '-n', 'extguard-system', '-o', 'json'])).stdout;
+    const enforcing = hook.logs().split('\n').filter((l) => /enforc|waiting/.test(l)).join('\n');
+    expect(await policies(), `replica's log:\n${enforcing}\nEndpointSlices: ${slices}`).to.deep.equal(OPEN);
     expect(await hook.metrics()).to.match(/^extguard_webhook_failure_policy_enforced 0$/m);
   });
 

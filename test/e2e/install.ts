@@ -142,6 +142,9 @@ export async function runInstalledPod(cp: ControlPlane, opts: { endpointReady?: 
     contexts: [{ name: 'sa', context: { cluster: 'e2e', user: 'sa', namespace: NAMESPACE } }],
   }), { mode: 0o600 });
 
+  // A slice an earlier replica left (every replica here shares this host's address) would read
+  // as this one's Ready endpoint before its own slice is written: remove it first.
+  await cp.kubectl(['delete', 'endpointslice', 'extguard-e2e', '-n', NAMESPACE, '--ignore-not-found']);
   const proc = await startServeProcess([...args.slice(1), '--kubeconfig', kubeconfig, '--bind-address', host.address, '--port', '0', '--metrics-port', '0']);
 
   // The Service's endpoint: the port the Service's targetPort names, on this process.
