@@ -143,9 +143,10 @@ function collect(value: string, previous: string[]): string[] {
 
 /**
  * Why a `check` run is not a verdict (exit 2), one line each. A file named on the command line
- * (or stdin) must be usable as a whole; a file found by walking a directory is reported but only
- * fails the run under --strict, since repositories keep YAML that is not meant to parse
- * (test fixtures, other template languages). An object too complex to judge always fails it:
+ * (or stdin) must be usable as a whole; a file found by walking a directory that cannot be
+ * read fails the run when it holds `apiVersion:` and `kind:` (walk.ts), and otherwise only
+ * under --strict, since repositories keep YAML that is not meant to parse (test fixtures,
+ * other template languages). An object too complex to judge always fails it:
  * the webhook would not admit it as judged either. Nothing to judge at all fails it too, so a
  * wrong path in CI does not pass quietly.
  */
@@ -154,7 +155,8 @@ function unusableReasons(run: CheckRun, inputs: Inputs | undefined, o: { strict?
   const readErrors = inputs?.errors.length ?? 0;
   run.report.errors.forEach((e, i) => {
     const fromJudge = i >= readErrors;
-    if (o.strict || o.cluster || e.code === TOO_COMPLEX || (fromJudge && inputs?.named.has(e.file))) reasons.add(where(e));
+    const already = [...reasons].some((r) => r.startsWith(`${where(e)} (`));
+    if (!already && (o.strict || o.cluster || e.code === TOO_COMPLEX || (fromJudge && inputs?.named.has(e.file)))) reasons.add(where(e));
   });
   if (inputs && !reasons.size && inputs.documents.length === 0 && (inputs.skipped.length || inputs.errors.length)) {
     reasons.add(`no Kubernetes object in the inputs: ${inputs.skipped.length} document(s) skipped, ${inputs.errors.length} error(s)`);

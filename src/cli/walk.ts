@@ -55,13 +55,20 @@ export function readInputs(paths: readonly string[], options: WalkOptions = {}):
       if (inputs.files === before) inputs.unusable.push(`${path}: no YAML or JSON file in this directory`);
       continue;
     }
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(path, 'utf8');
+      bytes = readFileSync(path);
     } catch (err) {
       throw new InputError(`${path}: ${(err as Error).message}`);
     }
-    readNamed(inputs, path, text);
+    if (isBinary(bytes)) {
+      inputs.files++;
+      inputs.named.add(path);
+      inputs.skipped.push({ file: path, reason: BINARY_FILE });
+      inputs.unusable.push(`${path}: ${BINARY_FILE}: not a manifest`);
+      continue;
+    }
+    readNamed(inputs, path, bytes.toString('utf8'));
   }
   return inputs;
 }
@@ -87,7 +94,25 @@ function read(inputs: Inputs, file: string, text: string): void {
   inputs.skipped.push(...r.skipped);
   inputs.errors.push(...r.errors);
   inputs.notices.push(...r.notices);
+  // A file that names an apiVersion and a kind is meant to be applied: when part of it cannot
+  // be read, something may go unjudged, so the run is no verdict even without --strict.
+  if (r.errors.length && !inputs.named.has(file) && looksLikeManifest(text)) for (const e of r.errors) inputs.unusable.push(`${where(e)} (the file holds apiVersion and kind: fix it, or --exclude it)`);
 }
+
+const API_VERSION_KEY = /^[\s\-{]*["']?apiVersion["']?\s*:/m;
+const KIND_KEY = /^[\s\-{,]*["']?kind["']?\s*:/m;
+
+/** `apiVersion:` and `kind:` as keys somewhere in the text (also in JSON and flow style). */
+export function looksLikeManifest(text: string): boolean {
+  return (API_VERSION_KEY.test(text) || text.includes('"apiVersion"')) && (KIND_KEY.test(text) || text.includes('"kind"'));
+}
+
+/** A NUL among the first 8000 bytes, git's test for a binary file. */
+export function isBinary(bytes: Buffer): boolean {
+  return bytes.subarray(0, 8000).includes(0);
+}
+
+export const BINARY_FILE = 'binary file, skipped';
 
 function walk(inputs: Inputs, dir: string, root: string, exclude: readonly string[]): void {
   let entries: Dirent[];
@@ -110,15 +135,20 @@ function walk(inputs: Inputs, dir: string, root: string, exclude: readonly strin
     if (!MANIFEST_FILE.test(entry.name) || isExcluded(rel, exclude)) continue;
     if (entry.isSymbolicLink() && !isFile(path)) continue;
     if (!entry.isFile() && !entry.isSymbolicLink()) continue;
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(path, 'utf8');
+      bytes = readFileSync(path);
     } catch (err) {
       inputs.files++;
       inputs.errors.push({ file: path, reason: `cannot be read: ${(err as Error).message}` });
       continue;
     }
-    read(inputs, path, text);
+    if (isBinary(bytes)) {
+      inputs.files++;
+      inputs.skipped.push({ file: path, reason: BINARY_FILE });
+      continue;
+    }
+    read(inputs, path, bytes.toString('utf8'));
   }
 }
 
