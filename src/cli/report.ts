@@ -51,6 +51,9 @@ export interface CheckResult {
   violations: Violation[];
   warnings: string[];
   patch: JsonPatchOperation[];
+  /** Where the object was read (absent for objects read from the cluster); a List item's own line. */
+  file?: string;
+  line?: number;
 }
 
 export interface CheckReport {
@@ -62,6 +65,8 @@ export interface CheckReport {
   /** What the YAML reader noticed in a document it still read (a duplicate key). */
   notices: FileNote[];
   summary: { objects: number; denied: number; warned: number; mutated: number };
+  /** YAML/JSON files read (stdin counts as one); 0 for --cluster. */
+  files: number;
 }
 
 /** What reading the inputs found besides the objects. */
@@ -112,6 +117,7 @@ export function checkManifests(inputs: readonly ManifestDocument[], declarations
     results.push({
       apiVersion: w.apiVersion, kind: w.kind, namespace: w.namespace, name: w.name,
       mode: v.mode, allowed: v.allowed, violations: v.violations, warnings: v.warnings, patch: v.patch,
+      ...(file ? { file } : {}), ...(file && line ? { line } : {}),
     });
     locations.push(file ? `${file}${line ? `:${line}` : ''}` : undefined);
     documents.push(document);
@@ -127,6 +133,7 @@ export function checkManifests(inputs: readonly ManifestDocument[], declarations
       warned: results.filter((r) => r.allowed && r.warnings.length > 0).length,
       mutated: results.filter((r) => r.patch.length > 0).length,
     },
+    files: read.files ?? 0,
   };
   return { report, locations, documents, files: read.files ?? 0 };
 }

@@ -50,6 +50,9 @@ describe('extguard check on a repository tree (built binary)', function () {
     ]);
     expect(report.results[1].violations.map((v: any) => `${v.rule} ${v.path}`)).to.deep.equal(['undeclared-external-host spec.template.spec.containers[0].args[0]']);
     expect(report.summary).to.deep.equal({ objects: 3, denied: 1, warned: 0, mutated: 0 });
+    // Where each object was read, so same-named objects from different files can be told apart.
+    expect(report.results.map((r: any) => `${r.file}:${r.line}`)).to.deep.equal(['deploy/app.yaml:2', 'deploy/app.yaml:21', 'deploy/duplicate-key.yaml:1']);
+    expect(report.files).to.equal(11);
     const helm = 'a Helm template: render it first (helm template RELEASE CHART | extguard check -)';
     const notObject = 'has no apiVersion/kind: not a Kubernetes object';
     expect(report.skipped).to.deep.equal([

@@ -30,7 +30,8 @@ describe('extguard CLI (built binary)', function () {
       const report = JSON.parse(r.stdout);
       expect(report.summary).to.deep.equal({ objects: 1, denied: 0, warned: 0, mutated: 1 });
       const [res] = report.results;
-      expect(Object.keys(res)).to.deep.equal(['apiVersion', 'kind', 'namespace', 'name', 'mode', 'allowed', 'violations', 'warnings', 'patch']);
+      expect(Object.keys(res)).to.deep.equal(['apiVersion', 'kind', 'namespace', 'name', 'mode', 'allowed', 'violations', 'warnings', 'patch', 'file', 'line']);
+      expect(res).to.include({ file: join(examples, 'workloads', 'good.yaml'), line: 3 });
       expect(res).to.include({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'web', mode: 'enforce', allowed: true });
       expect(res.patch[0]).to.include({ op: 'add', path: '/spec/template/spec/containers/0/env/1' });
     });
