@@ -7,7 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { catalogFromDocuments, InputError, readManifests, type ManifestDocument } from './catalog/files.ts';
 import { ConfigError, DEFAULT_CONFIG } from './config/config.ts';
 import { loadPolicyFile } from './config/watch.ts';
-import { checkManifests, formatText, mutateManifests, TOO_COMPLEX, type CheckRun } from './cli/report.ts';
+import { checkManifests, CheckSession, formatText, JsonReportWriter, mayHoldState, mutateManifests, STATE_KINDS, textResult, TOO_COMPLEX, type CheckResult, type CheckRun } from './cli/report.ts';
 import { readInputs, where, type Inputs } from './cli/walk.ts';
 import { readCluster } from './cli/cluster.ts';
 import { EGRESS_FORMATS, exportEgress, type EgressFormat } from './egress/export.ts';
@@ -158,7 +158,7 @@ function unusableReasons(run: CheckRun, inputs: Inputs | undefined, o: { strict?
     const already = [...reasons].some((r) => r.startsWith(`${where(e)} (`));
     if (!already && (o.strict || o.cluster || e.code === TOO_COMPLEX || (fromJudge && inputs?.named.has(e.file)))) reasons.add(where(e));
   });
-  if (inputs && !reasons.size && inputs.documents.length === 0 && (inputs.skipped.length || inputs.errors.length)) {
+  if (inputs && !reasons.size && inputs.objects === 0 && (inputs.skipped.length || inputs.errors.length)) {
     reasons.add(`no Kubernetes object in the inputs: ${inputs.skipped.length} document(s) skipped, ${inputs.errors.length} error(s)`);
   }
   return [...reasons];
@@ -180,12 +180,29 @@ program
     const policy = policyFrom(o.config);
     if (o.cluster && paths.length) throw new InputError('give either --cluster or manifest paths, not both');
     if (!o.cluster && !paths.length) throw new InputError('check needs manifest paths, or --cluster');
-    // Kept for SARIF, which points at lines of what was read; stdin cannot be read twice.
+    // Kept for the second pass and for SARIF, which points at lines of what was read; stdin cannot be read twice.
     let stdinText: string | undefined;
-    const inputs = o.cluster ? undefined : readInputs(paths, { exclude: o.exclude, stdin: () => (stdinText = readFileSync(0, 'utf8')) });
-    const documents = inputs ? inputs.documents : await clusterDocuments(o.kubeconfig);
-    // The cluster's own objects are its state; files are what the gate is gating.
-    const run = checkManifests(documents, declarationsFrom(o.declarations), policy, o.cluster === true || o.trustInputs === true, inputs ?? {});
+    const stdin = (): string => (stdinText ??= readFileSync(0, 'utf8'));
+    let inputs: Inputs | undefined;
+    let run: CheckRun;
+    let json: JsonReportWriter | undefined;
+    if (o.cluster) {
+      // The cluster's own objects are its state; files are what the gate is gating.
+      run = checkManifests(await clusterDocuments(o.kubeconfig), declarationsFrom(o.declarations), policy, true);
+    } else {
+      // Two passes, so that no input is held whole: first the Services, Namespaces and
+      // ConfigMaps (the state every object is judged against; pieces that cannot hold one are
+      // not even parsed), then each object judged as it is read.
+      const state: ManifestDocument[] = [];
+      readInputs(paths, { exclude: o.exclude, stdin, only: mayHoldState, onDocument: (d) => { if (STATE_KINDS.has(String(d.object['kind']))) state.push(d); } });
+      // Text and JSON are written result by result, so a huge input's results are not all held.
+      const write = (chunk: string): void => void process.stdout.write(chunk);
+      json = o.format === 'json' ? new JsonReportWriter(write) : undefined;
+      const onResult = o.format === 'text' ? (r: CheckResult, at: string | undefined) => write(textResult(r, at)) : json ? (r: CheckResult) => json!.result(r) : undefined;
+      const session = new CheckSession(state, declarationsFrom(o.declarations), policy, o.trustInputs === true, onResult);
+      inputs = readInputs(paths, { exclude: o.exclude, stdin, onDocument: (d) => session.add(d) });
+      run = session.finish(inputs);
+    }
     const unusable = unusableReasons(run, inputs, o);
     if (o.format === 'sarif') {
       const textOf = (file: string): string | undefined => {
@@ -200,7 +217,9 @@ program
     } else if (o.format === 'policyreport') {
       process.stdout.write(formatReports(buildReports(run, new Date())));
     } else {
-      process.stdout.write(o.format === 'json' ? JSON.stringify(run.report, null, 2) + '\n' : formatText(run));
+      // Results already written as they came are not in run.report; the rest of it is.
+      if (o.format === 'json') (json ?? new JsonReportWriter((c) => void process.stdout.write(c))).end(run.report);
+      else process.stdout.write(formatText(run));
     }
     for (const reason of unusable) process.stderr.write(`extguard: ${reason}\n`);
     process.exitCode = unusable.length ? EXIT_UNUSABLE : run.report.summary.denied > 0 ? EXIT_DENIED : EXIT_OK;

@@ -81,12 +81,12 @@ export function readManifestText(text: string, file: string): ManifestText {
  * kubectl does): a caller that judges each object before asking for the next never holds the
  * whole file's parse trees.
  */
-export function* manifestEntries(text: string, file: string): Generator<ManifestEntry> {
+export function* manifestEntries(text: string, file: string, only?: (piece: string) => boolean): Generator<ManifestEntry> {
   const pending: FileNote[] = [];
   const flush = function* (): Generator<ManifestEntry> {
     while (pending.length) yield { type: pending[0]!.code === KUBECTL_SEPARATOR ? 'error' : 'notice', note: pending.shift()! };
   };
-  for (const { doc, index: i, lineOf, ignored, text: parsed } of kubectlDocuments(text, (n) => pending.push({ file, line: n.line, reason: n.reason, code: n.code }))) {
+  for (const { doc, index: i, lineOf, ignored, text: parsed } of kubectlDocuments(text, (n) => pending.push({ file, line: n.line, reason: n.reason, code: n.code }), only)) {
     yield* flush();
     const line = lineOf(doc.contents?.range[0] ?? doc.range[0]);
     const source = `${file}#${i + 1}`;

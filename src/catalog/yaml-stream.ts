@@ -88,11 +88,13 @@ export function* kubectlPieces(text: string): Generator<Piece> {
  * differently from YAML 1.2. Lazy: a caller that judges each document before asking for the
  * next holds one piece's parse tree at a time.
  */
-export function* kubectlDocuments(text: string, notes: (note: StreamNote) => void): Generator<StreamDocument> {
+export function* kubectlDocuments(text: string, notes: (note: StreamNote) => void, only?: (piece: string) => boolean): Generator<StreamDocument> {
   let index = 0;
   const jsonPieces = jsonStream(text);
   const pieces = jsonPieces ?? kubectlPieces(text);
   for (const piece of pieces) {
+    // A caller after some kinds only (check's first pass, for cluster state) skips the parse.
+    if (only && !only(piece.text)) continue;
     if (piece.separator) notes(piece.separator);
     const { docs, lines, repaired, text: parsed } = parsePiece(piece.text);
     const lineOf = (offset: number): number => lines.linePos(offset).line + piece.firstLine - 1;

@@ -92,50 +92,100 @@ export const UNREADABLE_OBJECT = 'UNREADABLE_OBJECT';
  * and the others are still judged.
  */
 export function checkManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs = false, read: ReadNotes = {}): CheckRun {
-  const catalog = catalogFor(inputs, declarations, policy, trustInputs);
-  const configMaps = configMapsIn([...declarations, ...inputs]);
-  const results: CheckResult[] = [];
-  const locations: (string | undefined)[] = [];
-  const documents: ManifestDocument[] = [];
-  const errors = [...(read.errors ?? [])];
-  for (const document of inputs) {
+  const session = new CheckSession(inputs, declarations, policy, trustInputs);
+  for (const document of inputs) session.add(document);
+  return session.finish(read);
+}
+
+/** The kinds among the inputs that are cluster state for the others (catalogFor, configMapsIn). */
+export const STATE_KINDS: ReadonlySet<string> = new Set(['Service', 'Namespace', 'ConfigMap']);
+
+/**
+ * Whether a piece of YAML/JSON text may hold a state object (or a List of them): it names one of
+ * STATE_KINDS as a word, or has a backslash (a double-quoted escape can spell a kind). Errs
+ * towards yes: a false yes costs a parse, a false no would judge without that state.
+ */
+export function mayHoldState(piece: string): boolean {
+  return STATE_WORD.test(piece) || piece.includes('\\');
+}
+const STATE_WORD = /\b(Service|Namespace|ConfigMap)\b/;
+
+/**
+ * `check` one object at a time, so a huge input is never held whole: the state (the inputs'
+ * Services, Namespaces and ConfigMaps, read beforehand) is fixed first, then each object is
+ * judged as it is read and only its result is kept.
+ */
+export class CheckSession {
+  private readonly catalog: CatalogSnapshot;
+  private readonly configMaps: ReturnType<typeof configMapsIn>;
+  private readonly results: CheckResult[] = [];
+  private readonly locations: (string | undefined)[] = [];
+  private readonly documents: ManifestDocument[] = [];
+  private readonly errors: FileNote[] = [];
+  private readonly policy: Policy;
+  private readonly onResult: ((result: CheckResult, location: string | undefined) => void) | undefined;
+  private readonly summary = { objects: 0, denied: 0, warned: 0, mutated: 0 };
+
+  /**
+   * With `onResult`, each result is handed over as it is judged and not kept (the report's
+   * `results` stay empty; its summary counts them all): memory stays bounded for outputs
+   * written result by result (text, json).
+   */
+  constructor(state: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs = false, onResult?: (result: CheckResult, location: string | undefined) => void) {
+    this.policy = policy;
+    this.onResult = onResult;
+    this.catalog = catalogFor(state, declarations, policy, trustInputs);
+    this.configMaps = configMapsIn([...declarations, ...state]);
+  }
+
+  add(document: ManifestDocument): void {
     const { object, source, file, line } = document;
     let j;
     try {
-      j = judge({ operation: 'CREATE', object, dryRun: true, configMaps }, catalog, policy);
+      j = judge({ operation: 'CREATE', object, dryRun: true, configMaps: this.configMaps }, this.catalog, this.policy);
     } catch (err) {
       if (!(err instanceof ShapeError || err instanceof ExpansionLimitError)) throw err;
-      errors.push({ file: file ?? source, ...(line ? { line } : {}), reason: `cannot be judged: ${err.message}`, code: err instanceof ShapeError ? UNREADABLE_OBJECT : TOO_COMPLEX });
-      continue;
+      this.errors.push({ file: file ?? source, ...(line ? { line } : {}), reason: `cannot be judged: ${err.message}`, code: err instanceof ShapeError ? UNREADABLE_OBJECT : TOO_COMPLEX });
+      return;
     }
     const w = j.subject;
-    if (!w || (w.kind === 'Service' && !isExternalName(object))) continue;
+    if (!w || (w.kind === 'Service' && !isExternalName(object))) return;
     const v = j.verdict;
     // A ConfigMap is listed when it has something to say: most of a repository's ConfigMaps
     // are plain settings, and listing each would bury the workloads.
-    if (w.kind === 'ConfigMap' && v.violations.length === 0 && v.warnings.length === 0) continue;
-    results.push({
+    if (w.kind === 'ConfigMap' && v.violations.length === 0 && v.warnings.length === 0) return;
+    const result: CheckResult = {
       apiVersion: w.apiVersion, kind: w.kind, namespace: w.namespace, name: w.name,
       mode: v.mode, allowed: v.allowed, violations: v.violations, warnings: v.warnings, patch: v.patch,
       ...(file ? { file } : {}), ...(file && line ? { line } : {}),
-    });
-    locations.push(file ? `${file}${line ? `:${line}` : ''}` : undefined);
-    documents.push(document);
+    };
+    const location = file ? `${file}${line ? `:${line}` : ''}` : undefined;
+    this.summary.objects++;
+    if (!result.allowed) this.summary.denied++;
+    if (result.allowed && result.warnings.length > 0) this.summary.warned++;
+    if (result.patch.length > 0) this.summary.mutated++;
+    if (this.onResult) {
+      this.onResult(result, location);
+      return;
+    }
+    this.results.push(result);
+    this.locations.push(location);
+    // Where it was read and its uid are what the outputs need; the object itself is not kept.
+    const uid = (object['metadata'] as { uid?: unknown } | undefined)?.uid;
+    this.documents.push({ ...document, object: uid === undefined ? {} : { metadata: { uid } } });
   }
-  const report: CheckReport = {
-    results,
-    skipped: read.skipped ?? [],
-    errors,
-    notices: read.notices ?? [],
-    summary: {
-      objects: results.length,
-      denied: results.filter((r) => !r.allowed).length,
-      warned: results.filter((r) => r.allowed && r.warnings.length > 0).length,
-      mutated: results.filter((r) => r.patch.length > 0).length,
-    },
-    files: read.files ?? 0,
-  };
-  return { report, locations, documents, files: read.files ?? 0 };
+
+  finish(read: ReadNotes = {}): CheckRun {
+    const report: CheckReport = {
+      results: this.results,
+      skipped: read.skipped ?? [],
+      errors: [...(read.errors ?? []), ...this.errors],
+      notices: read.notices ?? [],
+      summary: { ...this.summary },
+      files: read.files ?? 0,
+    };
+    return { report, locations: this.locations, documents: this.documents, files: read.files ?? 0 };
+  }
 }
 
 /**
@@ -162,18 +212,27 @@ function isExternalName(object: unknown): boolean {
   return (object as { spec?: { type?: unknown } } | null)?.spec?.type === 'ExternalName';
 }
 
-export function formatText({ report, locations, files }: CheckRun): string {
+export function formatText(run: CheckRun): string {
+  return run.report.results.map((r, i) => textResult(r, run.locations[i])).join('') + textTail(run);
+}
+
+/** One result in the text output: its status line, then one line per violation and warning. */
+export function textResult(r: CheckResult, location: string | undefined): string {
   const lines: string[] = [];
-  report.results.forEach((r, i) => {
-    const status = !r.allowed ? 'DENIED' : r.violations.length ? (r.mode === 'audit' ? 'AUDITED' : 'WARNED') : 'OK';
-    const at = locations[i] ? ` in ${locations[i]}` : '';
-    lines.push(`${status.padEnd(7)} ${r.kind} ${r.namespace}/${r.name} (mode ${r.mode}${r.patch.length ? `, ${r.patch.length} patch operation(s)` : ''})${at}`);
-    for (const v of r.violations) {
-      lines.push(...v.message.split('\n').map((l, i) => (i === 0 ? `  - [${v.rule}] ${l}` : `      ${l}`)));
-    }
-    const others = r.warnings.filter((w) => !w.startsWith('['));
-    for (const w of others) lines.push(`  ! ${w}`);
-  });
+  const status = !r.allowed ? 'DENIED' : r.violations.length ? (r.mode === 'audit' ? 'AUDITED' : 'WARNED') : 'OK';
+  const at = location ? ` in ${location}` : '';
+  lines.push(`${status.padEnd(7)} ${r.kind} ${r.namespace}/${r.name} (mode ${r.mode}${r.patch.length ? `, ${r.patch.length} patch operation(s)` : ''})${at}`);
+  for (const v of r.violations) {
+    lines.push(...v.message.split('\n').map((l, i) => (i === 0 ? `  - [${v.rule}] ${l}` : `      ${l}`)));
+  }
+  const others = r.warnings.filter((w) => !w.startsWith('['));
+  for (const w of others) lines.push(`  ! ${w}`);
+  return lines.join('\n') + '\n';
+}
+
+/** What the text output prints after the results: errors, notices, counts. */
+export function textTail({ report, files }: CheckRun): string {
+  const lines: string[] = [];
   for (const e of report.errors) lines.push(`ERROR   ${noteLine(e)}`);
   for (const n of report.notices) lines.push(`NOTICE  ${noteLine(n)}`);
   const s = report.summary;
@@ -184,6 +243,31 @@ export function formatText({ report, locations, files }: CheckRun): string {
     lines.push(`${files} file(s) read${skipped}, ${report.errors.length} error(s)`);
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * `--format json` written as results come: the same bytes as JSON.stringify(report, null, 2),
+ * without holding every result. `result` before `end`, in order.
+ */
+export class JsonReportWriter {
+  private count = 0;
+  private readonly write: (chunk: string) => void;
+
+  constructor(write: (chunk: string) => void) {
+    this.write = write;
+    write('{\n  "results": [');
+  }
+
+  result(r: CheckResult): void {
+    this.write(`${this.count++ ? ',' : ''}\n    ${JSON.stringify(r, null, 2).split('\n').join('\n    ')}`);
+  }
+
+  /** The rest of the report (its own `results` are written too, for a report judged whole). */
+  end(report: CheckReport): void {
+    for (const r of report.results) this.result(r);
+    const { results: _, ...rest } = report;
+    this.write(`${this.count ? '\n  ]' : ']'},\n${JSON.stringify(rest, null, 2).slice(2)}\n`);
+  }
 }
 
 function noteLine(n: FileNote): string {

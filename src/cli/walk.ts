@@ -3,9 +3,9 @@
 // read every Kubernetes object there, listing what was skipped or unreadable instead of
 // stopping at the first file that is not a manifest.
 
-import { existsSync, readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, posix, relative, sep } from 'node:path';
-import { InputError, readManifestText, type FileNote, type ManifestDocument } from '../catalog/files.ts';
+import { InputError, manifestEntries, type FileNote, type ManifestDocument } from '../catalog/files.ts';
 
 /** Never manifests, and large: version-control metadata and installed packages. */
 export const IGNORED_DIRECTORIES = new Set(['.git', '.hg', '.svn', 'node_modules']);
@@ -13,7 +13,10 @@ const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 export const HELM_TEMPLATE = 'a Helm template: render it first (helm template RELEASE CHART | extguard check -)';
 
 export interface Inputs {
+  /** The objects read, unless WalkOptions.onDocument took them. */
   documents: ManifestDocument[];
+  /** How many objects were read. */
+  objects: number;
   skipped: FileNote[];
   errors: FileNote[];
   notices: FileNote[];
@@ -32,15 +35,19 @@ export interface WalkOptions {
   /** `--exclude` globs; see `isExcluded`. */
   exclude?: readonly string[];
   stdin?: () => string;
+  /** Takes each object as it is read (then `documents` stays empty): a huge input is never held whole. */
+  onDocument?: (document: ManifestDocument) => void;
+  /** Parse only the kubectl pieces (yaml-stream.ts) for which this is true; the others are passed over unread. */
+  only?: (piece: string) => boolean;
 }
 
 /** Reads files, directories (recursively, *.yaml|*.yml|*.json) or "-" for stdin. A missing path throws InputError. */
 export function readInputs(paths: readonly string[], options: WalkOptions = {}): Inputs {
-  const inputs: Inputs = { documents: [], skipped: [], errors: [], notices: [], files: 0, unusable: [], named: new Set() };
+  const inputs: Inputs = { documents: [], objects: 0, skipped: [], errors: [], notices: [], files: 0, unusable: [], named: new Set() };
   const exclude = (options.exclude ?? []).map(normalizePattern);
   for (const path of paths) {
     if (path === '-') {
-      readNamed(inputs, '<stdin>', options.stdin ? options.stdin() : readFileSync(0, 'utf8'));
+      readNamed(inputs, '<stdin>', options.stdin ? options.stdin() : readFileSync(0, 'utf8'), options);
       continue;
     }
     let st;
@@ -51,52 +58,62 @@ export function readInputs(paths: readonly string[], options: WalkOptions = {}):
     }
     if (st.isDirectory()) {
       const before = inputs.files;
-      walk(inputs, path, path, exclude);
+      walk(inputs, path, path, exclude, options);
       if (inputs.files === before) inputs.unusable.push(`${path}: no YAML or JSON file in this directory`);
       continue;
     }
-    let bytes: Buffer;
+    let text: string | undefined;
     try {
-      bytes = readFileSync(path);
+      text = readText(path);
     } catch (err) {
       throw new InputError(`${path}: ${(err as Error).message}`);
     }
-    if (isBinary(bytes)) {
+    if (text === undefined) {
       inputs.files++;
       inputs.named.add(path);
       inputs.skipped.push({ file: path, reason: BINARY_FILE });
       inputs.unusable.push(`${path}: ${BINARY_FILE}: not a manifest`);
       continue;
     }
-    readNamed(inputs, path, bytes.toString('utf8'));
+    readNamed(inputs, path, text, options);
   }
   return inputs;
 }
 
-function readNamed(inputs: Inputs, file: string, text: string): void {
+function readNamed(inputs: Inputs, file: string, text: string, options: WalkOptions): void {
   inputs.named.add(file);
-  const before = { documents: inputs.documents.length, skipped: inputs.skipped.length, errors: inputs.errors.length };
-  read(inputs, file, text);
+  const before = { documents: inputs.objects, skipped: inputs.skipped.length, errors: inputs.errors.length };
+  read(inputs, file, text, options);
   for (const e of inputs.errors.slice(before.errors)) inputs.unusable.push(where(e));
   // A named file holding documents, none of them a Kubernetes object, is the wrong file.
-  if (inputs.documents.length === before.documents && inputs.skipped.length > before.skipped) inputs.unusable.push(where(inputs.skipped[before.skipped]!));
+  if (inputs.objects === before.documents && inputs.skipped.length > before.skipped) inputs.unusable.push(where(inputs.skipped[before.skipped]!));
 }
 
-function read(inputs: Inputs, file: string, text: string): void {
+function read(inputs: Inputs, file: string, text: string, options: WalkOptions): void {
   inputs.files++;
   // Helm templates are Go templates, not YAML; rendered, they are judged like any manifest.
   if (text.includes('{{') && inChartTemplates(file)) {
     inputs.skipped.push({ file, reason: HELM_TEMPLATE });
     return;
   }
-  const r = readManifestText(text, file);
-  inputs.documents.push(...r.documents);
-  inputs.skipped.push(...r.skipped);
-  inputs.errors.push(...r.errors);
-  inputs.notices.push(...r.notices);
+  const errorsBefore = inputs.errors.length;
+  for (const entry of manifestEntries(text, file, options.only)) {
+    if (entry.type === 'document') {
+      inputs.objects++;
+      if (options.onDocument) options.onDocument(entry.document);
+      else inputs.documents.push(entry.document);
+    } else if (entry.type === 'skipped') {
+      inputs.skipped.push(entry.note);
+    } else if (entry.type === 'error') {
+      inputs.errors.push(entry.note);
+    } else {
+      inputs.notices.push(entry.note);
+    }
+  }
   // A file that names an apiVersion and a kind is meant to be applied: when part of it cannot
   // be read, something may go unjudged, so the run is no verdict even without --strict.
-  if (r.errors.length && !inputs.named.has(file) && looksLikeManifest(text)) for (const e of r.errors) inputs.unusable.push(`${where(e)} (the file holds apiVersion and kind: fix it, or --exclude it)`);
+  const errors = inputs.errors.slice(errorsBefore);
+  if (errors.length && !inputs.named.has(file) && looksLikeManifest(text)) for (const e of errors) inputs.unusable.push(`${where(e)} (the file holds apiVersion and kind: fix it, or --exclude it)`);
 }
 
 const API_VERSION_KEY = /^[\s\-{]*["']?apiVersion["']?\s*:/m;
@@ -108,13 +125,29 @@ export function looksLikeManifest(text: string): boolean {
 }
 
 /** A NUL among the first 8000 bytes, git's test for a binary file. */
-export function isBinary(bytes: Buffer): boolean {
+export function isBinary(bytes: Uint8Array): boolean {
   return bytes.subarray(0, 8000).includes(0);
+}
+
+/**
+ * The file's text, or undefined for a binary file. The head is looked at first, so a huge file
+ * is held once, as text, rather than also as a buffer of its bytes.
+ */
+function readText(path: string): string | undefined {
+  const head = new Uint8Array(8000);
+  const fd = openSync(path, 'r');
+  let n: number;
+  try {
+    n = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return isBinary(head.subarray(0, n)) ? undefined : readFileSync(path, 'utf8');
 }
 
 export const BINARY_FILE = 'binary file, skipped';
 
-function walk(inputs: Inputs, dir: string, root: string, exclude: readonly string[]): void {
+function walk(inputs: Inputs, dir: string, root: string, exclude: readonly string[], options: WalkOptions): void {
   let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -129,26 +162,26 @@ function walk(inputs: Inputs, dir: string, root: string, exclude: readonly strin
     // A symbolic link to a directory is not followed: links can loop, and a checkout's links
     // point inside the tree, which the walk reaches anyway.
     if (entry.isDirectory()) {
-      if (!IGNORED_DIRECTORIES.has(entry.name) && !isExcluded(rel, exclude)) walk(inputs, path, root, exclude);
+      if (!IGNORED_DIRECTORIES.has(entry.name) && !isExcluded(rel, exclude)) walk(inputs, path, root, exclude, options);
       continue;
     }
     if (!MANIFEST_FILE.test(entry.name) || isExcluded(rel, exclude)) continue;
     if (entry.isSymbolicLink() && !isFile(path)) continue;
     if (!entry.isFile() && !entry.isSymbolicLink()) continue;
-    let bytes: Buffer;
+    let text: string | undefined;
     try {
-      bytes = readFileSync(path);
+      text = readText(path);
     } catch (err) {
       inputs.files++;
       inputs.errors.push({ file: path, reason: `cannot be read: ${(err as Error).message}` });
       continue;
     }
-    if (isBinary(bytes)) {
+    if (text === undefined) {
       inputs.files++;
       inputs.skipped.push({ file: path, reason: BINARY_FILE });
       continue;
     }
-    read(inputs, path, bytes.toString('utf8'));
+    read(inputs, path, text, options);
   }
 }
 
