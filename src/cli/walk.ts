@@ -4,7 +4,8 @@
 // stopping at the first file that is not a manifest.
 
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, type Dirent } from 'node:fs';
-import { basename, dirname, join, posix, relative, sep } from 'node:path';
+import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { parse } from 'yaml';
 import { InputError, manifestEntries, type FileNote, type ManifestDocument } from '../catalog/files.ts';
 
 /** Never manifests, and large: version-control metadata and installed packages. */
@@ -29,6 +30,8 @@ export interface Inputs {
   unusable: string[];
   /** Files named on the command line (or `<stdin>`), as they appear in notes. */
   named: Set<string>;
+  /** Absolute paths of the patch files of the kustomizations walked, with the reason they are skipped. */
+  kustomizePatches: Map<string, string>;
 }
 
 export interface WalkOptions {
@@ -43,7 +46,7 @@ export interface WalkOptions {
 
 /** Reads files, directories (recursively, *.yaml|*.yml|*.json) or "-" for stdin. A missing path throws InputError. */
 export function readInputs(paths: readonly string[], options: WalkOptions = {}): Inputs {
-  const inputs: Inputs = { documents: [], objects: 0, skipped: [], errors: [], notices: [], files: 0, unusable: [], named: new Set() };
+  const inputs: Inputs = { documents: [], objects: 0, skipped: [], errors: [], notices: [], files: 0, unusable: [], named: new Set(), kustomizePatches: new Map() };
   const exclude = (options.exclude ?? []).map(normalizePattern);
   for (const path of paths) {
     if (path === '-') {
@@ -156,8 +159,15 @@ function walk(inputs: Inputs, dir: string, root: string, exclude: readonly strin
     return;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const kustomization = entries.find((e) => KUSTOMIZATION_FILES.includes(e.name) && !e.isDirectory());
+  if (kustomization) readKustomization(inputs, join(dir, kustomization.name));
   for (const entry of entries) {
     const path = join(dir, entry.name);
+    if (inputs.kustomizePatches.has(resolve(path))) {
+      inputs.files++;
+      inputs.skipped.push({ file: path, reason: inputs.kustomizePatches.get(resolve(path))! });
+      continue;
+    }
     const rel = relative(root, path).split(sep).join('/');
     // A symbolic link to a directory is not followed: links can loop, and a checkout's links
     // point inside the tree, which the walk reaches anyway.
@@ -183,6 +193,42 @@ function walk(inputs: Inputs, dir: string, root: string, exclude: readonly strin
     }
     read(inputs, path, text, options);
   }
+}
+
+/** The names kustomize looks for in a directory. */
+export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+
+/**
+ * The fields of a kustomization whose files are not objects to apply but edits of other
+ * objects or configuration: a patch judged as a whole object would be a partial Deployment in
+ * `default`. Entries are file paths, or maps with a `path`.
+ */
+const PATCH_FIELDS = ['patches', 'patchesStrategicMerge', 'patchesJson6902', 'replacements', 'transformers', 'generators', 'validators', 'configurations', 'crds'];
+
+/**
+ * Notes the patch files a kustomization names, so the walk skips them with the command that
+ * renders the overlay. Its `resources` are files like any other and are judged where they are.
+ */
+function readKustomization(inputs: Inputs, file: string): void {
+  let k: unknown;
+  try {
+    k = parse(readFileSync(file, 'utf8'), { logLevel: 'silent' });
+  } catch {
+    return; // reported as a YAML error when the walk reads it
+  }
+  if (typeof k !== 'object' || k === null) return;
+  const dir = dirname(file);
+  const hint = `a kustomize patch or configuration of ${file}: not an object to judge on its own; judge the rendered overlay (kubectl kustomize ${dir} | extguard check -)`;
+  for (const field of PATCH_FIELDS) {
+    const list = (k as Record<string, unknown>)[field];
+    if (!Array.isArray(list)) continue;
+    for (const entry of list) {
+      const path = typeof entry === 'string' ? entry : (entry as { path?: unknown } | null)?.path;
+      // An inline patch (a string holding YAML) names no file.
+      if (typeof path === 'string' && !path.includes('\n')) inputs.kustomizePatches.set(resolve(dir, path), hint);
+    }
+  }
+  inputs.notices.push({ file, reason: `a kustomize directory: its resources are judged as files, its patches are not (judge the rendered overlay: kubectl kustomize ${dir} | extguard check -)`, code: 'KUSTOMIZE' });
 }
 
 function isFile(path: string): boolean {
