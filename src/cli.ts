@@ -11,6 +11,7 @@ import { checkManifests, CheckSession, formatText, JsonReportWriter, mayHoldStat
 import { readInputs, where, type Inputs } from './cli/walk.ts';
 import { readCluster } from './cli/cluster.ts';
 import { EGRESS_FORMATS, exportEgress, type EgressFormat } from './egress/export.ts';
+import { unexpressible } from './egress/networkpolicy.ts';
 import { MODES, type Mode } from './policy/types.ts';
 import { buildReports, formatReports } from './cli/policyreport.ts';
 import { nativePolicies } from './native/policies.ts';
@@ -295,11 +296,18 @@ program
   .addOption(new Option('--modes <list>', 'namespace modes that get a policy (off and exempt namespaces never do)').default(['enforce'], 'enforce').argParser(exportModes))
   .option('--no-cluster-egress', 'cilium, networkpolicy: leave out the rule that allows egress inside the cluster (combine with your own in-cluster policies)')
   .option('--no-istio-sidecar', 'istio: leave out the REGISTRY_ONLY Sidecar per namespace (the mesh is REGISTRY_ONLY already)')
-  .action(async (o: { format: EgressFormat; declarations?: string; kubeconfig?: string; config?: string; modes: Mode[]; clusterEgress: boolean; istioSidecar: boolean }) => {
+  .option('--cidr-only', 'networkpolicy: accept policies that allow only IP literals, leaving the declared host names unreachable where they are the only egress policy (without it, such output is refused)')
+  .action(async (o: { format: EgressFormat; declarations?: string; kubeconfig?: string; config?: string; modes: Mode[]; clusterEgress: boolean; istioSidecar: boolean; cidrOnly?: boolean }) => {
     if (o.declarations && o.kubeconfig) throw new InputError('give either --declarations or --kubeconfig, not both');
     const policy = policyFrom(o.config);
     const documents = o.declarations ? readManifests([o.declarations]) : await clusterDocuments(o.kubeconfig);
     const result = exportEgress(catalogFromDocuments(documents), policy, { format: o.format, modes: o.modes, clusterEgress: o.clusterEgress, sidecar: o.istioSidecar });
+    // A default-deny that blocks the declared names would break every workload that uses them:
+    // printed only when the user says that is what they want.
+    const missing = o.format === 'networkpolicy' ? unexpressible(result.plan) : [];
+    if (missing.length && !o.cidrOnly) {
+      throw new InputError(`a NetworkPolicy cannot name hosts, so this output would put ${missing.map((m) => `${m.namespace} (${m.hosts.join(', ')})`).join('; ')} in default-deny with their declared hosts unreachable. Use --format cilium or istio, which allow names, or add --cidr-only to accept IP-literal-only policies (docs/egress.md)`);
+    }
     for (const note of result.notes) process.stderr.write(`extguard: ${note}\n`);
     process.stdout.write(result.yaml);
   });

@@ -51,6 +51,8 @@ export interface CheckResult {
   violations: Violation[];
   warnings: string[];
   patch: JsonPatchOperation[];
+  /** The namespace is in exemptNamespaces: never judged by the webhook (a Namespace's own governance check still runs). */
+  exempt?: true;
   /** Where the object was read (absent for objects read from the cluster); a List item's own line. */
   file?: string;
   line?: number;
@@ -157,6 +159,7 @@ export class CheckSession {
     const result: CheckResult = {
       apiVersion: w.apiVersion, kind: w.kind, namespace: w.namespace, name: w.name,
       mode: v.mode, allowed: v.allowed, violations: v.violations, warnings: v.warnings, patch: v.patch,
+      ...(j.exempt || this.policy.config.exemptNamespaces.includes(w.namespace) ? { exempt: true as const } : {}),
       ...(file ? { file } : {}), ...(file && line ? { line } : {}),
     };
     const location = file ? `${file}${line ? `:${line}` : ''}` : undefined;
@@ -221,7 +224,7 @@ export function textResult(r: CheckResult, location: string | undefined): string
   const lines: string[] = [];
   const status = !r.allowed ? 'DENIED' : r.violations.length ? (r.mode === 'audit' ? 'AUDITED' : 'WARNED') : 'OK';
   const at = location ? ` in ${location}` : '';
-  lines.push(`${status.padEnd(7)} ${r.kind} ${r.namespace}/${r.name} (mode ${r.mode}${r.patch.length ? `, ${r.patch.length} patch operation(s)` : ''})${at}`);
+  lines.push(`${status.padEnd(7)} ${r.kind} ${r.namespace}/${r.name} (${r.exempt ? 'exempt' : `mode ${r.mode}`}${r.patch.length ? `, ${r.patch.length} patch operation(s)` : ''})${at}`);
   for (const v of r.violations) {
     lines.push(...v.message.split('\n').map((l, i) => (i === 0 ? `  - [${v.rule}] ${l}` : `      ${l}`)));
   }
