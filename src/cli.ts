@@ -2,7 +2,8 @@
 // into the same inputs the webhook uses, and the judge's output into text, JSON or YAML.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
+import { homedir } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { catalogFromDocuments, InputError, readManifests, type ManifestDocument } from './catalog/files.ts';
 import { ConfigError, DEFAULT_CONFIG } from './config/config.ts';
@@ -64,10 +65,35 @@ function isUsageError(err: unknown): err is Error {
   return err instanceof InputError || err instanceof ConfigError || err instanceof ShapeError || err instanceof ExpansionLimitError || err instanceof EdgeLimitsError;
 }
 
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/**
+ * Where the client library looks for a kubeconfig without --kubeconfig, and whether anything is
+ * there. With nothing found it falls back to http://localhost:8080, which only confuses.
+ */
+function defaultKubeconfigFound(): { found: boolean; looked: string } {
+  const env = process.env['KUBECONFIG'];
+  const home = join(homedir(), '.kube', 'config');
+  const envFiles = (env ?? '').split(delimiter).filter(Boolean);
+  const inCluster = process.env['KUBERNETES_SERVICE_HOST'] !== undefined && existsSync(SERVICE_ACCOUNT_TOKEN);
+  const found = envFiles.some((f) => existsSync(f)) || (!envFiles.length && existsSync(home)) || inCluster;
+  const looked = [
+    env ? `$KUBECONFIG (${envFiles.join(delimiter)}: not found)` : '$KUBECONFIG (unset)',
+    ...(envFiles.length ? [] : [`${home} (not found)`]),
+    'the in-cluster service account (not running in a Pod)',
+  ].join(', ');
+  return { found, looked };
+}
+
 async function clusterDocuments(kubeconfig?: string): Promise<ManifestDocument[]> {
   const kc = new KubeConfig();
-  if (kubeconfig) kc.loadFromFile(kubeconfig);
-  else kc.loadFromDefault();
+  if (kubeconfig) {
+    kc.loadFromFile(kubeconfig);
+  } else {
+    const { found, looked } = defaultKubeconfigFound();
+    if (!found) throw new InputError(`no kubeconfig found: looked at ${looked}; give --kubeconfig FILE`);
+    kc.loadFromDefault();
+  }
   try {
     return await readCluster(kc);
   } catch (err) {
