@@ -260,7 +260,18 @@ program
   .option('--declarations <file>', 'YAML of Services and Namespaces that count as cluster state')
   .option('--trust-inputs', 'let Namespace mode labels among the inputs count as cluster state')
   .action((paths: string[], o: { config?: string; declarations?: string; trustInputs?: boolean }) => {
-    const { yaml, notes } = mutateManifests(readManifests(paths), declarationsFrom(o.declarations), policyFrom(o.config), o.trustInputs === true);
+    let stdinText: string | undefined;
+    const inputs = readManifests(paths, () => (stdinText = readFileSync(0, 'utf8')));
+    // The texts again, so each document is printed from its own parse tree, comments and all.
+    const textOf = (file: string): string | undefined => {
+      if (file === '<stdin>') return stdinText;
+      try {
+        return readFileSync(file, 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    const { yaml, notes } = mutateManifests(inputs, declarationsFrom(o.declarations), policyFrom(o.config), o.trustInputs === true, textOf);
     for (const n of notes) process.stderr.write(`warning: ${n}\n`);
     process.stdout.write(yaml);
   });

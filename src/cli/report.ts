@@ -2,7 +2,9 @@
 // the Services and Namespaces among the inputs (and --declarations) as cluster state.
 
 import fastJsonPatch from 'fast-json-patch';
-import { stringify } from 'yaml';
+import { isDeepStrictEqual } from 'node:util';
+import { isMap, isSeq, stringify, type Document } from 'yaml';
+import { kubectlDocuments } from '../catalog/yaml-stream.ts';
 import { catalogFromDocuments, recordsFromDocuments, type FileNote, type ManifestDocument } from '../catalog/files.ts';
 import { ExpansionLimitError } from '../objects/expand.ts';
 import { ShapeError } from '../objects/workload.ts';
@@ -277,15 +279,58 @@ function noteLine(n: FileNote): string {
   return `${n.file}${n.line ? `:${n.line}` : ''}: ${n.reason}`;
 }
 
-/** The documents as the mutating webhook would leave them, as multi-document YAML. */
-export function mutateManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs = false): { yaml: string; notes: string[] } {
+/**
+ * The documents as the mutating webhook would leave them, as multi-document YAML. With
+ * `textOf` (the text each document was read from), a document is printed from its own parse
+ * tree with the patch applied to it, so its comments and layout stay; when that cannot be
+ * done exactly (a List item, a patch through an alias), it is printed from the plain object.
+ */
+export function mutateManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs = false, textOf?: (file: string) => string | undefined): { yaml: string; notes: string[] } {
   const catalog = catalogFor(inputs, declarations, policy, trustInputs);
   const notes: string[] = [];
-  const docs = inputs.map(({ object, source }) => {
+  const trees = new Map<string, Document.Parsed[]>();
+  const treeOf = (file: string, index: number): Document.Parsed | undefined => {
+    if (!trees.has(file)) {
+      const text = textOf?.(file);
+      const docs: Document.Parsed[] = [];
+      if (text !== undefined) for (const d of kubectlDocuments(text, () => {})) docs[d.index] = d.doc;
+      trees.set(file, docs);
+    }
+    return trees.get(file)![index];
+  };
+  const out = inputs.map(({ object, source, file, address }) => {
     const j = judge({ operation: 'CREATE', object, dryRun: true }, catalog, policy);
     for (const v of j.verdict.violations) if (v.rule === 'unknown-external-service') notes.push(`${source}: ${v.message}`);
-    if (!j.verdict.patch.length) return object;
-    return fastJsonPatch.applyPatch(structuredClone(object), j.verdict.patch as fastJsonPatch.Operation[], true, false).newDocument;
+    const patched = j.verdict.patch.length ? fastJsonPatch.applyPatch(structuredClone(object), j.verdict.patch as fastJsonPatch.Operation[], true, false).newDocument : object;
+    const tree = file && address && address.item === undefined ? treeOf(file, address.document) : undefined;
+    if (tree && patchTree(tree, j.verdict.patch) && isDeepStrictEqual(tree.toJS({ maxAliasCount: 100 }), patched)) {
+      // The documents are joined with `---` below; a document's own start marker would double it.
+      const text = tree.toString({ lineWidth: 0 });
+      return text.startsWith('---\n') ? text.slice(4) : text;
+    }
+    return stringify(patched, { lineWidth: 0 });
   });
-  return { yaml: docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'), notes };
+  return { yaml: out.join('---\n'), notes };
+}
+
+/** Applies add/replace/remove to a parse tree in place; false for anything else, or a path it cannot follow. */
+function patchTree(doc: Document.Parsed, patch: readonly JsonPatchOperation[]): boolean {
+  for (const op of patch) {
+    const path = op.path.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const last = path[path.length - 1];
+    if (last === undefined) return false;
+    const parent = doc.getIn(path.slice(0, -1), true);
+    if (op.op === 'add' && isSeq(parent)) {
+      const node = doc.createNode(op.value);
+      if (last === '-') parent.items.push(node);
+      else parent.items.splice(Number(last), 0, node);
+    } else if ((op.op === 'add' || op.op === 'replace') && (isMap(parent) || isSeq(parent))) {
+      parent.set(isSeq(parent) ? Number(last) : last, doc.createNode(op.value));
+    } else if (op.op === 'remove' && (isMap(parent) || isSeq(parent))) {
+      parent.delete(isSeq(parent) ? Number(last) : last);
+    } else {
+      return false;
+    }
+  }
+  return true;
 }

@@ -27,7 +27,7 @@ describe('check papercuts (built binary)', function () {
   });
 
   it('--cluster without any kubeconfig says none was found and where it looked, not localhost:8080', () => {
-    const env = { ...process.env, HOME: dir, KUBECONFIG: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir, KUBECONFIG: '' };
     delete env['KUBERNETES_SERVICE_HOST'];
     for (const args of [['check', '--cluster'], ['egress', '--format', 'cilium']]) {
       const r = run(args, env);

@@ -157,6 +157,15 @@ describe('extguard CLI (built binary)', function () {
         ['LOG_LEVEL', 'DB_HOST', 'DB_PORT', 'DB_USER', 'DB_PASSWORD', 'PAYMENTS_API_HOST', 'PAYMENTS_API_PORT', 'PAYMENTS_API_API_KEY']);
     });
 
+    it('keeps comments and layout: each document is printed from its own parse tree with the patch applied', () => {
+      const r = run(['mutate', '--declarations', join(examples, 'catalog.yaml'), join(examples, 'workloads', 'good.yaml')]);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/^# Asks for the declared database and payments API; extguard injects host, port and\n/);
+      expect(r.stdout).to.contain('  selector: { matchLabels: { app: web } }\n');
+      const two = run(['mutate', '-'], '--- # first\napiVersion: v1\nkind: ConfigMap # the kind\nmetadata: {name: a}\n---\n# second\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n');
+      expect(two.stdout).to.equal('# first\napiVersion: v1\nkind: ConfigMap # the kind\nmetadata: { name: a }\n---\n# second\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: b }\n');
+    });
+
     it('is idempotent: mutating its own output changes nothing', () => {
       const first = run(['mutate', '--declarations', join(examples, 'catalog.yaml'), join(examples, 'workloads', 'good.yaml')]);
       const second = run(['mutate', '--declarations', join(examples, 'catalog.yaml'), '-'], first.stdout);
