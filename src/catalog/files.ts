@@ -52,7 +52,15 @@ export interface ManifestText {
 
 export const NOT_AN_OBJECT = 'has no apiVersion/kind: not a Kubernetes object';
 export const JSON_WITH_COMMENTS = 'JSON with // or /* comments: kubectl cannot read it (JSON has no comments; in YAML, and in JSON read as YAML, a comment starts with #)';
-const JSON_COMMENT = /^\s*(\/\/|\/\*)/m;
+
+/** A line that starts (after blanks) with `//` or `/*`. A scan, not a regular expression: linear by construction. */
+function hasJsonComment(text: string): boolean {
+  for (const line of text.split('\n')) {
+    const t = line.trimStart();
+    if (t.startsWith('//') || t.startsWith('/*')) return true;
+  }
+  return false;
+}
 
 /** One thing a text holds, in text order: an object to judge, or a note. */
 export type ManifestEntry =
@@ -124,7 +132,7 @@ export function* manifestEntries(text: string, file: string, only?: (piece: stri
       }
     } else if (typeof obj['kind'] !== 'string' || typeof obj['apiVersion'] !== 'string') {
       // `{ // comment` reads as YAML with an odd key; kubectl's JSON reader refuses it.
-      if (JSON_COMMENT.test(parsed) && parsed.trimStart().startsWith('{')) yield { type: 'error', note: { file, line, reason: JSON_WITH_COMMENTS } };
+      if (parsed.trimStart().startsWith('{') && hasJsonComment(parsed)) yield { type: 'error', note: { file, line, reason: JSON_WITH_COMMENTS } };
       else yield { type: 'skipped', note: { file, line, reason: NOT_AN_OBJECT } };
     } else {
       yield { type: 'document', document: { source, object: obj, file, line, address: { document: i } } };

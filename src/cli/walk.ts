@@ -119,12 +119,27 @@ function read(inputs: Inputs, file: string, text: string, options: WalkOptions):
   if (errors.length && !inputs.named.has(file) && looksLikeManifest(text)) for (const e of errors) inputs.unusable.push(`${where(e)} (the file holds apiVersion and kind: fix it, or --exclude it)`);
 }
 
-const API_VERSION_KEY = /^[\s\-{]*["']?apiVersion["']?\s*:/m;
-const KIND_KEY = /^[\s\-{,]*["']?kind["']?\s*:/m;
-
 /** `apiVersion:` and `kind:` as keys somewhere in the text (also in JSON and flow style). */
 export function looksLikeManifest(text: string): boolean {
-  return (API_VERSION_KEY.test(text) || text.includes('"apiVersion"')) && (KIND_KEY.test(text) || text.includes('"kind"'));
+  if (text.includes('"apiVersion"') && text.includes('"kind"')) return true;
+  let apiVersion = false;
+  let kind = false;
+  // A scan of line starts rather than a regular expression: linear by construction.
+  for (const line of text.split('\n')) {
+    let i = 0;
+    while (i < line.length && ' \t-{,'.includes(line[i]!)) i++;
+    if (line[i] === '"' || line[i] === "'") i++;
+    const key = line.startsWith('apiVersion', i) ? 'apiVersion' : line.startsWith('kind', i) ? 'kind' : undefined;
+    if (!key) continue;
+    let j = i + key.length;
+    if (line[j] === '"' || line[j] === "'") j++;
+    while (line[j] === ' ' || line[j] === '\t') j++;
+    if (line[j] !== ':') continue;
+    if (key === 'apiVersion') apiVersion = true;
+    else kind = true;
+    if (apiVersion && kind) return true;
+  }
+  return false;
 }
 
 /** A NUL among the first 8000 bytes, git's test for a binary file. */
