@@ -3,15 +3,17 @@
 
 import { KUBECTL_YAML } from './objects/yaml-out.ts';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
+import { homedir } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { catalogFromDocuments, InputError, readManifests, type ManifestDocument } from './catalog/files.ts';
 import { ConfigError, DEFAULT_CONFIG } from './config/config.ts';
 import { loadPolicyFile } from './config/watch.ts';
-import { checkManifests, formatText, mutateManifests, TOO_COMPLEX, type CheckRun } from './cli/report.ts';
+import { checkManifests, CheckSession, formatText, JsonReportWriter, mayHoldState, mutateManifests, STATE_KINDS, textResult, TOO_COMPLEX, type CheckResult, type CheckRun } from './cli/report.ts';
 import { readInputs, where, type Inputs } from './cli/walk.ts';
 import { readCluster } from './cli/cluster.ts';
 import { EGRESS_FORMATS, exportEgress, type EgressFormat } from './egress/export.ts';
+import { unexpressible } from './egress/networkpolicy.ts';
 import { MODES, type Mode } from './policy/types.ts';
 import { buildReports, formatReports } from './cli/policyreport.ts';
 import { nativePolicies } from './native/policies.ts';
@@ -64,10 +66,35 @@ function isUsageError(err: unknown): err is Error {
   return err instanceof InputError || err instanceof ConfigError || err instanceof ShapeError || err instanceof ExpansionLimitError || err instanceof EdgeLimitsError;
 }
 
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/**
+ * Where the client library looks for a kubeconfig without --kubeconfig, and whether anything is
+ * there. With nothing found it falls back to http://localhost:8080, which only confuses.
+ */
+function defaultKubeconfigFound(): { found: boolean; looked: string } {
+  const env = process.env['KUBECONFIG'];
+  const home = join(homedir(), '.kube', 'config');
+  const envFiles = (env ?? '').split(delimiter).filter(Boolean);
+  const inCluster = process.env['KUBERNETES_SERVICE_HOST'] !== undefined && existsSync(SERVICE_ACCOUNT_TOKEN);
+  const found = envFiles.some((f) => existsSync(f)) || (!envFiles.length && existsSync(home)) || inCluster;
+  const looked = [
+    env ? `$KUBECONFIG (${envFiles.join(delimiter)}: not found)` : '$KUBECONFIG (unset)',
+    ...(envFiles.length ? [] : [`${home} (not found)`]),
+    'the in-cluster service account (not running in a Pod)',
+  ].join(', ');
+  return { found, looked };
+}
+
 async function clusterDocuments(kubeconfig?: string): Promise<ManifestDocument[]> {
   const kc = new KubeConfig();
-  if (kubeconfig) kc.loadFromFile(kubeconfig);
-  else kc.loadFromDefault();
+  if (kubeconfig) {
+    kc.loadFromFile(kubeconfig);
+  } else {
+    const { found, looked } = defaultKubeconfigFound();
+    if (!found) throw new InputError(`no kubeconfig found: looked at ${looked}; give --kubeconfig FILE`);
+    kc.loadFromDefault();
+  }
   try {
     return await readCluster(kc);
   } catch (err) {
@@ -145,9 +172,10 @@ function collect(value: string, previous: string[]): string[] {
 
 /**
  * Why a `check` run is not a verdict (exit 2), one line each. A file named on the command line
- * (or stdin) must be usable as a whole; a file found by walking a directory is reported but only
- * fails the run under --strict, since repositories keep YAML that is not meant to parse
- * (test fixtures, other template languages). An object too complex to judge always fails it:
+ * (or stdin) must be usable as a whole; a file found by walking a directory that cannot be
+ * read fails the run when it holds `apiVersion:` and `kind:` (walk.ts), and otherwise only
+ * under --strict, since repositories keep YAML that is not meant to parse (test fixtures,
+ * other template languages). An object too complex to judge always fails it:
  * the webhook would not admit it as judged either. Nothing to judge at all fails it too, so a
  * wrong path in CI does not pass quietly.
  */
@@ -156,9 +184,10 @@ function unusableReasons(run: CheckRun, inputs: Inputs | undefined, o: { strict?
   const readErrors = inputs?.errors.length ?? 0;
   run.report.errors.forEach((e, i) => {
     const fromJudge = i >= readErrors;
-    if (o.strict || o.cluster || e.code === TOO_COMPLEX || (fromJudge && inputs?.named.has(e.file))) reasons.add(where(e));
+    const already = [...reasons].some((r) => r.startsWith(`${where(e)} (`));
+    if (!already && (o.strict || o.cluster || e.code === TOO_COMPLEX || (fromJudge && inputs?.named.has(e.file)))) reasons.add(where(e));
   });
-  if (inputs && !reasons.size && inputs.documents.length === 0 && (inputs.errors.length || (inputs.skipped.length && !o.skipNonKubernetes))) {
+  if (inputs && !reasons.size && inputs.objects === 0 && (inputs.errors.length || (inputs.skipped.length && !o.skipNonKubernetes))) {
     reasons.add(`no Kubernetes object in the inputs: ${inputs.skipped.length} document(s) skipped, ${inputs.errors.length} error(s)`);
   }
   return [...reasons];
@@ -181,12 +210,29 @@ program
     const policy = policyFrom(o.config);
     if (o.cluster && paths.length) throw new InputError('give either --cluster or manifest paths, not both');
     if (!o.cluster && !paths.length) throw new InputError('check needs manifest paths, or --cluster');
-    // Kept for SARIF, which points at lines of what was read; stdin cannot be read twice.
+    // Kept for the second pass and for SARIF, which points at lines of what was read; stdin cannot be read twice.
     let stdinText: string | undefined;
-    const inputs = o.cluster ? undefined : readInputs(paths, { exclude: o.exclude, skipNonKubernetes: o.skipNonKubernetes === true, stdin: () => (stdinText = readFileSync(0, 'utf8')) });
-    const documents = inputs ? inputs.documents : await clusterDocuments(o.kubeconfig);
-    // The cluster's own objects are its state; files are what the gate is gating.
-    const run = checkManifests(documents, declarationsFrom(o.declarations), policy, o.cluster === true || o.trustInputs === true, inputs ?? {});
+    const stdin = (): string => (stdinText ??= readFileSync(0, 'utf8'));
+    let inputs: Inputs | undefined;
+    let run: CheckRun;
+    let json: JsonReportWriter | undefined;
+    if (o.cluster) {
+      // The cluster's own objects are its state; files are what the gate is gating.
+      run = checkManifests(await clusterDocuments(o.kubeconfig), declarationsFrom(o.declarations), policy, true);
+    } else {
+      // Two passes, so that no input is held whole: first the Services, Namespaces and
+      // ConfigMaps (the state every object is judged against; pieces that cannot hold one are
+      // not even parsed), then each object judged as it is read.
+      const state: ManifestDocument[] = [];
+      readInputs(paths, { exclude: o.exclude, stdin, only: mayHoldState, onDocument: (d) => { if (STATE_KINDS.has(String(d.object['kind']))) state.push(d); } });
+      // Text and JSON are written result by result, so a huge input's results are not all held.
+      const write = (chunk: string): void => void process.stdout.write(chunk);
+      json = o.format === 'json' ? new JsonReportWriter(write) : undefined;
+      const onResult = o.format === 'text' ? (r: CheckResult, at: string | undefined) => write(textResult(r, at)) : json ? (r: CheckResult) => json!.result(r) : undefined;
+      const session = new CheckSession(state, declarationsFrom(o.declarations), policy, o.trustInputs === true, onResult);
+      inputs = readInputs(paths, { exclude: o.exclude, skipNonKubernetes: o.skipNonKubernetes === true, stdin, onDocument: (d) => session.add(d) });
+      run = session.finish(inputs);
+    }
     const unusable = unusableReasons(run, inputs, o);
     if (o.format === 'sarif') {
       const textOf = (file: string): string | undefined => {
@@ -201,7 +247,9 @@ program
     } else if (o.format === 'policyreport') {
       process.stdout.write(formatReports(buildReports(run, new Date())));
     } else {
-      process.stdout.write(o.format === 'json' ? JSON.stringify(run.report, null, 2) + '\n' : formatText(run));
+      // Results already written as they came are not in run.report; the rest of it is.
+      if (o.format === 'json') (json ?? new JsonReportWriter((c) => void process.stdout.write(c))).end(run.report);
+      else process.stdout.write(formatText(run));
     }
     if (o.skipNonKubernetes && inputs) {
       for (const s of inputs.skipped) if (inputs.named.has(s.file)) process.stderr.write(`extguard: skipped ${where(s)}\n`);
@@ -218,7 +266,18 @@ program
   .option('--declarations <file>', 'YAML of Services and Namespaces that count as cluster state')
   .option('--trust-inputs', 'let Namespace mode labels among the inputs count as cluster state')
   .action((paths: string[], o: { config?: string; declarations?: string; trustInputs?: boolean }) => {
-    const { yaml, notes } = mutateManifests(readManifests(paths), declarationsFrom(o.declarations), policyFrom(o.config), o.trustInputs === true);
+    let stdinText: string | undefined;
+    const inputs = readManifests(paths, () => (stdinText = readFileSync(0, 'utf8')));
+    // The texts again, so each document is printed from its own parse tree, comments and all.
+    const textOf = (file: string): string | undefined => {
+      if (file === '<stdin>') return stdinText;
+      try {
+        return readFileSync(file, 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    const { yaml, notes } = mutateManifests(inputs, declarationsFrom(o.declarations), policyFrom(o.config), o.trustInputs === true, textOf);
     for (const n of notes) process.stderr.write(`warning: ${n}\n`);
     process.stdout.write(yaml);
   });
@@ -280,11 +339,18 @@ program
   .addOption(new Option('--modes <list>', 'namespace modes that get a policy (off and exempt namespaces never do)').default(['enforce'], 'enforce').argParser(exportModes))
   .option('--no-cluster-egress', 'cilium, networkpolicy: leave out the rule that allows egress inside the cluster (combine with your own in-cluster policies)')
   .option('--no-istio-sidecar', 'istio: leave out the REGISTRY_ONLY Sidecar per namespace (the mesh is REGISTRY_ONLY already)')
-  .action(async (o: { format: EgressFormat; declarations?: string; kubeconfig?: string; config?: string; modes: Mode[]; clusterEgress: boolean; istioSidecar: boolean }) => {
+  .option('--cidr-only', 'networkpolicy: accept policies that allow only IP literals, leaving the declared host names unreachable where they are the only egress policy (without it, such output is refused)')
+  .action(async (o: { format: EgressFormat; declarations?: string; kubeconfig?: string; config?: string; modes: Mode[]; clusterEgress: boolean; istioSidecar: boolean; cidrOnly?: boolean }) => {
     if (o.declarations && o.kubeconfig) throw new InputError('give either --declarations or --kubeconfig, not both');
     const policy = policyFrom(o.config);
     const documents = o.declarations ? readManifests([o.declarations]) : await clusterDocuments(o.kubeconfig);
     const result = exportEgress(catalogFromDocuments(documents), policy, { format: o.format, modes: o.modes, clusterEgress: o.clusterEgress, sidecar: o.istioSidecar });
+    // A default-deny that blocks the declared names would break every workload that uses them:
+    // printed only when the user says that is what they want.
+    const missing = o.format === 'networkpolicy' ? unexpressible(result.plan) : [];
+    if (missing.length && !o.cidrOnly) {
+      throw new InputError(`a NetworkPolicy cannot name hosts, so this output would put ${missing.map((m) => `${m.namespace} (${m.hosts.join(', ')})`).join('; ')} in default-deny with their declared hosts unreachable. Use --format cilium or istio, which allow names, or add --cidr-only to accept IP-literal-only policies (docs/egress.md)`);
+    }
     for (const note of result.notes) process.stderr.write(`extguard: ${note}\n`);
     process.stdout.write(result.yaml);
   });

@@ -2,7 +2,8 @@
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isCollection, LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
+import { isAlias, isCollection, isMap, isSeq, visit, type Document } from 'yaml';
+import { KUBECTL_AFTER_END, KUBECTL_SEPARATOR, kubectlDocuments } from './yaml-stream.ts';
 import { buildSnapshot, toNamespaceRecord, toServiceRecord, type CatalogSnapshot, type NamespaceRecord, type ServiceRecord } from './snapshot.ts';
 
 export interface ManifestDocument {
@@ -50,6 +51,21 @@ export interface ManifestText {
 }
 
 export const NOT_AN_OBJECT = 'has no apiVersion/kind: not a Kubernetes object';
+export const JSON_WITH_COMMENTS = 'JSON with // or /* comments: kubectl cannot read it (JSON has no comments; in YAML, and in JSON read as YAML, a comment starts with #)';
+
+/** A line that starts (after blanks) with `//` or `/*`. A scan, not a regular expression: linear by construction. */
+function hasJsonComment(text: string): boolean {
+  for (const line of text.split('\n')) {
+    const t = line.trimStart();
+    if (t.startsWith('//') || t.startsWith('/*')) return true;
+  }
+  return false;
+}
+
+/** One thing a text holds, in text order: an object to judge, or a note. */
+export type ManifestEntry =
+  | { type: 'document'; document: ManifestDocument }
+  | { type: 'skipped' | 'error' | 'notice'; note: FileNote };
 
 /**
  * Reads every document of a multi-document YAML (or JSON) text, judging none and stopping at
@@ -59,47 +75,83 @@ export const NOT_AN_OBJECT = 'has no apiVersion/kind: not a Kubernetes object';
  */
 export function readManifestText(text: string, file: string): ManifestText {
   const out: ManifestText = { documents: [], skipped: [], errors: [], notices: [] };
-  const lines = new LineCounter();
-  const lineOf = (offset: number): number => lines.linePos(offset).line;
-  const docs = parseAllDocuments(text, { prettyErrors: false, lineCounter: lines, logLevel: 'error' });
-  docs.forEach((doc, i) => {
+  for (const entry of manifestEntries(text, file)) {
+    if (entry.type === 'document') out.documents.push(entry.document);
+    else if (entry.type === 'skipped') out.skipped.push(entry.note);
+    else if (entry.type === 'error') out.errors.push(entry.note);
+    else out.notices.push(entry.note);
+  }
+  return out;
+}
+
+/**
+ * The entries of a text one document at a time (src/catalog/yaml-stream.ts reads it the way
+ * kubectl does): a caller that judges each object before asking for the next never holds the
+ * whole file's parse trees.
+ */
+export function* manifestEntries(text: string, file: string, only?: (piece: string) => boolean): Generator<ManifestEntry> {
+  const pending: FileNote[] = [];
+  const flush = function* (): Generator<ManifestEntry> {
+    while (pending.length) yield { type: pending[0]!.code === KUBECTL_SEPARATOR ? 'error' : 'notice', note: pending.shift()! };
+  };
+  for (const { doc, index: i, lineOf, ignored, text: parsed } of kubectlDocuments(text, (n) => pending.push({ file, line: n.line, reason: n.reason, code: n.code }), only)) {
+    yield* flush();
     const line = lineOf(doc.contents?.range[0] ?? doc.range[0]);
     const source = `${file}#${i + 1}`;
+    // Still judged: kustomize's reader (YAML 1.2) does read it, and a gate errs towards judging.
+    if (ignored) yield { type: 'notice', note: { file, line, reason: ignored, code: KUBECTL_AFTER_END } };
     // A repeated key is well-formed enough to read (the last value wins, as in kubectl's
     // reader); any other error leaves the document unread.
     const broken = doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
-    for (const e of doc.errors) if (e.code === 'DUPLICATE_KEY') out.notices.push({ file, line: lineOf(e.pos[0]), reason: `duplicate key${keyAt(text, e.pos)}: the last value is read`, code: e.code });
+    for (const e of doc.errors) if (e.code === 'DUPLICATE_KEY') yield { type: 'notice', note: { file, line: lineOf(e.pos[0]), reason: `duplicate key${keyAt(parsed, e.pos)}: the last value is read`, code: e.code } };
     if (broken.length) {
-      out.errors.push({ file, line: lineOf(broken[0]!.pos[0]), reason: `not valid YAML: ${yamlReason(broken[0]!)}` });
-      return;
+      yield { type: 'error', note: { file, line: lineOf(broken[0]!.pos[0]), reason: `not valid YAML: ${yamlReason(broken[0]!)}` } };
+      continue;
     }
-    for (const w of doc.warnings) out.notices.push({ file, line: lineOf(w.pos[0]), reason: yamlReason(w), code: w.code });
-    out.notices.push(...collectionKeys(doc, file, lineOf));
+    for (const w of doc.warnings) yield { type: 'notice', note: { file, line: lineOf(w.pos[0]), reason: yamlReason(w), code: w.code } };
+    for (const note of collectionKeys(doc, file, lineOf)) yield { type: 'notice', note };
     let value: unknown;
     try {
-      value = doc.toJS({ maxAliasCount: 100 });
+      // `!!binary` is text to kubectl (sigs.k8s.io/yaml decodes it into the string), so it is to the judge.
+      value = doc.toJS({ maxAliasCount: 100, reviver: (_key, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v) });
     } catch (err) {
-      out.errors.push({ file, line, reason: `cannot be read: ${yamlReason({ code: '', message: (err as Error).message })}` });
-      return;
+      yield { type: 'error', note: { file, line, reason: `cannot be read: ${yamlReason({ code: '', message: (err as Error).message })}` } };
+      continue;
     }
-    if (value === null || value === undefined) return;
+    if (value === null || value === undefined) continue;
     if (typeof value !== 'object' || Array.isArray(value)) {
-      out.skipped.push({ file, line, reason: `is ${Array.isArray(value) ? 'a list' : 'a scalar'}: not a Kubernetes object` });
-      return;
+      yield { type: 'skipped', note: { file, line, reason: `is ${Array.isArray(value) ? 'a list' : 'a scalar'}: not a Kubernetes object` } };
+      continue;
     }
     const obj = value as Record<string, unknown>;
     const items = obj['kind'] === 'List' || (typeof obj['kind'] === 'string' && obj['kind'].endsWith('List') && Array.isArray(obj['items'])) ? obj['items'] : undefined;
     if (Array.isArray(items)) {
-      items.forEach((item: unknown, j) => {
-        if (typeof item === 'object' && item !== null && !Array.isArray(item)) out.documents.push({ source: `${source}.items[${j}]`, object: item as Record<string, unknown>, file, line, address: { document: i, item: j } });
-      });
+      const itemLines = listItemLines(doc, lineOf);
+      for (const [j, item] of (items as unknown[]).entries()) {
+        if (typeof item === 'object' && item !== null && !Array.isArray(item)) yield { type: 'document', document: { source: `${source}.items[${j}]`, object: item as Record<string, unknown>, file, line: itemLines[j] ?? line, address: { document: i, item: j } } };
+      }
     } else if (typeof obj['kind'] !== 'string' || typeof obj['apiVersion'] !== 'string') {
-      out.skipped.push({ file, line, reason: NOT_AN_OBJECT });
+      // `{ // comment` reads as YAML with an odd key; kubectl's JSON reader refuses it.
+      if (parsed.trimStart().startsWith('{') && hasJsonComment(parsed)) yield { type: 'error', note: { file, line, reason: JSON_WITH_COMMENTS } };
+      else yield { type: 'skipped', note: { file, line, reason: NOT_AN_OBJECT } };
     } else {
-      out.documents.push({ source, object: obj, file, line, address: { document: i } });
+      yield { type: 'document', document: { source, object: obj, file, line, address: { document: i } } };
     }
+  }
+  yield* flush();
+}
+
+/** The line each item of a List's `items` starts on (each gets its own line in the report, not the List's). */
+function listItemLines(doc: Document.Parsed, lineOf: (offset: number) => number): number[] {
+  const contents = doc.contents;
+  if (!isMap(contents)) return [];
+  const items = contents.get('items', true);
+  if (!isSeq(items)) return [];
+  return items.items.map((node) => {
+    const n = isAlias(node) ? node.resolve(doc) : node;
+    const range = (n as { range?: [number, number, number] } | null)?.range;
+    return range ? lineOf(range[0]) : 0;
   });
-  return out;
 }
 
 /**

@@ -1,9 +1,12 @@
 // `extguard check` and `extguard mutate` over manifests: the same judge as the webhook, with
 // the Services and Namespaces among the inputs (and --declarations) as cluster state.
 
-import { KUBECTL_YAML } from '../objects/yaml-out.ts';
 import fastJsonPatch from 'fast-json-patch';
-import { stringify } from 'yaml';
+import { KUBECTL_YAML } from '../objects/yaml-out.ts';
+import { exceptionsReport, formatExceptions, type ExceptionsReport } from './exceptions-report.ts';
+import { isDeepStrictEqual } from 'node:util';
+import { isMap, isSeq, stringify, type Document } from 'yaml';
+import { kubectlDocuments } from '../catalog/yaml-stream.ts';
 import { catalogFromDocuments, recordsFromDocuments, type FileNote, type ManifestDocument } from '../catalog/files.ts';
 import { ExpansionLimitError } from '../objects/expand.ts';
 import { ShapeError } from '../objects/workload.ts';
@@ -11,7 +14,6 @@ import { buildSnapshot, type CatalogSnapshot, type NamespaceRecord } from '../ca
 import { MODE_LABEL } from '../policy/annotations.ts';
 import { judge, modeFor, type Policy } from '../policy/judge.ts';
 import { MODES, type JsonPatchOperation, type Mode, type Violation } from '../policy/types.ts';
-import { exceptionsReport, formatExceptions, type ExceptionsReport } from './exceptions-report.ts';
 
 /** How strict a mode is: an input may raise the mode a namespace gets, never lower it. */
 const STRICTNESS: Record<Mode, number> = { off: 0, audit: 1, warn: 2, enforce: 3 };
@@ -53,6 +55,11 @@ export interface CheckResult {
   violations: Violation[];
   warnings: string[];
   patch: JsonPatchOperation[];
+  /** The namespace is in exemptNamespaces: never judged by the webhook (a Namespace's own governance check still runs). */
+  exempt?: true;
+  /** Where the object was read (absent for objects read from the cluster); a List item's own line. */
+  file?: string;
+  line?: number;
 }
 
 export interface CheckReport {
@@ -64,6 +71,8 @@ export interface CheckReport {
   /** What the YAML reader noticed in a document it still read (a duplicate key). */
   notices: FileNote[];
   summary: { objects: number; denied: number; warned: number; mutated: number };
+  /** YAML/JSON files read (stdin counts as one); 0 for --cluster. */
+  files: number;
   /** With exceptions in the config: which the run used, which matched nothing, which expired. */
   exceptions?: ExceptionsReport;
 }
@@ -91,53 +100,110 @@ export const UNREADABLE_OBJECT = 'UNREADABLE_OBJECT';
  * and the others are still judged.
  */
 export function checkManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs = false, read: ReadNotes = {}, now = new Date()): CheckRun {
-  const catalog = catalogFor(inputs, declarations, policy, trustInputs);
-  const configMaps = configMapsIn([...declarations, ...inputs]);
-  const results: CheckResult[] = [];
-  const locations: (string | undefined)[] = [];
-  const documents: ManifestDocument[] = [];
-  const errors = [...(read.errors ?? [])];
-  const used = new Map<number, number>();
-  const expired = new Map<number, number>();
-  for (const document of inputs) {
+  const session = new CheckSession(inputs, declarations, policy, trustInputs, undefined, now);
+  for (const document of inputs) session.add(document);
+  return session.finish(read);
+}
+
+/** The kinds among the inputs that are cluster state for the others (catalogFor, configMapsIn). */
+export const STATE_KINDS: ReadonlySet<string> = new Set(['Service', 'Namespace', 'ConfigMap']);
+
+/**
+ * Whether a piece of YAML/JSON text may hold a state object (or a List of them): it names one of
+ * STATE_KINDS as a word, or has a backslash (a double-quoted escape can spell a kind). Errs
+ * towards yes: a false yes costs a parse, a false no would judge without that state.
+ */
+export function mayHoldState(piece: string): boolean {
+  return STATE_WORD.test(piece) || piece.includes('\\');
+}
+const STATE_WORD = /\b(Service|Namespace|ConfigMap)\b/;
+
+/**
+ * `check` one object at a time, so a huge input is never held whole: the state (the inputs'
+ * Services, Namespaces and ConfigMaps, read beforehand) is fixed first, then each object is
+ * judged as it is read and only its result is kept.
+ */
+export class CheckSession {
+  private readonly catalog: CatalogSnapshot;
+  private readonly configMaps: ReturnType<typeof configMapsIn>;
+  private readonly results: CheckResult[] = [];
+  private readonly locations: (string | undefined)[] = [];
+  private readonly documents: ManifestDocument[] = [];
+  private readonly errors: FileNote[] = [];
+  private readonly policy: Policy;
+  private readonly onResult: ((result: CheckResult, location: string | undefined) => void) | undefined;
+  private readonly summary = { objects: 0, denied: 0, warned: 0, mutated: 0 };
+  /** Exceptions (index into config.exceptions) used and matched expired, with how many objects each. */
+  private readonly used = new Map<number, number>();
+  private readonly expired = new Map<number, number>();
+  /** Today, for the exceptions' expiry (the judge reads no clock). */
+  private readonly now: Date;
+
+  /**
+   * With `onResult`, each result is handed over as it is judged and not kept (the report's
+   * `results` stay empty; its summary counts them all): memory stays bounded for outputs
+   * written result by result (text, json).
+   */
+  constructor(state: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs = false, onResult?: (result: CheckResult, location: string | undefined) => void, now = new Date()) {
+    this.policy = policy;
+    this.now = now;
+    this.onResult = onResult;
+    this.catalog = catalogFor(state, declarations, policy, trustInputs);
+    this.configMaps = configMapsIn([...declarations, ...state]);
+  }
+
+  add(document: ManifestDocument): void {
     const { object, source, file, line } = document;
     let j;
     try {
-      j = judge({ operation: 'CREATE', object, dryRun: true, configMaps, now }, catalog, policy);
+      j = judge({ operation: 'CREATE', object, dryRun: true, configMaps: this.configMaps, now: this.now }, this.catalog, this.policy);
     } catch (err) {
       if (!(err instanceof ShapeError || err instanceof ExpansionLimitError)) throw err;
-      errors.push({ file: file ?? source, ...(line ? { line } : {}), reason: `cannot be judged: ${err.message}`, code: err instanceof ShapeError ? UNREADABLE_OBJECT : TOO_COMPLEX });
-      continue;
+      this.errors.push({ file: file ?? source, ...(line ? { line } : {}), reason: `cannot be judged: ${err.message}`, code: err instanceof ShapeError ? UNREADABLE_OBJECT : TOO_COMPLEX });
+      return;
     }
-    for (const i of j.exceptions?.applied ?? []) used.set(i, (used.get(i) ?? 0) + 1);
-    for (const i of j.exceptions?.expired ?? []) expired.set(i, (expired.get(i) ?? 0) + 1);
+    for (const i of j.exceptions?.applied ?? []) this.used.set(i, (this.used.get(i) ?? 0) + 1);
+    for (const i of j.exceptions?.expired ?? []) this.expired.set(i, (this.expired.get(i) ?? 0) + 1);
     const w = j.subject;
-    if (!w || (w.kind === 'Service' && !isExternalName(object))) continue;
+    if (!w || (w.kind === 'Service' && !isExternalName(object))) return;
     const v = j.verdict;
     // A ConfigMap is listed when it has something to say: most of a repository's ConfigMaps
     // are plain settings, and listing each would bury the workloads.
-    if (w.kind === 'ConfigMap' && v.violations.length === 0 && v.warnings.length === 0) continue;
-    results.push({
+    if (w.kind === 'ConfigMap' && v.violations.length === 0 && v.warnings.length === 0) return;
+    const result: CheckResult = {
       apiVersion: w.apiVersion, kind: w.kind, namespace: w.namespace, name: w.name,
       mode: v.mode, allowed: v.allowed, violations: v.violations, warnings: v.warnings, patch: v.patch,
-    });
-    locations.push(file ? `${file}${line ? `:${line}` : ''}` : undefined);
-    documents.push(document);
+      ...(j.exempt || this.policy.config.exemptNamespaces.includes(w.namespace) ? { exempt: true as const } : {}),
+      ...(file ? { file } : {}), ...(file && line ? { line } : {}),
+    };
+    const location = file ? `${file}${line ? `:${line}` : ''}` : undefined;
+    this.summary.objects++;
+    if (!result.allowed) this.summary.denied++;
+    if (result.allowed && result.warnings.length > 0) this.summary.warned++;
+    if (result.patch.length > 0) this.summary.mutated++;
+    if (this.onResult) {
+      this.onResult(result, location);
+      return;
+    }
+    this.results.push(result);
+    this.locations.push(location);
+    // Where it was read and its uid are what the outputs need; the object itself is not kept.
+    const uid = (object['metadata'] as { uid?: unknown } | undefined)?.uid;
+    this.documents.push({ ...document, object: uid === undefined ? {} : { metadata: { uid } } });
   }
-  const report: CheckReport = {
-    results,
-    skipped: read.skipped ?? [],
-    errors,
-    notices: read.notices ?? [],
-    summary: {
-      objects: results.length,
-      denied: results.filter((r) => !r.allowed).length,
-      warned: results.filter((r) => r.allowed && r.warnings.length > 0).length,
-      mutated: results.filter((r) => r.patch.length > 0).length,
-    },
-    ...(policy.config.exceptions.length ? { exceptions: exceptionsReport(policy.config, used, expired, now) } : {}),
-  };
-  return { report, locations, documents, files: read.files ?? 0 };
+
+  finish(read: ReadNotes = {}): CheckRun {
+    const report: CheckReport = {
+      results: this.results,
+      skipped: read.skipped ?? [],
+      errors: [...(read.errors ?? []), ...this.errors],
+      notices: read.notices ?? [],
+      summary: { ...this.summary },
+      files: read.files ?? 0,
+      ...(this.policy.config.exceptions.length ? { exceptions: exceptionsReport(this.policy.config, this.used, this.expired, this.now) } : {}),
+    };
+    return { report, locations: this.locations, documents: this.documents, files: read.files ?? 0 };
+  }
 }
 
 /**
@@ -164,18 +230,27 @@ function isExternalName(object: unknown): boolean {
   return (object as { spec?: { type?: unknown } } | null)?.spec?.type === 'ExternalName';
 }
 
-export function formatText({ report, locations, files }: CheckRun): string {
+export function formatText(run: CheckRun): string {
+  return run.report.results.map((r, i) => textResult(r, run.locations[i])).join('') + textTail(run);
+}
+
+/** One result in the text output: its status line, then one line per violation and warning. */
+export function textResult(r: CheckResult, location: string | undefined): string {
   const lines: string[] = [];
-  report.results.forEach((r, i) => {
-    const status = !r.allowed ? 'DENIED' : r.violations.length ? (r.mode === 'audit' ? 'AUDITED' : 'WARNED') : 'OK';
-    const at = locations[i] ? ` in ${locations[i]}` : '';
-    lines.push(`${status.padEnd(7)} ${r.kind} ${r.namespace}/${r.name} (mode ${r.mode}${r.patch.length ? `, ${r.patch.length} patch operation(s)` : ''})${at}`);
-    for (const v of r.violations) {
-      lines.push(...v.message.split('\n').map((l, i) => (i === 0 ? `  - [${v.rule}] ${l}` : `      ${l}`)));
-    }
-    const others = r.warnings.filter((w) => !w.startsWith('['));
-    for (const w of others) lines.push(`  ! ${w}`);
-  });
+  const status = !r.allowed ? 'DENIED' : r.violations.length ? (r.mode === 'audit' ? 'AUDITED' : 'WARNED') : 'OK';
+  const at = location ? ` in ${location}` : '';
+  lines.push(`${status.padEnd(7)} ${r.kind} ${r.namespace}/${r.name} (${r.exempt ? 'exempt' : `mode ${r.mode}`}${r.patch.length ? `, ${r.patch.length} patch operation(s)` : ''})${at}`);
+  for (const v of r.violations) {
+    lines.push(...v.message.split('\n').map((l, i) => (i === 0 ? `  - [${v.rule}] ${l}` : `      ${l}`)));
+  }
+  const others = r.warnings.filter((w) => !w.startsWith('['));
+  for (const w of others) lines.push(`  ! ${w}`);
+  return lines.join('\n') + '\n';
+}
+
+/** What the text output prints after the results: errors, notices, counts. */
+export function textTail({ report, files }: CheckRun): string {
+  const lines: string[] = [];
   for (const e of report.errors) lines.push(`ERROR   ${noteLine(e)}`);
   for (const n of report.notices) lines.push(`NOTICE  ${noteLine(n)}`);
   if (report.exceptions) lines.push(...formatExceptions(report.exceptions));
@@ -189,19 +264,87 @@ export function formatText({ report, locations, files }: CheckRun): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * `--format json` written as results come: the same bytes as JSON.stringify(report, null, 2),
+ * without holding every result. `result` before `end`, in order.
+ */
+export class JsonReportWriter {
+  private count = 0;
+  private readonly write: (chunk: string) => void;
+
+  constructor(write: (chunk: string) => void) {
+    this.write = write;
+    write('{\n  "results": [');
+  }
+
+  result(r: CheckResult): void {
+    this.write(`${this.count++ ? ',' : ''}\n    ${JSON.stringify(r, null, 2).split('\n').join('\n    ')}`);
+  }
+
+  /** The rest of the report (its own `results` are written too, for a report judged whole). */
+  end(report: CheckReport): void {
+    for (const r of report.results) this.result(r);
+    const { results: _, ...rest } = report;
+    this.write(`${this.count ? '\n  ]' : ']'},\n${JSON.stringify(rest, null, 2).slice(2)}\n`);
+  }
+}
+
 function noteLine(n: FileNote): string {
   return `${n.file}${n.line ? `:${n.line}` : ''}: ${n.reason}`;
 }
 
-/** The documents as the mutating webhook would leave them, as multi-document YAML. */
-export function mutateManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs = false): { yaml: string; notes: string[] } {
+/**
+ * The documents as the mutating webhook would leave them, as multi-document YAML. With
+ * `textOf` (the text each document was read from), a document is printed from its own parse
+ * tree with the patch applied to it, so its comments and layout stay; when that cannot be
+ * done exactly (a List item, a patch through an alias), it is printed from the plain object.
+ */
+export function mutateManifests(inputs: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs = false, textOf?: (file: string) => string | undefined): { yaml: string; notes: string[] } {
   const catalog = catalogFor(inputs, declarations, policy, trustInputs);
   const notes: string[] = [];
-  const docs = inputs.map(({ object, source }) => {
+  const trees = new Map<string, Document.Parsed[]>();
+  const treeOf = (file: string, index: number): Document.Parsed | undefined => {
+    if (!trees.has(file)) {
+      const text = textOf?.(file);
+      const docs: Document.Parsed[] = [];
+      if (text !== undefined) for (const d of kubectlDocuments(text, () => {})) docs[d.index] = d.doc;
+      trees.set(file, docs);
+    }
+    return trees.get(file)![index];
+  };
+  const out = inputs.map(({ object, source, file, address }) => {
     const j = judge({ operation: 'CREATE', object, dryRun: true }, catalog, policy);
     for (const v of j.verdict.violations) if (v.rule === 'unknown-external-service') notes.push(`${source}: ${v.message}`);
-    if (!j.verdict.patch.length) return object;
-    return fastJsonPatch.applyPatch(structuredClone(object), j.verdict.patch as fastJsonPatch.Operation[], true, false).newDocument;
+    const patched = j.verdict.patch.length ? fastJsonPatch.applyPatch(structuredClone(object), j.verdict.patch as fastJsonPatch.Operation[], true, false).newDocument : object;
+    const tree = file && address && address.item === undefined ? treeOf(file, address.document) : undefined;
+    if (tree && patchTree(tree, j.verdict.patch) && isDeepStrictEqual(tree.toJS({ maxAliasCount: 100 }), patched)) {
+      // The documents are joined with `---` below; a document's own start marker would double it.
+      const text = tree.toString({ lineWidth: 0 });
+      return text.startsWith('---\n') ? text.slice(4) : text;
+    }
+    return stringify(patched, KUBECTL_YAML);
   });
-  return { yaml: docs.map((d) => stringify(d, KUBECTL_YAML)).join('---\n'), notes };
+  return { yaml: out.join('---\n'), notes };
+}
+
+/** Applies add/replace/remove to a parse tree in place; false for anything else, or a path it cannot follow. */
+function patchTree(doc: Document.Parsed, patch: readonly JsonPatchOperation[]): boolean {
+  for (const op of patch) {
+    const path = op.path.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const last = path[path.length - 1];
+    if (last === undefined) return false;
+    const parent = doc.getIn(path.slice(0, -1), true);
+    if (op.op === 'add' && isSeq(parent)) {
+      const node = doc.createNode(op.value);
+      if (last === '-') parent.items.push(node);
+      else parent.items.splice(Number(last), 0, node);
+    } else if ((op.op === 'add' || op.op === 'replace') && (isMap(parent) || isSeq(parent))) {
+      parent.set(isSeq(parent) ? Number(last) : last, doc.createNode(op.value));
+    } else if (op.op === 'remove' && (isMap(parent) || isSeq(parent))) {
+      parent.delete(isSeq(parent) ? Number(last) : last);
+    } else {
+      return false;
+    }
+  }
+  return true;
 }

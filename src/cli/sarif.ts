@@ -77,7 +77,7 @@ export function buildSarif(run: CheckRun, options: SarifOptions): Json {
     ...run.report.errors.map((e) => notification('error', e, options.cwd)),
     ...run.report.notices.map((n) => notification('warning', n, options.cwd)),
     // Reasons that are not one of the errors above: a directory without YAML, nothing to judge.
-    ...unusable.filter((u) => !run.report.errors.some((e) => where(e) === u)).map((u) => ({ level: 'error', message: { text: u } })),
+    ...unusable.filter((u) => !run.report.errors.some((e) => u === where(e) || u.startsWith(`${where(e)} (`))).map((u) => ({ level: 'error', message: { text: u } })),
   ];
   return {
     $schema: SARIF_SCHEMA,

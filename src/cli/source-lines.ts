@@ -3,8 +3,9 @@
 // needs the line. The text is parsed again with the same library and the same document
 // numbering as the reader (src/catalog/files.ts), keeping node ranges this time.
 
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Pair } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type Node, type Pair } from 'yaml';
 import type { DocumentAddress } from '../catalog/files.ts';
+import { kubectlDocuments } from '../catalog/yaml-stream.ts';
 
 export interface SourcePosition {
   /** 1-based. */
@@ -66,16 +67,16 @@ function isDigits(text: string): boolean {
  * only when the address names no object in this text.
  */
 export class SourceLines {
-  private readonly lines = new LineCounter();
-  private readonly docs: Document.Parsed[];
+  private readonly docs: { doc: Document.Parsed; lineOf: (offset: number) => number; text: string }[] = [];
 
   constructor(text: string) {
-    this.docs = parseAllDocuments(text, { lineCounter: this.lines, logLevel: 'silent', prettyErrors: false }) as Document.Parsed[];
+    for (const d of kubectlDocuments(text, () => {})) this.docs[d.index] = d;
   }
 
   locate(address: DocumentAddress, path: string): SourcePosition | undefined {
-    const doc = this.docs[address.document];
-    if (!doc) return undefined;
+    const entry = this.docs[address.document];
+    if (!entry) return undefined;
+    const { doc } = entry;
     let node = this.resolve(doc, doc.contents);
     if (address.item !== undefined) {
       const items = isMap(node) ? this.resolve(doc, lastPair(node, 'items')?.value) : undefined;
@@ -100,8 +101,8 @@ export class SourceLines {
         if (!node) break;
       }
     }
-    const { line, col } = this.lines.linePos(at);
-    return { line, column: col };
+    // Columns count in the text as read: a line whose indentation was mended (yaml-stream.ts) is a few columns off.
+    return { line: entry.lineOf(at), column: at - entry.text.lastIndexOf('\n', at - 1) };
   }
 
   /** An alias stands for its anchor's node, which is where the value is written. */

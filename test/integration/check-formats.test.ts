@@ -1,7 +1,8 @@
 // Issue 12: `extguard check --format sarif` and `--format policyreport` from the built binary,
 // on a fixture holding a denied Deployment (a planted password, enforce), a warned Job (an
 // undeclared host, warn mode from --declarations), a clean object inside a `kind: List`, and a
-// file that is not valid YAML. The SARIF is validated against the official SARIF 2.1.0 schema.
+// file that is not valid YAML (and holds no apiVersion/kind, so it is reported without failing
+// the run). The SARIF is validated against the official SARIF 2.1.0 schema.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -35,10 +35,13 @@ describe('extguard check on a repository tree (built binary)', function () {
   });
   after(() => rmSync(tree, { recursive: true, force: true }));
 
-  it('judges every manifest, lists what it skipped and what it could not read, and exits 1 on the denial with nothing on stderr', () => {
+  const BROKEN_MANIFEST = 'extguard: broken/invalid.yaml:5: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] (the file holds apiVersion and kind: fix it, or --exclude it)\n';
+
+  it('judges every manifest, lists what it skipped and what it could not read; a broken file that holds apiVersion and kind makes the run unusable (exit 2)', () => {
     const { code, stderr, report } = json(['.']);
-    expect(stderr).to.equal('');
-    expect(code).to.equal(1);
+    // Part of it might be an object kubectl applies: the run cannot pass it by.
+    expect(stderr).to.equal(BROKEN_MANIFEST);
+    expect(code).to.equal(2);
     expect(report.results.map((r: any) => `${r.kind} ${r.namespace}/${r.name} ${r.allowed}`)).to.deep.equal([
       'Deployment shop/web true',
       'Job shop/sync false',
@@ -47,6 +50,9 @@ describe('extguard check on a repository tree (built binary)', function () {
     ]);
     expect(report.results[1].violations.map((v: any) => `${v.rule} ${v.path}`)).to.deep.equal(['undeclared-external-host spec.template.spec.containers[0].args[0]']);
     expect(report.summary).to.deep.equal({ objects: 3, denied: 1, warned: 0, mutated: 0 });
+    // Where each object was read, so same-named objects from different files can be told apart.
+    expect(report.results.map((r: any) => `${r.file}:${r.line}`)).to.deep.equal(['deploy/app.yaml:2', 'deploy/app.yaml:21', 'deploy/duplicate-key.yaml:1']);
+    expect(report.files).to.equal(11);
     const helm = 'a Helm template: render it first (helm template RELEASE CHART | extguard check -)';
     const notObject = 'has no apiVersion/kind: not a Kubernetes object';
     expect(report.skipped).to.deep.equal([
@@ -69,8 +75,8 @@ describe('extguard check on a repository tree (built binary)', function () {
 
   it('prints the same in text: where each object is, the errors and notices, and counts what it skipped', () => {
     const r = run(['.']);
-    expect(r.stderr).to.equal('');
-    expect(r.code).to.equal(1);
+    expect(r.stderr).to.equal(BROKEN_MANIFEST);
+    expect(r.code).to.equal(2);
     expect(r.stdout).to.match(/^DENIED  Job shop\/sync \(mode enforce\) in deploy\/app\.yaml:21$/m);
     expect(r.stdout).to.match(/^OK      Deployment shop\/web \(mode enforce\) in deploy\/app\.yaml:2$/m);
     expect(r.stdout).to.match(/^ERROR   broken\/invalid\.yaml:5: not valid YAML: /m);
@@ -82,8 +88,35 @@ describe('extguard check on a repository tree (built binary)', function () {
   it('--strict: a file in the tree that cannot be read makes the run unusable (exit 2), naming file and line', () => {
     const r = run(['--strict', '.']);
     expect(r.code).to.equal(2);
-    expect(r.stderr).to.equal('extguard: broken/invalid.yaml:5: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]\n');
+    expect(r.stderr).to.equal(BROKEN_MANIFEST);
     expect(r.stdout).to.contain('DENIED  Job shop/sync');
+    // Without --strict, a broken file without apiVersion and kind is reported, not fatal; with it, fatal.
+    writeFileSync(join(tree, 'broken', 'notes.yaml'), 'title: [unclosed\n');
+    try {
+      const relaxed = run(['--exclude', 'invalid.yaml', '.']);
+      expect(relaxed.code, relaxed.stderr).to.equal(1);
+      expect(relaxed.stdout).to.match(/^ERROR   broken\/notes\.yaml:2: not valid YAML/m);
+      const strict = run(['--strict', '--exclude', 'invalid.yaml', '.']);
+      expect(strict.code).to.equal(2);
+      expect(strict.stderr).to.match(/^extguard: broken\/notes\.yaml:2: not valid YAML/);
+    } finally {
+      rmSync(join(tree, 'broken', 'notes.yaml'));
+    }
+  });
+
+  it('a binary file is skipped with a clear notice, not read as YAML; named on the command line, it is unusable', () => {
+    writeFileSync(join(tree, 'image.yaml'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x23, 0x20]));
+    try {
+      const { code, report } = json(['--exclude', 'broken', '.']);
+      expect(code).to.equal(1);
+      expect(report.skipped).to.deep.include({ file: 'image.yaml', reason: 'binary file, skipped' });
+      expect(report.errors).to.deep.equal([]);
+      const named = run(['image.yaml']);
+      expect(named.code).to.equal(2);
+      expect(named.stderr).to.equal('extguard: image.yaml: binary file, skipped: not a manifest\n');
+    } finally {
+      rmSync(join(tree, 'image.yaml'));
+    }
   });
 
   it('--exclude: a name glob at any depth, a path glob from the walked directory; excluded directories are not entered', () => {

@@ -30,7 +30,8 @@ describe('extguard CLI (built binary)', function () {
       const report = JSON.parse(r.stdout);
       expect(report.summary).to.deep.equal({ objects: 1, denied: 0, warned: 0, mutated: 1 });
       const [res] = report.results;
-      expect(Object.keys(res)).to.deep.equal(['apiVersion', 'kind', 'namespace', 'name', 'mode', 'allowed', 'violations', 'warnings', 'patch']);
+      expect(Object.keys(res)).to.deep.equal(['apiVersion', 'kind', 'namespace', 'name', 'mode', 'allowed', 'violations', 'warnings', 'patch', 'file', 'line']);
+      expect(res).to.include({ file: join(examples, 'workloads', 'good.yaml'), line: 3 });
       expect(res).to.include({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'web', mode: 'enforce', allowed: true });
       expect(res.patch[0]).to.include({ op: 'add', path: '/spec/template/spec/containers/0/env/1' });
     });
@@ -154,6 +155,15 @@ describe('extguard CLI (built binary)', function () {
       expect(docs).to.have.length(1);
       expect(docs[0].spec.template.spec.containers[0].env.map((e: any) => e.name)).to.deep.equal(
         ['LOG_LEVEL', 'DB_HOST', 'DB_PORT', 'DB_USER', 'DB_PASSWORD', 'PAYMENTS_API_HOST', 'PAYMENTS_API_PORT', 'PAYMENTS_API_API_KEY']);
+    });
+
+    it('keeps comments and layout: each document is printed from its own parse tree with the patch applied', () => {
+      const r = run(['mutate', '--declarations', join(examples, 'catalog.yaml'), join(examples, 'workloads', 'good.yaml')]);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/^# Asks for the declared database and payments API; extguard injects host, port and\n/);
+      expect(r.stdout).to.contain('  selector: { matchLabels: { app: web } }\n');
+      const two = run(['mutate', '-'], '--- # first\napiVersion: v1\nkind: ConfigMap # the kind\nmetadata: {name: a}\n---\n# second\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n');
+      expect(two.stdout).to.equal('# first\napiVersion: v1\nkind: ConfigMap # the kind\nmetadata: { name: a }\n---\n# second\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: b }\n');
     });
 
     it('is idempotent: mutating its own output changes nothing', () => {

@@ -36,7 +36,7 @@ describe('extguard egress (built binary)', function () {
 
   it('the fixture, every format: shared hosts in every exported namespace, refused declarations and off/exempt/warn namespaces left out', () => {
     for (const format of ['cilium', 'istio', 'networkpolicy']) {
-      const r = run(['--format', format, '--declarations', join(fixtures, 'declarations.yaml'), '--config', join(fixtures, 'config.yaml')]);
+      const r = run(['--format', format, '--declarations', join(fixtures, 'declarations.yaml'), '--config', join(fixtures, 'config.yaml'), ...(format === 'networkpolicy' ? ['--cidr-only'] : [])]);
       expect(r.code, `${format}: ${r.stderr}`).to.equal(0);
       const namespaces = [...new Set(docs(r.stdout).map((o) => o.metadata.namespace))];
       expect(namespaces, format).to.deep.equal(['external-services', 'team-a']);
@@ -59,8 +59,18 @@ describe('extguard egress (built binary)', function () {
     expect(stripe.spec.ports).to.deep.equal([{ number: 443, name: 'tls-443', protocol: 'TLS' }]);
   });
 
-  it('networkpolicy: the hosts it cannot name are listed in a comment above the YAML and on stderr', () => {
+  it('networkpolicy: refused (exit 2, nothing printed) while declared host names would be blocked, unless --cidr-only', () => {
     const r = run(['--format', 'networkpolicy', '--declarations', join(fixtures, 'declarations.yaml'), '--config', join(fixtures, 'config.yaml')]);
+    expect(r.code).to.equal(2);
+    expect(r.stdout).to.equal('');
+    expect(r.stderr).to.contain('a NetworkPolicy cannot name hosts, so this output would put');
+    expect(r.stderr).to.contain('team-a (api.github.com, api.stripe.com, crm.example.org, orders.db.example.com, *.amazonaws.com)');
+    expect(r.stderr).to.contain('add --cidr-only');
+  });
+
+  it('networkpolicy --cidr-only: the hosts it cannot name are listed in a comment above the YAML and on stderr', () => {
+    const r = run(['--format', 'networkpolicy', '--declarations', join(fixtures, 'declarations.yaml'), '--config', join(fixtures, 'config.yaml'), '--cidr-only']);
+    expect(r.code, r.stderr).to.equal(0);
     const head = r.stdout.split('\n---\n')[0]!;
     expect(head.split('\n').every((l) => l.startsWith('#'))).to.equal(true);
     expect(head).to.contain('#   team-a: api.github.com, api.stripe.com, crm.example.org, orders.db.example.com, *.amazonaws.com');

@@ -18,7 +18,8 @@ describe('readManifestText', () => {
     const r = readManifestText(text, 'f.yaml');
     expect(r.documents.map((d) => [d.source, d.line, (d.object['metadata'] as { name: string }).name])).to.deep.equal([
       ['f.yaml#1', 1, 'a'],
-      ['f.yaml#5.items[0]', 13, 'b'],
+      // A List item's own line, not the List's (13): each item is its own result.
+      ['f.yaml#5.items[0]', 16, 'b'],
       ['f.yaml#7', 21, 'c'],
     ]);
     expect(r.skipped).to.deep.equal([

@@ -1,0 +1,24 @@
+module extguard.test/kubectl-yaml
+
+go 1.26.0
+
+// The versions kubectl v1.36.3 builds with (its go.mod): apimachinery's decoder and the
+// sigs.k8s.io/yaml it converts YAML to JSON with.
+require (
+	k8s.io/apimachinery v0.36.3
+	sigs.k8s.io/yaml v1.6.0 // indirect
+)
+
+require (
+	github.com/fxamacker/cbor/v2 v2.9.0 // indirect
+	github.com/go-logr/logr v1.4.3 // indirect
+	github.com/json-iterator/go v1.1.12 // indirect
+	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
+	github.com/modern-go/reflect2 v1.0.3-0.20250322232337-35a7c28c31ee // indirect
+	github.com/x448/float16 v0.8.4 // indirect
+	go.yaml.in/yaml/v2 v2.4.3 // indirect
+	k8s.io/klog/v2 v2.140.0 // indirect
+	k8s.io/kube-openapi v0.0.0-20260317180543-43fb72c5454a // indirect
+	sigs.k8s.io/json v0.0.0-20250730193827-2d320260d730 // indirect
+	sigs.k8s.io/structured-merge-diff/v6 v6.3.3 // indirect
+)
