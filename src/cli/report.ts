@@ -138,6 +138,8 @@ export class CheckSession {
   private readonly expired = new Map<number, number>();
   /** Today, for the exceptions' expiry (the judge reads no clock). */
   private readonly now: Date;
+  /** ExternalName targets among the inputs, by namespace, when the inputs are not trusted: they declare nothing, and a denial they would have lifted says so. */
+  private readonly untrustedDeclarations = new Map<string, Set<string>>();
 
   /**
    * With `onResult`, each result is handed over as it is judged and not kept (the report's
@@ -147,6 +149,14 @@ export class CheckSession {
   constructor(state: readonly ManifestDocument[], declarations: readonly ManifestDocument[], policy: Policy, trustInputs = false, onResult?: (result: CheckResult, location: string | undefined) => void, now = new Date()) {
     this.policy = policy;
     this.now = now;
+    if (!trustInputs) {
+      for (const s of recordsFromDocuments(state).services) {
+        if (s.type !== 'ExternalName' || !s.externalName) continue;
+        const hosts = this.untrustedDeclarations.get(s.namespace) ?? new Set<string>();
+        hosts.add(s.externalName.toLowerCase().replace(/\.$/, ''));
+        this.untrustedDeclarations.set(s.namespace, hosts);
+      }
+    }
     this.onResult = onResult;
     this.catalog = catalogFor(state, declarations, policy, trustInputs);
     this.configMaps = configMapsIn([...declarations, ...state]);
@@ -172,7 +182,7 @@ export class CheckSession {
     if (w.kind === 'ConfigMap' && v.violations.length === 0 && v.warnings.length === 0) return;
     const result: CheckResult = {
       apiVersion: w.apiVersion, kind: w.kind, namespace: w.namespace, name: w.name,
-      mode: v.mode, allowed: v.allowed, violations: v.violations, warnings: v.warnings, patch: v.patch,
+      mode: v.mode, allowed: v.allowed, violations: v.violations, warnings: [...v.warnings, ...this.untrustedHints(w.namespace, v.violations)], patch: v.patch,
       ...(j.exempt || this.policy.config.exemptNamespaces.includes(w.namespace) ? { exempt: true as const } : {}),
       ...(file ? { file } : {}), ...(file && line ? { line } : {}),
     };
@@ -190,6 +200,22 @@ export class CheckSession {
     // Where it was read and its uid are what the outputs need; the object itself is not kept.
     const uid = (object['metadata'] as { uid?: unknown } | undefined)?.uid;
     this.documents.push({ ...document, object: uid === undefined ? {} : { metadata: { uid } } });
+  }
+
+  /** A hint per undeclared host that an ExternalName Service among the (untrusted) inputs names. */
+  private untrustedHints(namespace: string, violations: readonly Violation[]): string[] {
+    const hosts = this.untrustedDeclarations.get(namespace);
+    const shared = this.policy.config.sharedNamespace !== undefined ? this.untrustedDeclarations.get(this.policy.config.sharedNamespace) : undefined;
+    if (!hosts && !shared) return [];
+    const hints: string[] = [];
+    for (const v of violations) {
+      if (v.rule !== 'undeclared-external-host') continue;
+      const host = /reaches undeclared external host "([^"]+)"/.exec(v.message)?.[1];
+      if (host && (hosts?.has(host) || shared?.has(host))) {
+        hints.push(`an ExternalName Service among the inputs declares "${host}", but check does not count its inputs as declarations (a pull request could declare what it uses): pass that file with --declarations, or use --trust-inputs where declarations are reviewed with the workloads`);
+      }
+    }
+    return [...new Set(hints)];
   }
 
   finish(read: ReadNotes = {}): CheckRun {

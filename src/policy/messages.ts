@@ -122,7 +122,7 @@ export function hostViolation(obj: ObjectRef, container: string, f: Omit<HostFin
       : isIp(host)
       ? `${head} Fix: reach it through a DNS name declared by an ExternalName Service, ` +
         'or, if the address is inside your network, add its range to internalCIDRs in the extguard configuration.'
-      : `${head} Fix: declare it, then refer to the Service name instead of the host:\n${externalNameSnippet(obj.namespace, host, f.port)}`;
+      : `${head} Fix: declare it with an ExternalName Service in this namespace; the workload may keep using the host name, so TLS still verifies it (or inject the Service's settings with extguard.io/inject):\n${externalNameSnippet(obj.namespace, host, f.port)}`;
   };
   return lazyJudged('undeclared-external-host', container, f.path, message, () => `undeclared external host "${host}"; declare it with an ExternalName Service`);
 }
@@ -139,7 +139,7 @@ export function hiddenHostViolation(obj: ObjectRef, container: string, path: str
     path,
     message: `${describeObject(obj)}: ${holder(container)} reaches an undeclared external host at ${path}; ` +
       'the host is not shown because that value holds a credential or is used as one. ' +
-      'Fix: move the credential into a Secret, declare the host with an ExternalName Service and refer to the Service name.',
+      'Fix: move the credential into a Secret and declare the host with an ExternalName Service (the workload may keep using the host name).',
   };
   return { violation, warning: warningLine(violation, 'undeclared external host (not shown: the value holds a credential); declare it with an ExternalName Service') };
 }
