@@ -8,6 +8,7 @@
 //   npm run bench [-- --seconds 2 --rounds 5 --objects pod,deployment,statefulset --label NAME]
 //   npm run bench -- worst [options]     adversarial shapes (bench/worst.js)
 //   npm run bench -- scale [options]     10k declarations through real informers (bench/scale.js)
+//   npm run bench -- idle [options]      an idle replica's RSS (bench/idle.js)
 //
 // --label NAME writes bench/results/perf-NAME.md and .json; --root DIR measures the built
 // dist/ of another checkout (the floor and the load generator stay this one's).
@@ -20,6 +21,10 @@ import { answer, makeCerts, measure, median, pinned, root, startServer, writeBod
 
 if (process.argv[2] === 'worst') {
   const { main } = await import('./worst.js');
+  process.exit(await main(process.argv.slice(3)));
+}
+if (process.argv[2] === 'idle') {
+  const { main } = await import('./idle.js');
   process.exit(await main(process.argv.slice(3)));
 }
 if (process.argv[2] === 'scale') {

@@ -10,14 +10,13 @@ import { ConfigError, DEFAULT_CONFIG } from './config/config.ts';
 import { loadPolicyFile } from './config/watch.ts';
 import { checkManifests, formatText, mutateManifests, TOO_COMPLEX, type CheckRun } from './cli/report.ts';
 import { readInputs, where, type Inputs } from './cli/walk.ts';
-import { readCluster } from './cli/cluster.ts';
 import { EGRESS_FORMATS, exportEgress, type EgressFormat } from './egress/export.ts';
 import { MODES, type Mode } from './policy/types.ts';
 import { buildReports, formatReports } from './cli/policyreport.ts';
 import { nativePolicies } from './native/policies.ts';
 import { stringify as toYaml } from 'yaml';
 import { buildSarif } from './cli/sarif.ts';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from './kube/client.ts';
 import { ExpansionLimitError } from './objects/expand.ts';
 import { ShapeError } from './objects/workload.ts';
 import { createLogger } from './log.ts';
@@ -69,6 +68,8 @@ async function clusterDocuments(kubeconfig?: string): Promise<ManifestDocument[]
   if (kubeconfig) kc.loadFromFile(kubeconfig);
   else kc.loadFromDefault();
   try {
+    // Lazily: cluster.ts needs the client's generated API, which `serve` must not load.
+    const { readCluster } = await import('./cli/cluster.ts');
     return await readCluster(kc);
   } catch (err) {
     const e = err as { code?: number; message?: string };
