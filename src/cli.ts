@@ -23,7 +23,7 @@ import { createLogger } from './log.ts';
 import { compilePolicy, type Policy } from './policy/judge.ts';
 import { DEFAULT_BODY_LIMIT } from './server/app.ts';
 import { DEFAULT_EDGE_LIMITS, EdgeLimitsError } from './server/edge.ts';
-import { DEFAULT_JUDGE_TIMEOUT_MS, DEFAULT_JUDGE_WORKERS, serve } from './server/serve.ts';
+import { DEFAULT_JUDGE_TIMEOUT_MS, serve } from './server/serve.ts';
 import { issueServingCertificate, serviceDnsNames } from './tls/files.ts';
 
 const EXIT_OK = 0;
@@ -105,10 +105,10 @@ program
   .addOption(new Option('--headers-timeout <ms>', "cut a connection that has not sent a request's headers within this time").default(DEFAULT_EDGE_LIMITS.headersTimeoutMs).argParser(positiveInt))
   .addOption(new Option('--request-timeout <ms>', 'cut a connection that has not sent a whole request within this time').default(DEFAULT_EDGE_LIMITS.requestTimeoutMs).argParser(positiveInt))
   .addOption(new Option('--tls-handshake-timeout <ms>', 'cut a connection that has not finished its TLS handshake within this time').default(DEFAULT_EDGE_LIMITS.handshakeTimeoutMs).argParser(positiveInt))
-  .addOption(new Option('--judge-workers <n>', 'worker threads that judge reviews, off the thread that serves HTTP').default(DEFAULT_JUDGE_WORKERS).argParser(intBetween(1, 16)))
+  .addOption(new Option('--judge-workers <n>', 'worker threads that judge reviews, off the thread that serves HTTP (default: 2, or 1 where the process has one core or a CPU limit of at most one)').argParser(intBetween(1, 16)))
   // Above 30 s the API server has given up anyway (its webhook timeout is at most 30 s).
   .addOption(new Option('--judge-timeout <ms>', 'answer a review not judged within this time (enforce denies, warn/audit allow with a warning); keep it below the webhook timeoutSeconds').default(DEFAULT_JUDGE_TIMEOUT_MS).argParser(intBetween(50, 30_000)))
-  .action(async (o: { port: number; metricsPort: number; bindAddress: string; tlsCert?: string; tlsKey?: string; config?: string; kubeconfig?: string; declarations?: string; webhookConfiguration?: string; maxBodyBytes: number; maxInflightBytes?: number; shutdownTimeout: number; headersTimeout: number; requestTimeout: number; tlsHandshakeTimeout: number; judgeWorkers: number; judgeTimeout: number }) => {
+  .action(async (o: { port: number; metricsPort: number; bindAddress: string; tlsCert?: string; tlsKey?: string; config?: string; kubeconfig?: string; declarations?: string; webhookConfiguration?: string; maxBodyBytes: number; maxInflightBytes?: number; shutdownTimeout: number; headersTimeout: number; requestTimeout: number; tlsHandshakeTimeout: number; judgeWorkers?: number; judgeTimeout: number }) => {
     const logger = createLogger();
     // Inside a Pod with neither flag, the cluster is the one we run in.
     const inCluster = !o.kubeconfig && !o.declarations && process.env['KUBERNETES_SERVICE_HOST'] !== undefined;
