@@ -5,7 +5,10 @@
 // - deployment: ~8 KB, 3 containers x 15 env vars mixing secretKeyRefs, in-cluster URLs, one
 //   declared host and plain settings; two declared services injected;
 // - statefulset: ~200 KB, a config-heavy object (many env vars and a long shell script), the
-//   size where a linear judge's per-byte cost shows.
+//   size where a linear judge's per-byte cost shows;
+// - configmap-properties: a 20 KiB Spring application.properties (in-cluster URLs, declared
+//   hosts, placeholders for the credentials), judged on /validate (configmaps.extguard.io);
+// - configmap-json: a 200 KiB JSON document (a feature/endpoint table) in one key, the same.
 // The catalog declares `services` ExternalName Services (200 by default) over 10 namespaces,
 // with `shop` in enforce mode, so every review is judged in full.
 
@@ -88,6 +91,48 @@ function script(bytes) {
   return lines.join('\n');
 }
 
+/** A Spring Boot application.properties of about `bytes`, with nothing a reviewer should deny. */
+function applicationProperties(bytes) {
+  const lines = [
+    'spring.application.name=checkout',
+    'spring.datasource.url=jdbc:postgresql://external-db:5432/shop',
+    'spring.datasource.username=${DB_USER}',
+    'spring.datasource.password=${DB_PASSWORD}',
+    'spring.jpa.open-in-view=false',
+    'management.endpoints.web.exposure.include=health,info,prometheus',
+  ];
+  for (let i = 0; lines.join('\n').length < bytes; i++) {
+    const host = `partner-${10 + (i % 19) * 10}.saas${(10 + (i % 19) * 10) % 37}.example.net`;
+    lines.push(`shop.partners[${i}].url=https://${host}/api/v2/orders`);
+    lines.push(`shop.partners[${i}].timeout=${1000 + (i % 7) * 250}ms`);
+    lines.push(`shop.partners[${i}].callback=http://orders.shop.svc.cluster.local:8080/callbacks/${i}`);
+    lines.push(`shop.features.flag-${i}.enabled=${i % 3 === 0}`);
+    lines.push(`# retries for partner ${i}: exponential backoff, capped`);
+    lines.push(`shop.partners[${i}].retry.max-attempts=${3 + (i % 4)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** A JSON endpoint table of about `bytes`, in the style of a service registry dump. */
+function endpointTable(bytes) {
+  const rows = [];
+  // Pretty-printed with one space of indent, a row takes about 1.25x its compact size.
+  let size = 0;
+  for (let i = 0; size * 1.25 < bytes; i++) {
+    const host = `partner-${10 + (i % 19) * 10}.saas${(10 + (i % 19) * 10) % 37}.example.net`;
+    const row = {
+      id: `endpoint-${i}`, enabled: i % 5 !== 0, weight: i % 100,
+      url: i % 2 ? `https://${host}/v1/items/${i}` : `http://catalog.shop.svc.cluster.local:8080/items/${i}`,
+      tags: ['shop', `zone-${i % 3}`, i % 2 ? 'external' : 'internal'],
+      description: `Item feed ${i}: refreshed every ${5 + (i % 11)} minutes, paged by 500`,
+    };
+    const text = JSON.stringify(row);
+    size += text.length + 1;
+    rows.push(row);
+  }
+  return JSON.stringify({ version: 3, generated: '2026-12-01T00:00:00Z', endpoints: rows }, null, 1);
+}
+
 /** AdmissionReview requests by name; each ~ its stated size. */
 export function reviews() {
   const objects = {
@@ -130,6 +175,16 @@ export function reviews() {
         },
       },
     },
+    'configmap-properties': {
+      apiVersion: 'v1', kind: 'ConfigMap',
+      metadata: { name: 'checkout-config', namespace: 'shop', labels: { app: 'checkout' } },
+      data: { 'application.properties': applicationProperties(20 * 1024) },
+    },
+    'configmap-json': {
+      apiVersion: 'v1', kind: 'ConfigMap',
+      metadata: { name: 'item-endpoints', namespace: 'shop', labels: { app: 'catalog' } },
+      data: { 'endpoints.json': endpointTable(200 * 1024) },
+    },
   };
   const out = {};
   for (const [name, object] of Object.entries(objects)) {
@@ -149,4 +204,9 @@ export function reviews() {
     }));
   }
   return out;
+}
+
+/** The endpoints an object goes to: ConfigMaps reach only the validating webhook (configmaps.extguard.io). */
+export function endpointsOf(name) {
+  return name.startsWith('configmap') ? ['validate'] : ['validate', 'mutate'];
 }

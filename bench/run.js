@@ -8,18 +8,25 @@
 //   npm run bench [-- --seconds 2 --rounds 5 --objects pod,deployment,statefulset --label NAME]
 //   npm run bench -- worst [options]     adversarial shapes (bench/worst.js)
 //   npm run bench -- scale [options]     10k declarations through real informers (bench/scale.js)
+//   npm run bench -- idle [options]      an idle replica's RSS (bench/idle.js)
 //
 // --label NAME writes bench/results/perf-NAME.md and .json; --root DIR measures the built
 // dist/ of another checkout (the floor and the load generator stay this one's).
+// --judge-workers N: serve's own default is one worker on one core, and the server runs pinned
+// to one core here, so this is how to measure two.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { catalogYaml, reviews } from './objects.js';
+import { catalogYaml, endpointsOf, reviews } from './objects.js';
 import { answer, makeCerts, measure, median, pinned, root, startServer, writeBody } from './measure.js';
 
 if (process.argv[2] === 'worst') {
   const { main } = await import('./worst.js');
+  process.exit(await main(process.argv.slice(3)));
+}
+if (process.argv[2] === 'idle') {
+  const { main } = await import('./idle.js');
   process.exit(await main(process.argv.slice(3)));
 }
 if (process.argv[2] === 'scale') {
@@ -31,10 +38,11 @@ const { values: o } = parseArgs({
   options: {
     seconds: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '5' },
-    objects: { type: 'string', default: 'pod,deployment,statefulset' },
+    objects: { type: 'string', default: 'pod,deployment,statefulset,configmap-properties,configmap-json' },
     services: { type: 'string', default: '200' },
     label: { type: 'string' },
     root: { type: 'string' },
+    'judge-workers': { type: 'string' },
   },
 });
 const seconds = Number(o.seconds);
@@ -58,14 +66,14 @@ const bodies = Object.fromEntries(objects.map((name) => {
 const floor = await startServer([join(root, 'bench/floor.js'), certs.cert, certs.key]);
 // --root: measure another checkout's build (e.g. main before a change) with this bench.
 const extguardRoot = o.root ?? root;
-const hook = await startServer([join(extguardRoot, 'bin/extguard.js'), 'serve', '--declarations', catalogFile, '--tls-cert', certs.cert, '--tls-key', certs.key, '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1']);
+const hook = await startServer([join(extguardRoot, 'bin/extguard.js'), 'serve', '--declarations', catalogFile, '--tls-cert', certs.cert, '--tls-key', certs.key, '--port', '0', '--metrics-port', '0', '--bind-address', '127.0.0.1', ...(o['judge-workers'] ? ['--judge-workers', o['judge-workers']] : [])]);
 const stopAll = async () => { await Promise.all([floor.stop(), hook.stop()]); rmSync(dir, { recursive: true, force: true }); };
 
 try {
   // What each endpoint answers, checked once: a benchmark of denials or "not judged" answers
   // would measure the wrong path.
   for (const name of objects) {
-    for (const endpoint of ['validate', 'mutate']) {
+    for (const endpoint of endpointsOf(name)) {
       const { status, body } = await answer(hook.port, `/${endpoint}`, all[name], certs.ca);
       const response = JSON.parse(body).response ?? {};
       if (status !== 200 || response.allowed !== true || response.auditAnnotations?.judged === 'false' || (endpoint === 'mutate' && !response.patch)) {
@@ -79,13 +87,14 @@ try {
     { server: 'mutate', s: hook, path: '/mutate?timeout=10s' },
   ];
   // Warm-up: JIT, TLS sessions, worker threads.
-  for (const name of objects) for (const r of runs) await measure(r.s, { path: r.path, bodyFile: bodies[name].file, caFile: certs.ca, connections: 16, seconds: 1 });
+  const runsOf = (name) => runs.filter((r) => r.server === 'floor' || endpointsOf(name).includes(r.server));
+  for (const name of objects) for (const r of runsOf(name)) await measure(r.s, { path: r.path, bodyFile: bodies[name].file, caFile: certs.ca, connections: 16, seconds: 1 });
 
   const samples = {};
   for (let round = 1; round <= rounds; round++) {
     for (const name of objects) {
       for (const connections of [16, 1]) {
-        for (const r of runs) {
+        for (const r of runsOf(name)) {
           const m = await measure(r.s, { path: r.path, bodyFile: bodies[name].file, caFile: certs.ca, connections, seconds });
           (samples[`${name}/${r.server}/${connections}`] ??= []).push(m);
         }
@@ -111,7 +120,7 @@ function summarise(samples) {
   const rows = [];
   for (const name of objects) {
     const floor16 = samples[`${name}/floor/16`];
-    for (const endpoint of ['validate', 'mutate']) {
+    for (const endpoint of endpointsOf(name)) {
       const ext16 = samples[`${name}/${endpoint}/16`];
       const ext1 = samples[`${name}/${endpoint}/1`];
       const ratios = ext16.map((m, i) => floor16[i].cpuUs / m.cpuUs);

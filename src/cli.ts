@@ -11,7 +11,6 @@ import { ConfigError, DEFAULT_CONFIG } from './config/config.ts';
 import { loadPolicyFile } from './config/watch.ts';
 import { checkManifests, CheckSession, formatText, JsonReportWriter, mayHoldState, mutateManifests, STATE_KINDS, textResult, TOO_COMPLEX, type CheckResult, type CheckRun } from './cli/report.ts';
 import { readInputs, where, type Inputs } from './cli/walk.ts';
-import { readCluster } from './cli/cluster.ts';
 import { EGRESS_FORMATS, exportEgress, type EgressFormat } from './egress/export.ts';
 import { unexpressible } from './egress/networkpolicy.ts';
 import { MODES, type Mode } from './policy/types.ts';
@@ -19,14 +18,14 @@ import { buildReports, formatReports } from './cli/policyreport.ts';
 import { nativePolicies } from './native/policies.ts';
 import { stringify as toYaml } from 'yaml';
 import { buildSarif } from './cli/sarif.ts';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from './kube/client.ts';
 import { ExpansionLimitError } from './objects/expand.ts';
 import { ShapeError } from './objects/workload.ts';
 import { createLogger } from './log.ts';
 import { compilePolicy, type Policy } from './policy/judge.ts';
 import { DEFAULT_BODY_LIMIT } from './server/app.ts';
 import { DEFAULT_EDGE_LIMITS, EdgeLimitsError } from './server/edge.ts';
-import { DEFAULT_JUDGE_TIMEOUT_MS, DEFAULT_JUDGE_WORKERS, serve } from './server/serve.ts';
+import { DEFAULT_JUDGE_TIMEOUT_MS, serve } from './server/serve.ts';
 import { issueServingCertificate, serviceDnsNames } from './tls/files.ts';
 
 const EXIT_OK = 0;
@@ -96,6 +95,8 @@ async function clusterDocuments(kubeconfig?: string): Promise<ManifestDocument[]
     kc.loadFromDefault();
   }
   try {
+    // Lazily: cluster.ts needs the client's generated API, which `serve` must not load.
+    const { readCluster } = await import('./cli/cluster.ts');
     return await readCluster(kc);
   } catch (err) {
     const e = err as { code?: number; message?: string };
@@ -132,10 +133,10 @@ program
   .addOption(new Option('--headers-timeout <ms>', "cut a connection that has not sent a request's headers within this time").default(DEFAULT_EDGE_LIMITS.headersTimeoutMs).argParser(positiveInt))
   .addOption(new Option('--request-timeout <ms>', 'cut a connection that has not sent a whole request within this time').default(DEFAULT_EDGE_LIMITS.requestTimeoutMs).argParser(positiveInt))
   .addOption(new Option('--tls-handshake-timeout <ms>', 'cut a connection that has not finished its TLS handshake within this time').default(DEFAULT_EDGE_LIMITS.handshakeTimeoutMs).argParser(positiveInt))
-  .addOption(new Option('--judge-workers <n>', 'worker threads that judge reviews, off the thread that serves HTTP').default(DEFAULT_JUDGE_WORKERS).argParser(intBetween(1, 16)))
+  .addOption(new Option('--judge-workers <n>', 'worker threads that judge reviews, off the thread that serves HTTP (default: 2, or 1 where the process has one core or a CPU limit of at most one)').argParser(intBetween(1, 16)))
   // Above 30 s the API server has given up anyway (its webhook timeout is at most 30 s).
   .addOption(new Option('--judge-timeout <ms>', 'answer a review not judged within this time (enforce denies, warn/audit allow with a warning); keep it below the webhook timeoutSeconds').default(DEFAULT_JUDGE_TIMEOUT_MS).argParser(intBetween(50, 30_000)))
-  .action(async (o: { port: number; metricsPort: number; bindAddress: string; tlsCert?: string; tlsKey?: string; config?: string; kubeconfig?: string; declarations?: string; webhookConfiguration?: string; maxBodyBytes: number; maxInflightBytes?: number; shutdownTimeout: number; headersTimeout: number; requestTimeout: number; tlsHandshakeTimeout: number; judgeWorkers: number; judgeTimeout: number }) => {
+  .action(async (o: { port: number; metricsPort: number; bindAddress: string; tlsCert?: string; tlsKey?: string; config?: string; kubeconfig?: string; declarations?: string; webhookConfiguration?: string; maxBodyBytes: number; maxInflightBytes?: number; shutdownTimeout: number; headersTimeout: number; requestTimeout: number; tlsHandshakeTimeout: number; judgeWorkers?: number; judgeTimeout: number }) => {
     const logger = createLogger();
     // Inside a Pod with neither flag, the cluster is the one we run in.
     const inCluster = !o.kubeconfig && !o.declarations && process.env['KUBERNETES_SERVICE_HOST'] !== undefined;

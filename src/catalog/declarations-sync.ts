@@ -11,7 +11,7 @@
 // Declarations. At start, and every resync, the objects in the cluster are listed so that
 // stale ones left by another replica or an older config go too.
 
-import { HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig } from '@kubernetes/client-node';
+import { HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig } from '../kube/client.ts';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import { DECLARATIONS_API_VERSION, DECLARATIONS_KIND, DECLARATIONS_NAME, DECLARATIONS_PLURAL } from '../native/declarations.ts';

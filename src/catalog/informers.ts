@@ -14,7 +14,7 @@
 // every admission at once under failurePolicy Fail. health() tells the truth instead (watch
 // down since when, and why), for the metrics and the logs.
 
-import { HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '../kube/client.ts';
 import type { Logger } from '../log.ts';
 import { kubeRequest } from './kube-request.ts';
 import { LiveCatalog, toNamespaceRecord, toServiceRecord, type CatalogChange, type CatalogSource, type NamespaceRecord, type ServiceRecord } from './snapshot.ts';

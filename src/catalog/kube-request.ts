@@ -2,7 +2,7 @@
 // client-node's generated API would load the whole generated client; the informers, the
 // Declarations sync and the webhook-enforcement rounds need only this.
 
-import { IsomorphicFetchHttpLibrary, RequestContext, type HttpMethod, type KubeConfig } from '@kubernetes/client-node';
+import { IsomorphicFetchHttpLibrary, RequestContext, type HttpMethod, type KubeConfig } from '../kube/client.ts';
 
 export interface KubeRequest {
   method: HttpMethod;

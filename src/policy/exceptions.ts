@@ -14,7 +14,7 @@
 //   equally create the Deployment `reports` itself: the exception already grants that name in
 //   that namespace, nothing more.
 
-import { EXCEPTABLE_RULES, type Config, type ExceptableRule, type ExceptionEntry } from '../config/config.ts';
+import { EXCEPTABLE_RULES, type Config, type ExceptableRule, type ExceptionEntry } from '../config/types.ts';
 import type { Judged } from './messages.ts';
 import type { RuleName } from './types.ts';
 

@@ -12,7 +12,7 @@
 // Fail in place, which is what failurePolicy Fail means (docs/install.md "The install window").
 
 import { networkInterfaces } from 'node:os';
-import { HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig } from '@kubernetes/client-node';
+import { HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig } from '../kube/client.ts';
 import { describeError } from '../catalog/informers.ts';
 import { kubeRequest } from '../catalog/kube-request.ts';
 import type { Logger } from '../log.ts';

@@ -8,14 +8,15 @@ import { parentPort } from 'node:worker_threads';
 import { handleAdmission, summarize } from '../admission/handler.ts';
 import { errored, parseReview, ReviewError, type AdmissionRequest } from '../admission/review.ts';
 import { applyCatalogUpdate, CatalogIndex } from '../catalog/snapshot.ts';
-import { DEFAULT_CONFIG } from '../config/config.ts';
 import { compilePolicy, type Policy } from '../policy/judge.ts';
 import type { FromWorker, RequestFields, ReviewJob, ToWorker } from './judge-protocol.ts';
 
 if (!parentPort) throw new Error('judge-worker.ts runs as a worker thread (see judge-pool.ts)');
 const port = parentPort;
 
-let policy: Policy = compilePolicy(DEFAULT_CONFIG);
+// The pool sends the policy before a worker's first review (judge-pool.ts): no default here,
+// whose config.ts import would load ajv and the YAML parser into every worker.
+let policy: Policy | undefined;
 let catalog = new CatalogIndex();
 
 port.on('message', (m: ToWorker) => {
@@ -47,6 +48,7 @@ function review(job: ReviewJob): FromWorker {
     if (!(err instanceof ReviewError)) throw err;
     return { type: 'rejected', id: job.id, status: err.status, message: err.message, ...(err.uid ? { review: JSON.stringify(errored(err.uid, err.status, err.message)) } : {}) };
   }
+  if (!policy) throw new Error('judge worker: a review before any policy');
   const handled = handleAdmission(job.endpoint, request, catalog, policy);
   const summary = summarize(handled, policy);
   return { type: 'answer', id: job.id, review: JSON.stringify(handled.review), request: requestFields(request), ...(summary ? { summary } : {}), ...(handled.unjudged ? { unjudged: handled.unjudged } : {}) };

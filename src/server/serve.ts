@@ -21,6 +21,7 @@ import { applyEdgeLimits, edgeServerOptions, resolveEdgeLimits, type EdgeLimits 
 import { createMetrics, observeCatalogHealth, observeCertificate, recordReload } from './metrics.ts';
 import { certificateValidity, loadCertificate, watchCertificate } from './tls.ts';
 import { startEnforcement, type Enforcement } from './enforcement.ts';
+import { judgeWorkersForThisMachine } from './cores.ts';
 
 export interface ServeOptions {
   port: number;
@@ -62,7 +63,6 @@ export interface ServeOptions {
 
 /** Below the webhook's timeoutSeconds (5 in manifests/), with room for the network and queueing. */
 export const DEFAULT_JUDGE_TIMEOUT_MS = 2000;
-export const DEFAULT_JUDGE_WORKERS = 2;
 /** Of the Pod's 30 s grace period: 5 s preStop, this, then --shutdown-timeout (20 s) of draining. */
 const HANDOVER_TIMEOUT_MS = 4000;
 
@@ -147,7 +147,7 @@ export async function serve(opts: ServeOptions, logger: Logger): Promise<Running
   if (catalog.notReady().length === 0) metrics.catalogSynced.set(1);
   let shuttingDown = false;
   const deadlineMs = opts.judgeTimeoutMs ?? DEFAULT_JUDGE_TIMEOUT_MS;
-  const workers = opts.judgeWorkers ?? DEFAULT_JUDGE_WORKERS;
+  const workers = opts.judgeWorkers ?? judgeWorkersForThisMachine();
   const judge = new JudgePool({
     size: workers,
     deadlineMs,
