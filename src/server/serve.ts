@@ -62,7 +62,8 @@ export interface ServeOptions {
 }
 
 /** Below the webhook's timeoutSeconds (5 in manifests/), with room for the network and queueing. */
-export const DEFAULT_JUDGE_TIMEOUT_MS = 2000;
+import { DEFAULT_JUDGE_TIMEOUT_MS } from './defaults.ts';
+export { DEFAULT_JUDGE_TIMEOUT_MS };
 /** Of the Pod's 30 s grace period: 5 s preStop, this, then --shutdown-timeout (20 s) of draining. */
 const HANDOVER_TIMEOUT_MS = 4000;
 
