@@ -55,6 +55,18 @@ function policyFrom(configPath: string | undefined): Policy {
   return configPath ? loadPolicyFile(configPath) : compilePolicy(DEFAULT_CONFIG);
 }
 
+/** A file's text read again (or stdin's, as kept), for outputs that point into it: undefined when it cannot be read. */
+function inputText(stdin: () => string | undefined): (file: string) => string | undefined {
+  return (file) => {
+    if (file === '<stdin>') return stdin();
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+}
+
 function declarationsFrom(path: string | undefined): ManifestDocument[] {
   return path ? readManifests([path]) : [];
 }
@@ -239,14 +251,7 @@ program
     }
     const unusable = unusableReasons(run, inputs, o);
     if (o.format === 'sarif') {
-      const textOf = (file: string): string | undefined => {
-        if (file === '<stdin>') return stdinText;
-        try {
-          return readFileSync(file, 'utf8');
-        } catch {
-          return undefined;
-        }
-      };
+      const textOf = inputText(() => stdinText);
       process.stdout.write(JSON.stringify(buildSarif(run, { version: packageVersion(), cwd: process.cwd(), textOf, unusable }), null, 2) + '\n');
     } else if (o.format === 'policyreport') {
       process.stdout.write(formatReports(buildReports(run, new Date())));
@@ -273,14 +278,7 @@ program
     let stdinText: string | undefined;
     const inputs = readManifests(paths, () => (stdinText = readFileSync(0, 'utf8')));
     // The texts again, so each document is printed from its own parse tree, comments and all.
-    const textOf = (file: string): string | undefined => {
-      if (file === '<stdin>') return stdinText;
-      try {
-        return readFileSync(file, 'utf8');
-      } catch {
-        return undefined;
-      }
-    };
+    const textOf = inputText(() => stdinText);
     const { yaml, notes } = mutateManifests(inputs, declarationsFrom(o.declarations), policyFrom(o.config), o.trustInputs === true, textOf);
     for (const n of notes) process.stderr.write(`warning: ${n}\n`);
     process.stdout.write(yaml);

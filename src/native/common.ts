@@ -15,6 +15,14 @@ export type KubeObject = { apiVersion: string; kind: string; metadata: { name: s
 export const MODE_LABEL = 'extguard.io/mode';
 export const NATIVE_LABELS = { 'app.kubernetes.io/name': 'extguard', 'app.kubernetes.io/part-of': 'extguard', 'app.kubernetes.io/component': 'native-policies' };
 
+/** The head every native object starts with: its type and its name, labelled as extguard's. */
+export const nativeHead = (apiVersion: string, kind: string, name: string) => ({ apiVersion, kind, metadata: { name, labels: NATIVE_LABELS } });
+
+/** A CEL string literal holding `text` (single-quoted; backslash and quote escaped). */
+export const celString = (text: string): string => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+/** A CEL list literal of the strings, sorted and without repeats (so the output is deterministic). */
+export const celList = (items: Iterable<string>): string => `[${[...new Set(items)].sort().map(celString).join(', ')}]`;
+
 /** The API version of admission policies for a Kubernetes minor version (v1 from 1.36 for MAP; VAP v1 since 1.30). */
 export interface Target { minor: number }
 export const DEFAULT_TARGET: Target = { minor: 36 };
@@ -73,9 +81,7 @@ export function modeBindings(policyName: string, config: Config, target: Target 
     if (config.defaultMode === mode) bindings.push({ suffix: `${mode}-default`, actions: ACTIONS[mode], expressions: [{ key: MODE_LABEL, operator: 'DoesNotExist' }] });
   }
   return bindings.map((b) => ({
-    apiVersion: vapVersion(target),
-    kind: 'ValidatingAdmissionPolicyBinding',
-    metadata: { name: `${policyName}-${b.suffix}`, labels: NATIVE_LABELS },
+    ...nativeHead(vapVersion(target), 'ValidatingAdmissionPolicyBinding', `${policyName}-${b.suffix}`),
     spec: {
       policyName,
       ...(opts.paramRef ? { paramRef: opts.paramRef } : {}),

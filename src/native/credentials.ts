@@ -17,7 +17,7 @@ import { ACTION_TOKENS, GLUED_SUFFIXES, OPERATION_TOKENS, SENSITIVE_PAIRS, SENSI
 import { FORMATS } from '../recognize/formats.ts';
 import { celNotFiller, FILLER_ALPHABET, FILLER_VARIABLES, MAX_FILLER_TESTED, notFiller } from './filler.ts';
 import { DOCUMENTATION, DURATION, HEADER_NAME, MASKED, PUBLISHABLE_KEY, TLS_SUFFIX, VENDOR_PLACEHOLDER } from '../recognize/literals.ts';
-import { modeBindings, NATIVE_LABELS, POD_SPEC_VARIABLES, SEE_CHECK, vapVersion, WORKLOAD_MATCH, type KubeObject, type Target } from './common.ts';
+import { celString, modeBindings, nativeHead, POD_SPEC_VARIABLES, SEE_CHECK, vapVersion, WORKLOAD_MATCH, type KubeObject, type Target } from './common.ts';
 
 export const CREDENTIAL_POLICY = 'extguard-native-plaintext-credential';
 
@@ -216,7 +216,6 @@ const offenders = (pred: string, field: string): string =>
   `variables.containers.filter(c, has(c.env) && c.env.exists(e, ${pred})).map(c, 'container ' + c.name + ': env ' + c.env.filter(e, ${pred}).map(e, e.name).join(', ') + ' (${field})').join('; ')`;
 
 /** A CEL string literal holding `text`. */
-const celString = (text: string): string => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
 const validation = (pred: string, field: string, what: string, fix: string): object => ({
   expression: `!variables.containers.exists(c, has(c.env) && c.env.exists(e, ${pred}))`,
@@ -228,9 +227,7 @@ const validation = (pred: string, field: string, what: string, fix: string): obj
 export function credentialPolicies(config: Config, target: Target): KubeObject[] {
   const secretFix = 'keep it in a Secret and read it with valueFrom.secretKeyRef';
   const policy: KubeObject = {
-    apiVersion: vapVersion(target),
-    kind: 'ValidatingAdmissionPolicy',
-    metadata: { name: CREDENTIAL_POLICY, labels: NATIVE_LABELS },
+    ...nativeHead(vapVersion(target), 'ValidatingAdmissionPolicy', CREDENTIAL_POLICY),
     spec: {
       // An error (a cost limit, a field of an unexpected shape) admits: the webhook judges the
       // object, and the native layer must never refuse what it would admit.

@@ -9,7 +9,7 @@
 // would declare hosts without an ExternalName Service).
 
 import type { Config } from '../config/config.ts';
-import { NATIVE_LABELS, vapVersion, type KubeObject, type Target } from './common.ts';
+import { nativeHead, vapVersion, type KubeObject, type Target } from './common.ts';
 
 export const DECLARATIONS_GROUP = 'extguard.io';
 export const DECLARATIONS_VERSION = 'v1alpha1';
@@ -31,9 +31,7 @@ const str = (maxLength: number): Record<string, unknown> => ({ type: 'string', m
  */
 export function declarationsCrd(): KubeObject {
   return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${DECLARATIONS_PLURAL}.${DECLARATIONS_GROUP}`, labels: NATIVE_LABELS },
+    ...nativeHead('apiextensions.k8s.io/v1', 'CustomResourceDefinition', `${DECLARATIONS_PLURAL}.${DECLARATIONS_GROUP}`),
     spec: {
       group: DECLARATIONS_GROUP,
       scope: 'Namespaced',
@@ -98,9 +96,7 @@ function guardPolicy(namespace: string, target: Target): KubeObject[] {
   const writer = writerOf(namespace);
   return [
     {
-      apiVersion: vapVersion(target),
-      kind: 'ValidatingAdmissionPolicy',
-      metadata: { name: DECLARATIONS_GUARD, labels: NATIVE_LABELS },
+      ...nativeHead(vapVersion(target), 'ValidatingAdmissionPolicy', DECLARATIONS_GUARD),
       spec: {
         failurePolicy: 'Fail',
         matchConstraints: {
@@ -114,9 +110,7 @@ function guardPolicy(namespace: string, target: Target): KubeObject[] {
       },
     },
     {
-      apiVersion: vapVersion(target),
-      kind: 'ValidatingAdmissionPolicyBinding',
-      metadata: { name: DECLARATIONS_GUARD, labels: NATIVE_LABELS },
+      ...nativeHead(vapVersion(target), 'ValidatingAdmissionPolicyBinding', DECLARATIONS_GUARD),
       spec: { policyName: DECLARATIONS_GUARD, validationActions: ['Deny'] },
     },
   ];

@@ -9,6 +9,7 @@
 // run and ascending patterns and the distinct count enumerate that alphabet.
 
 import { FILLER, FILLER_WORDS } from '../recognize/formats.ts';
+import { celString } from './common.ts';
 
 /** The characters of the values tested, as a regex class body. */
 export const FILLER_ALPHABET = 'A-Za-z0-9_.=+/~-';
@@ -47,7 +48,6 @@ if (FILLER_PATTERN.includes("'")) throw new Error(`filler pattern holds a quote:
  */
 export const PERIOD_WINDOW = FILLER.periodic + 2;
 
-const celString = (text: string): string => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
 /** CEL variables celNotFiller reads: the alphabet and the window starts. */
 export const FILLER_VARIABLES = [

@@ -11,14 +11,16 @@
 
 import type { Config, Subjects } from '../config/config.ts';
 import { normalizeHost } from '../policy/hosts.ts';
-import { MODE_LABEL, modeBindings, NATIVE_LABELS, SEE_CHECK, SKIPPED_NAMESPACES_EXPRESSION, vapVersion, type KubeObject, type Target } from './common.ts';
+import { MODE_LABEL, modeBindings, nativeHead, SEE_CHECK, SKIPPED_NAMESPACES_EXPRESSION, vapVersion, type KubeObject, type Target } from './common.ts';
+
+// JSON string literals are CEL string literals too; these policies' tests read them in that form.
+const celString = (s: string): string => JSON.stringify(s);
+const celList = (items: readonly string[]): string => `[${[...new Set(items)].sort().map(celString).join(', ')}]`;
 
 export const MODE_POLICY = 'extguard-native-mode-change';
 export const DECLARATION_POLICY = 'extguard-native-undeclarable-host';
 
 /** A CEL string literal: JSON's double-quoted form is one CEL accepts, escapes included. */
-const celString = (s: string): string => JSON.stringify(s);
-const celList = (items: readonly string[]): string => `[${[...new Set(items)].sort().map(celString).join(', ')}]`;
 
 /** CEL: the requester is one of `subjects` (user name or a group), as isMember decides. */
 export function memberExpression(subjects: Subjects): string {
@@ -34,9 +36,7 @@ const label = (o: 'object' | 'oldObject'): string =>
 function modePolicy(config: Config, target: Target): KubeObject[] {
   return [
     {
-      apiVersion: vapVersion(target),
-      kind: 'ValidatingAdmissionPolicy',
-      metadata: { name: MODE_POLICY, labels: NATIVE_LABELS },
+      ...nativeHead(vapVersion(target), 'ValidatingAdmissionPolicy', MODE_POLICY),
       spec: {
         // The expressions are constant-cost; a failure to evaluate must not open the gate the rule guards.
         failurePolicy: 'Fail',
@@ -55,9 +55,7 @@ function modePolicy(config: Config, target: Target): KubeObject[] {
       },
     },
     {
-      apiVersion: vapVersion(target),
-      kind: 'ValidatingAdmissionPolicyBinding',
-      metadata: { name: MODE_POLICY, labels: NATIVE_LABELS },
+      ...nativeHead(vapVersion(target), 'ValidatingAdmissionPolicyBinding', MODE_POLICY),
       // Every namespace, whatever its mode: otherwise `off` would switch off its own check.
       spec: { policyName: MODE_POLICY, validationActions: ['Deny'] },
     },
@@ -86,9 +84,7 @@ function declarationPolicy(config: Config, target: Target): KubeObject[] {
   ];
   return [
     {
-      apiVersion: vapVersion(target),
-      kind: 'ValidatingAdmissionPolicy',
-      metadata: { name: DECLARATION_POLICY, labels: NATIVE_LABELS },
+      ...nativeHead(vapVersion(target), 'ValidatingAdmissionPolicy', DECLARATION_POLICY),
       spec: {
         failurePolicy: 'Fail',
         matchConstraints: {

@@ -25,7 +25,7 @@ import { parse as parseDomain } from 'tldts';
 import type { Config } from '../config/config.ts';
 import { ALWAYS_INTERNAL_CIDRS, METADATA_HOSTS, normalizeHost } from '../policy/hosts.ts';
 import { LISTED_SIGNALS } from '../recognize/host-names.ts';
-import { DEFAULT_TARGET, modeBindings, NATIVE_LABELS, POD_SPEC_VARIABLES, SEE_CHECK, vapVersion, WORKLOAD_MATCH, type KubeObject, type Target } from './common.ts';
+import { celList, celString, DEFAULT_TARGET, modeBindings, nativeHead, POD_SPEC_VARIABLES, SEE_CHECK, vapVersion, WORKLOAD_MATCH, type KubeObject, type Target } from './common.ts';
 import { DECLARATIONS_API_VERSION, DECLARATIONS_KIND, DECLARATIONS_NAME } from './declarations.ts';
 
 export const HOST_POLICY = 'extguard-native-undeclared-host';
@@ -67,8 +67,6 @@ export function urlPattern(opts: { tlds?: readonly string[]; ip?: boolean } = {}
   return `^https?://(${hosts.join('|')})(:[0-9]{1,5})?(/[A-Za-z0-9._~/%+-]*)?$`;
 }
 
-const celString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-const celList = (xs: readonly string[]): string => `[${[...xs].sort().map(celString).join(', ')}]`;
 
 /**
  * The CEL that maps one container `c` to its env variables holding a URL whose host is
@@ -107,9 +105,7 @@ export function undeclaredEnvExpression(config: Config, target: Target = DEFAULT
  */
 export function hostPolicies(config: Config, target: Target): KubeObject[] {
   const policy: KubeObject = {
-    apiVersion: vapVersion(target),
-    kind: 'ValidatingAdmissionPolicy',
-    metadata: { name: HOST_POLICY, labels: NATIVE_LABELS },
+    ...nativeHead(vapVersion(target), 'ValidatingAdmissionPolicy', HOST_POLICY),
     spec: {
       // A runtime error (the cost limit on a crafted object) must not deny what the webhook
       // might admit; with Ignore a missing Declarations (a namespace serve has not reached yet)

@@ -17,7 +17,7 @@ import type { CatalogSnapshot } from '../catalog/snapshot.ts';
 import type { Config } from '../config/config.ts';
 import { INJECT, INJECT_CONTAINERS } from '../policy/annotations.ts';
 import { serviceInjection } from '../policy/injection.ts';
-import { mapVersion, MODE_LABEL, NATIVE_LABELS, SKIPPED_NAMESPACES_EXPRESSION, WORKLOAD_RULES, type KubeObject, type Target } from './common.ts';
+import { mapVersion, MODE_LABEL, nativeHead, SKIPPED_NAMESPACES_EXPRESSION, WORKLOAD_RULES, type KubeObject, type Target } from './common.ts';
 
 /** The params the policies read: one Declarations object named `extguard` in each namespace. */
 export const DECLARATIONS = { group: 'extguard.io', version: 'v1alpha1', kind: 'Declarations', plural: 'declarations', name: 'extguard' } as const;
@@ -179,9 +179,7 @@ function policyFor(loc: Location, target: Target): KubeObject {
   ];
   const rules = WORKLOAD_RULES.map((r) => ({ ...r, operations: loc.operations, resources: r.resources.filter((x) => loc.resources.includes(x)) })).filter((r) => r.resources.length > 0);
   return {
-    apiVersion: version,
-    kind: 'MutatingAdmissionPolicy',
-    metadata: { name: `extguard-inject-${loc.suffix}`, labels: NATIVE_LABELS },
+    ...nativeHead(version, 'MutatingAdmissionPolicy', `extguard-inject-${loc.suffix}`),
     spec: {
       paramKind: { apiVersion: `${DECLARATIONS.group}/${DECLARATIONS.version}`, kind: DECLARATIONS.kind },
       matchConstraints: { resourceRules: rules },
@@ -219,9 +217,7 @@ export function injectionPolicies(config: Config, target: Target): KubeObject[] 
   for (const loc of LOCATIONS) {
     const policy = policyFor(loc, target);
     out.push(policy, {
-      apiVersion: version,
-      kind: 'MutatingAdmissionPolicyBinding',
-      metadata: { name: policy.metadata.name, labels: NATIVE_LABELS },
+      ...nativeHead(version, 'MutatingAdmissionPolicyBinding', policy.metadata.name),
       spec: {
         policyName: policy.metadata.name,
         // The namespace's own Declarations; none yet (a new namespace before the sync): no mutation, never a denial.

@@ -14,7 +14,7 @@
 
 import type { Config } from '../config/config.ts';
 import { INJECT } from '../policy/annotations.ts';
-import { modeBindings, NATIVE_LABELS, SEE_CHECK, vapVersion, WORKLOAD_MATCH, type KubeObject, type Target } from './common.ts';
+import { modeBindings, nativeHead, SEE_CHECK, vapVersion, WORKLOAD_MATCH, type KubeObject, type Target } from './common.ts';
 import { annotationList, DECLARATIONS, LOCATIONS } from './injection.ts';
 
 export const UNKNOWN_SERVICE_POLICY = 'extguard-native-unknown-service';
@@ -30,9 +30,7 @@ function requestedExpression(): string {
 
 export function unknownServicePolicies(config: Config, target: Target): KubeObject[] {
   const policy: KubeObject = {
-    apiVersion: vapVersion(target),
-    kind: 'ValidatingAdmissionPolicy',
-    metadata: { name: UNKNOWN_SERVICE_POLICY, labels: NATIVE_LABELS },
+    ...nativeHead(vapVersion(target), 'ValidatingAdmissionPolicy', UNKNOWN_SERVICE_POLICY),
     spec: {
       // A cost or evaluation failure admits: the webhook judges.
       failurePolicy: 'Ignore',
